@@ -1,0 +1,66 @@
+"""Frozen records the store returns to upper layers (no sqlite3.Row escapes the store)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Customer:
+    id: int
+    name: str
+    email: str | None
+    phone: str | None
+    phone_e164: str | None
+    customer_since: str | None
+    preferred_channel: str | None
+    preferred_hours: str | None
+    city: str | None = None
+    segment: str | None = None
+    notes: str | None = None
+    external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    """One row of the caller's timeline: an interaction or an order, newest first."""
+
+    at: str
+    kind: str  # call | email | chat | sms | order
+    direction: str | None
+    summary: str
+    amount: float | None = None
+
+
+@dataclass(frozen=True)
+class Issue:
+    id: int
+    customer_id: int
+    title: str
+    status: str
+    severity: str
+    opened_at: str
+    resolved_at: str | None
+    reopen_count: int
+    target_hours: float
+
+
+@dataclass(frozen=True)
+class CallerCard:
+    """Everything the screen pop shows for one caller."""
+
+    customer: Customer
+    history: tuple[HistoryItem, ...]
+    open_issues: tuple[Issue, ...]
+    recent_issues: tuple[Issue, ...] = field(default=())  # all issues in the last year (for retention cues)
+    last_contact_at: str | None = None
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    customer_id: int
+    name: str
+    phone_e164: str | None
+    email: str | None
+    matched: str  # what matched: phone | name | email | issue
+    detail: str = ""

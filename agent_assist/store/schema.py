@@ -1,0 +1,230 @@
+"""The schema, as an ordered list of migrations. Append new ones at the end; never edit a released one.
+
+Times are ISO-8601 text in UTC (``2026-11-23T19:25:00``); dates are ``YYYY-MM-DD``. Every table that can be
+imported has a unique ``external_id`` so re-imports upsert instead of duplicating.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+
+from agent_assist.store.db import migration
+
+
+@migration("create migrations table")
+def m001_migrations(db: Database) -> None:
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS migrations ("
+        " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+
+
+@migration("core tables: agents, customers, interactions, orders, issues, calls, tasks")
+def m002_core(db: Database) -> None:
+    db["agents"].create(
+        {"id": int, "external_id": str, "name": str, "email": str, "team": str, "created_at": str},
+        pk="id",
+        not_null={"name"},
+    )
+    db["customers"].create(
+        {
+            "id": int,
+            "external_id": str,
+            "name": str,
+            "email": str,
+            "phone": str,  # as given
+            "phone_e164": str,  # normalised; what the screen pop looks up
+            "customer_since": str,
+            "preferred_channel": str,  # phone | email | sms | chat
+            "preferred_hours": str,  # "18:00-21:00"
+            "city": str,
+            "segment": str,
+            "notes": str,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"name"},
+    )
+    db["interactions"].create(
+        {
+            "id": int,
+            "external_id": str,
+            "customer_id": int,
+            "agent_id": int,
+            "at": str,
+            "channel": str,  # call | email | chat | sms
+            "direction": str,  # in | out
+            "summary": str,
+        },
+        pk="id",
+        not_null={"customer_id", "at", "channel"},
+        foreign_keys=[("customer_id", "customers", "id"), ("agent_id", "agents", "id")],
+    )
+    db["orders"].create(
+        {
+            "id": int,
+            "external_id": str,
+            "customer_id": int,
+            "at": str,
+            "amount": float,
+            "status": str,
+            "item": str,
+        },
+        pk="id",
+        not_null={"customer_id", "at"},
+        foreign_keys=[("customer_id", "customers", "id")],
+    )
+    db["issues"].create(
+        {
+            "id": int,
+            "external_id": str,
+            "customer_id": int,
+            "opened_at": str,
+            "resolved_at": str,
+            "status": str,  # open | resolved
+            "severity": str,  # low | normal | high | urgent
+            "title": str,
+            "reopen_count": int,
+            "target_hours": float,
+        },
+        pk="id",
+        not_null={"customer_id", "opened_at", "status", "title"},
+        defaults={"reopen_count": 0, "target_hours": 72.0, "severity": "normal", "status": "open"},
+        foreign_keys=[("customer_id", "customers", "id")],
+    )
+    db["calls"].create(
+        {
+            "id": int,
+            "agent_id": int,
+            "customer_id": int,
+            "phone_e164": str,
+            "kind": str,  # call | practice
+            "source": str,  # live | file | transcript | demo | practice
+            "status": str,  # active | wrapup | done
+            "started_at": str,
+            "ended_at": str,
+            "outcome": str,
+            "notes": str,
+            "duration_s": float,
+            "talk_ratio": float,
+            "agent_speech_s": float,
+            "customer_speech_s": float,
+            "overtalk_s": float,
+            "silence_s": float,
+            "longest_monologue_s": float,
+            "interruptions": int,
+            "flags_count": int,
+            "summary_json": str,
+        },
+        pk="id",
+        not_null={"agent_id", "started_at", "status", "kind"},
+        defaults={"status": "active", "kind": "call", "flags_count": 0},
+        foreign_keys=[("agent_id", "agents", "id"), ("customer_id", "customers", "id")],
+    )
+    db["speech_segments"].create(
+        {"id": int, "call_id": int, "party": str, "start_s": float, "end_s": float},
+        pk="id",
+        not_null={"call_id", "party", "start_s", "end_s"},
+        foreign_keys=[("call_id", "calls", "id")],
+    )
+    db["utterances"].create(
+        {
+            "id": int,
+            "call_id": int,
+            "party": str,
+            "start_s": float,
+            "text": str,  # redacted before it is stored
+            "redacted": int,
+        },
+        pk="id",
+        not_null={"call_id", "party", "text"},
+        defaults={"redacted": 0},
+        foreign_keys=[("call_id", "calls", "id")],
+    )
+    db["phrasing_flags"].create(
+        {
+            "id": int,
+            "call_id": int,
+            "utterance_id": int,
+            "category": str,
+            "start": int,
+            "end": int,
+            "reason": str,
+            "suggestion": str,
+        },
+        pk="id",
+        not_null={"call_id", "category"},
+        foreign_keys=[("call_id", "calls", "id"), ("utterance_id", "utterances", "id")],
+    )
+    db["tasks"].create(
+        {
+            "id": int,
+            "agent_id": int,
+            "call_id": int,
+            "customer_id": int,
+            "kind": str,  # parked | callback | follow_up
+            "text": str,
+            "due_at": str,
+            "channel": str,
+            "done": int,
+            "created_at": str,
+            "done_at": str,
+            "redacted": int,
+        },
+        pk="id",
+        not_null={"kind", "text", "created_at"},
+        defaults={"done": 0, "redacted": 0},
+        foreign_keys=[("agent_id", "agents", "id"), ("call_id", "calls", "id"), ("customer_id", "customers", "id")],
+    )
+    db["practice_attempts"].create(
+        {
+            "id": int,
+            "call_id": int,
+            "scenario": str,
+            "trainee_id": int,
+            "started_at": str,
+            "score": float,
+            "goals_met": int,
+            "goals_total": int,
+            "result_json": str,
+        },
+        pk="id",
+        not_null={"call_id", "scenario", "started_at"},
+        foreign_keys=[("call_id", "calls", "id"), ("trainee_id", "agents", "id")],
+    )
+
+
+@migration("indexes for the screen pop, history, review and work list")
+def m003_indexes(db: Database) -> None:
+    stmts = [
+        "CREATE UNIQUE INDEX idx_agents_ext ON agents(external_id)",
+        "CREATE UNIQUE INDEX idx_customers_ext ON customers(external_id)",
+        "CREATE INDEX idx_customers_phone ON customers(phone_e164)",
+        "CREATE INDEX idx_customers_email ON customers(email COLLATE NOCASE)",
+        "CREATE UNIQUE INDEX idx_interactions_ext ON interactions(external_id)",
+        "CREATE INDEX idx_interactions_customer_at ON interactions(customer_id, at DESC)",
+        "CREATE UNIQUE INDEX idx_orders_ext ON orders(external_id)",
+        "CREATE INDEX idx_orders_customer_at ON orders(customer_id, at DESC)",
+        "CREATE UNIQUE INDEX idx_issues_ext ON issues(external_id)",
+        "CREATE INDEX idx_issues_customer_status ON issues(customer_id, status, opened_at)",
+        "CREATE INDEX idx_calls_agent_started ON calls(agent_id, started_at)",
+        "CREATE INDEX idx_calls_started ON calls(started_at)",
+        "CREATE INDEX idx_calls_customer ON calls(customer_id, started_at)",
+        "CREATE INDEX idx_calls_status ON calls(status)",
+        "CREATE INDEX idx_segments_call ON speech_segments(call_id, start_s)",
+        "CREATE INDEX idx_utterances_call ON utterances(call_id, start_s)",
+        "CREATE INDEX idx_flags_call ON phrasing_flags(call_id, category)",
+        "CREATE INDEX idx_tasks_agent_open ON tasks(agent_id, done, due_at)",
+        "CREATE INDEX idx_tasks_call ON tasks(call_id)",
+        "CREATE INDEX idx_tasks_customer ON tasks(customer_id)",
+        "CREATE INDEX idx_attempts_trainee ON practice_attempts(trainee_id, started_at)",
+        "CREATE INDEX idx_attempts_call ON practice_attempts(call_id)",
+    ]
+    for s in stmts:
+        db.execute(s)
+
+
+@migration("full-text search over customer names, e-mails and issue titles")
+def m004_fts(db: Database) -> None:
+    db["customers"].enable_fts(["name", "email"], create_triggers=True, tokenize="unicode61")
+    db["issues"].enable_fts(["title"], create_triggers=True, tokenize="unicode61")

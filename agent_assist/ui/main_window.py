@@ -1,0 +1,124 @@
+"""The main window: the agent's desk (caller card + live-call panels + work list), Review and Practice.
+
+Layout of the Desk tab::
+
+    +------------------------------+---------------------------+
+    | caller card (search, profile,| talk meter      (issue 4) |
+    |  history, open issues, cues) | phrasing panel  (issue 3) |
+    |                              +---------------------------+
+    |                              | side: work list, queue,   |
+    |                              |  inbox, notifications     |  <- hidden in call focus (issue 5)
+    +------------------------------+---------------------------+
+
+Feature widgets are built in ``_build_*`` methods, each replacing a placeholder. Widgets get ``services``
+in ``__init__``; they never open the database themselves.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from agent_assist import APP_NAME
+from agent_assist.ui import messages
+from agent_assist.ui.services import Services
+
+
+def _placeholder(text: str) -> QWidget:
+    w = QLabel(text)
+    w.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    w.setObjectName("placeholder")
+    return w
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.setWindowTitle(APP_NAME)
+        self.resize(1400, 880)
+
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.setCentralWidget(self.tabs)
+
+        self.desk = QWidget()
+        self.desk.setObjectName("desk")
+        desk_layout = QVBoxLayout(self.desk)
+        desk_layout.setContentsMargins(8, 8, 8, 8)
+        self.desk_split = QSplitter(Qt.Orientation.Horizontal)
+        desk_layout.addWidget(self.desk_split)
+
+        self.caller_card = self._build_caller_card()
+        self.desk_split.addWidget(self.caller_card)
+
+        self.right = QSplitter(Qt.Orientation.Vertical)
+        self.talk_meter = self._build_talk_meter()
+        self.phrasing_panel = self._build_phrasing_panel()
+        self.side_panel = self._build_side_panel()
+        for w in (self.talk_meter, self.phrasing_panel, self.side_panel):
+            self.right.addWidget(w)
+        self.desk_split.addWidget(self.right)
+        self.desk_split.setStretchFactor(0, 3)
+        self.desk_split.setStretchFactor(1, 2)
+
+        self.tabs.addTab(self.desk, "&Desk")
+        self.review_view = self._build_review()
+        self.tabs.addTab(self.review_view, "&Review")
+        self.practice_view = self._build_practice()
+        self.tabs.addTab(self.practice_view, "&Practice")
+
+        self._build_actions()
+        messages.bridge.show.connect(self._show_message)
+        self.statusBar().showMessage("Ready")
+
+    # -- feature widgets (each issue replaces its placeholder) ----------------------------------------
+    def _build_caller_card(self) -> QWidget:
+        return _placeholder("Caller card")
+
+    def _build_talk_meter(self) -> QWidget:
+        return _placeholder("Talk meter")
+
+    def _build_phrasing_panel(self) -> QWidget:
+        return _placeholder("Phrasing coach")
+
+    def _build_side_panel(self) -> QWidget:
+        return _placeholder("Work list")
+
+    def _build_review(self) -> QWidget:
+        return _placeholder("Review")
+
+    def _build_practice(self) -> QWidget:
+        return _placeholder("Practice")
+
+    def _build_actions(self) -> None:
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        self.addAction(quit_action)
+
+    # -- messages ------------------------------------------------------------------------------------
+    def _show_message(self, info: messages.MessageInfo) -> None:
+        if info.modal and info.level is not messages.Level.INFO:
+            box = QMessageBox(self)
+            box.setIcon(QMessageBox.Icon.Critical if info.level is messages.Level.ERROR
+                        else QMessageBox.Icon.Warning)
+            box.setWindowTitle(APP_NAME)
+            box.setText(info.text)
+            box.setModal(True)
+            box.open()  # never exec(): a modal loop would stall tests and the socket server
+            self._last_dialog = box
+        else:
+            self.statusBar().showMessage(info.text, 8000)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        super().closeEvent(event)
