@@ -1,0 +1,210 @@
+"""Calls and what happens in them: segments, utterances, phrasing flags, parked tasks.
+
+Writes happen as the call goes (WAL, one small transaction each) so a crash loses at most the last second.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlite_utils import Database
+
+METRIC_COLUMNS = (
+    "duration_s",
+    "talk_ratio",
+    "agent_speech_s",
+    "customer_speech_s",
+    "overtalk_s",
+    "silence_s",
+    "longest_monologue_s",
+    "interruptions",
+)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class CallRow:
+    id: int
+    agent_id: int
+    customer_id: int | None
+    phone_e164: str | None
+    kind: str
+    source: str | None
+    status: str
+    started_at: str
+    ended_at: str | None
+    outcome: str | None
+    notes: str | None
+
+
+def _row(r: Mapping[str, Any]) -> CallRow:
+    return CallRow(**{k: r[k] for k in CallRow.__dataclass_fields__})
+
+
+def start_call(
+    db: Database,
+    *,
+    agent_id: int,
+    customer_id: int | None,
+    phone_e164: str | None = None,
+    kind: str = "call",
+    source: str = "live",
+    started_at: str | None = None,
+) -> int:
+    with db.conn:
+        cur = db.execute(
+            "INSERT INTO calls (agent_id, customer_id, phone_e164, kind, source, status, started_at, flags_count)"
+            " VALUES (?, ?, ?, ?, ?, 'active', ?, 0)",
+            [agent_id, customer_id, phone_e164, kind, source, started_at or now_iso()],
+        )
+    return int(cur.lastrowid or 0)
+
+
+def get_call(db: Database, call_id: int) -> CallRow | None:
+    cur = db.execute("SELECT * FROM calls WHERE id = ?", [call_id])
+    cols = [c[0] for c in cur.description]
+    row = cur.fetchone()
+    return _row(dict(zip(cols, row, strict=True))) if row else None
+
+
+def unfinished_calls(db: Database, agent_id: int | None = None) -> list[CallRow]:
+    """Calls left active or in wrap-up (e.g. after a crash), oldest first."""
+    sql = "SELECT * FROM calls WHERE status IN ('active', 'wrapup')"
+    params: list[Any] = []
+    if agent_id is not None:
+        sql += " AND agent_id = ?"
+        params.append(agent_id)
+    cur = db.execute(sql + " ORDER BY started_at", params)
+    cols = [c[0] for c in cur.description]
+    return [_row(dict(zip(cols, r, strict=True))) for r in cur.fetchall()]
+
+
+def add_segments(db: Database, call_id: int, segments: Iterable[tuple[str, float, float]]) -> int:
+    """Store closed speech segments ``(party, start_s, end_s)``; party is ``agent`` or ``customer``."""
+    rows = [(call_id, p, float(s), float(e)) for p, s, e in segments]
+    if rows:
+        with db.conn:
+            db.conn.executemany(
+                "INSERT INTO speech_segments (call_id, party, start_s, end_s) VALUES (?, ?, ?, ?)", rows
+            )
+    return len(rows)
+
+
+def segments(db: Database, call_id: int) -> list[tuple[str, float, float]]:
+    cur = db.execute(
+        "SELECT party, start_s, end_s FROM speech_segments WHERE call_id = ? ORDER BY start_s", [call_id]
+    )
+    return [(p, float(s), float(e)) for p, s, e in cur.fetchall()]
+
+
+def add_utterance(
+    db: Database,
+    call_id: int,
+    *,
+    party: str,
+    text: str,
+    start_s: float | None = None,
+    redacted: bool = False,
+    flags: Sequence[Mapping[str, Any]] = (),
+) -> int:
+    """Store one utterance (already redacted by the caller) with its phrasing flags.
+
+    ``flags`` are mappings with ``category``, ``start``, ``end``, ``reason``, ``suggestion``.
+    """
+    with db.conn:
+        cur = db.execute(
+            "INSERT INTO utterances (call_id, party, start_s, text, redacted) VALUES (?, ?, ?, ?, ?)",
+            [call_id, party, start_s, text, int(redacted)],
+        )
+        uid = int(cur.lastrowid or 0)
+        if flags:
+            db.conn.executemany(
+                "INSERT INTO phrasing_flags (call_id, utterance_id, category, start, end, reason, suggestion)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(call_id, uid, f["category"], f.get("start"), f.get("end"), f.get("reason"), f.get("suggestion"))
+                 for f in flags],
+            )
+            db.execute("UPDATE calls SET flags_count = flags_count + ? WHERE id = ?", [len(flags), call_id])
+    return uid
+
+
+def set_status(db: Database, call_id: int, status: str) -> None:
+    with db.conn:
+        db.execute("UPDATE calls SET status = ? WHERE id = ?", [status, call_id])
+
+
+def finish_call(
+    db: Database,
+    call_id: int,
+    *,
+    metrics: Mapping[str, Any] | None = None,
+    outcome: str | None = None,
+    notes: str | None = None,
+    summary: Mapping[str, Any] | None = None,
+    ended_at: str | None = None,
+    status: str = "done",
+) -> None:
+    """Record the end of a call: metrics (keys from METRIC_COLUMNS), outcome, notes, summary JSON.
+
+    Idempotent: finishing a call that is already done updates nothing but what is given.
+    """
+    sets: dict[str, Any] = {"status": status}
+    row = get_call(db, call_id)
+    if row is None:
+        raise LookupError(f"call {call_id} does not exist")
+    if row.ended_at is None:
+        sets["ended_at"] = ended_at or now_iso()
+    for k in METRIC_COLUMNS:
+        if metrics and k in metrics and metrics[k] is not None:
+            sets[k] = metrics[k]
+    if outcome is not None:
+        sets["outcome"] = outcome
+    if notes is not None:
+        sets["notes"] = notes
+    if summary is not None:
+        sets["summary_json"] = json.dumps(summary, sort_keys=True)
+    cols = ", ".join(f"{k} = ?" for k in sets)
+    with db.conn:
+        db.execute(f"UPDATE calls SET {cols} WHERE id = ?", [*sets.values(), call_id])
+
+
+def add_task(
+    db: Database,
+    *,
+    text: str,
+    kind: str = "parked",
+    agent_id: int | None = None,
+    call_id: int | None = None,
+    customer_id: int | None = None,
+    due_at: str | None = None,
+    channel: str | None = None,
+    redacted: bool = False,
+) -> int:
+    if not text.strip():
+        raise ValueError("A task needs some text.")
+    with db.conn:
+        cur = db.execute(
+            "INSERT INTO tasks (agent_id, call_id, customer_id, kind, text, due_at, channel, done, created_at,"
+            " redacted) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
+            [agent_id, call_id, customer_id, kind, text.strip(), due_at, channel, now_iso(), int(redacted)],
+        )
+    return int(cur.lastrowid or 0)
+
+
+def set_task_done(db: Database, task_id: int, done: bool = True) -> None:
+    with db.conn:
+        db.execute("UPDATE tasks SET done = ?, done_at = ? WHERE id = ?",
+                   [int(done), now_iso() if done else None, task_id])
+
+
+def tasks_for_call(db: Database, call_id: int) -> list[dict[str, Any]]:
+    cur = db.execute("SELECT * FROM tasks WHERE call_id = ? ORDER BY id", [call_id])
+    cols = [c[0] for c in cur.description]
+    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
