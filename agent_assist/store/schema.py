@@ -228,3 +228,23 @@ def m003_indexes(db: Database) -> None:
 def m004_fts(db: Database) -> None:
     db["customers"].enable_fts(["name", "email"], create_triggers=True, tokenize="unicode61")
     db["issues"].enable_fts(["title"], create_triggers=True, tokenize="unicode61")
+
+
+@migration("indexes for the review table: sort columns, kind, issue windows, flag categories")
+def m005_review_indexes(db: Database) -> None:
+    # Each sortable numeric column gets its own index so "ORDER BY col LIMIT n OFFSET m" walks an index
+    # instead of sorting every call; (status, started_at) serves the default newest-first page.
+    stmts = [
+        "CREATE INDEX IF NOT EXISTS idx_calls_status_started ON calls(status, started_at)",
+        "CREATE INDEX IF NOT EXISTS idx_calls_kind_started ON calls(kind, started_at)",
+        "CREATE INDEX IF NOT EXISTS idx_calls_talk_ratio ON calls(talk_ratio)",
+        "CREATE INDEX IF NOT EXISTS idx_calls_duration ON calls(duration_s)",
+        "CREATE INDEX IF NOT EXISTS idx_calls_overtalk ON calls(overtalk_s)",
+        "CREATE INDEX IF NOT EXISTS idx_calls_monologue ON calls(longest_monologue_s)",
+        "CREATE INDEX IF NOT EXISTS idx_calls_flags_count ON calls(flags_count)",
+        "CREATE INDEX IF NOT EXISTS idx_flags_category_call ON phrasing_flags(category, call_id)",
+        "CREATE INDEX IF NOT EXISTS idx_issues_customer_opened ON issues(customer_id, opened_at)",
+        "CREATE INDEX IF NOT EXISTS idx_issues_customer_resolved ON issues(customer_id, resolved_at)",
+    ]
+    for s in stmts:
+        db.execute(s)
