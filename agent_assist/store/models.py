@@ -43,6 +43,20 @@ class Issue:
     resolved_at: str | None
     reopen_count: int
     target_hours: float
+    age_hours: float = 0.0  # open: now - opened_at; resolved: resolved_at - opened_at
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != "resolved"
+
+    @property
+    def age_fraction(self) -> float:
+        """Age against the resolution target: 1.0 means the target is reached."""
+        return self.age_hours / self.target_hours if self.target_hours > 0 else 0.0
+
+    @property
+    def overdue(self) -> bool:
+        return self.is_open and self.age_hours > self.target_hours
 
 
 @dataclass(frozen=True)

@@ -21,12 +21,12 @@ def m001_migrations(db: Database) -> None:
 
 @migration("core tables: agents, customers, interactions, orders, issues, calls, tasks")
 def m002_core(db: Database) -> None:
-    db["agents"].create(
+    db.table("agents").create(
         {"id": int, "external_id": str, "name": str, "email": str, "team": str, "created_at": str},
         pk="id",
         not_null={"name"},
     )
-    db["customers"].create(
+    db.table("customers").create(
         {
             "id": int,
             "external_id": str,
@@ -45,7 +45,7 @@ def m002_core(db: Database) -> None:
         pk="id",
         not_null={"name"},
     )
-    db["interactions"].create(
+    db.table("interactions").create(
         {
             "id": int,
             "external_id": str,
@@ -60,7 +60,7 @@ def m002_core(db: Database) -> None:
         not_null={"customer_id", "at", "channel"},
         foreign_keys=[("customer_id", "customers", "id"), ("agent_id", "agents", "id")],
     )
-    db["orders"].create(
+    db.table("orders").create(
         {
             "id": int,
             "external_id": str,
@@ -74,7 +74,7 @@ def m002_core(db: Database) -> None:
         not_null={"customer_id", "at"},
         foreign_keys=[("customer_id", "customers", "id")],
     )
-    db["issues"].create(
+    db.table("issues").create(
         {
             "id": int,
             "external_id": str,
@@ -92,7 +92,7 @@ def m002_core(db: Database) -> None:
         defaults={"reopen_count": 0, "target_hours": 72.0, "severity": "normal", "status": "open"},
         foreign_keys=[("customer_id", "customers", "id")],
     )
-    db["calls"].create(
+    db.table("calls").create(
         {
             "id": int,
             "agent_id": int,
@@ -121,13 +121,13 @@ def m002_core(db: Database) -> None:
         defaults={"status": "active", "kind": "call", "flags_count": 0},
         foreign_keys=[("agent_id", "agents", "id"), ("customer_id", "customers", "id")],
     )
-    db["speech_segments"].create(
+    db.table("speech_segments").create(
         {"id": int, "call_id": int, "party": str, "start_s": float, "end_s": float},
         pk="id",
         not_null={"call_id", "party", "start_s", "end_s"},
         foreign_keys=[("call_id", "calls", "id")],
     )
-    db["utterances"].create(
+    db.table("utterances").create(
         {
             "id": int,
             "call_id": int,
@@ -141,7 +141,7 @@ def m002_core(db: Database) -> None:
         defaults={"redacted": 0},
         foreign_keys=[("call_id", "calls", "id")],
     )
-    db["phrasing_flags"].create(
+    db.table("phrasing_flags").create(
         {
             "id": int,
             "call_id": int,
@@ -156,7 +156,7 @@ def m002_core(db: Database) -> None:
         not_null={"call_id", "category"},
         foreign_keys=[("call_id", "calls", "id"), ("utterance_id", "utterances", "id")],
     )
-    db["tasks"].create(
+    db.table("tasks").create(
         {
             "id": int,
             "agent_id": int,
@@ -176,7 +176,7 @@ def m002_core(db: Database) -> None:
         defaults={"done": 0, "redacted": 0},
         foreign_keys=[("agent_id", "agents", "id"), ("call_id", "calls", "id"), ("customer_id", "customers", "id")],
     )
-    db["practice_attempts"].create(
+    db.table("practice_attempts").create(
         {
             "id": int,
             "call_id": int,
@@ -226,8 +226,8 @@ def m003_indexes(db: Database) -> None:
 
 @migration("full-text search over customer names, e-mails and issue titles")
 def m004_fts(db: Database) -> None:
-    db["customers"].enable_fts(["name", "email"], create_triggers=True, tokenize="unicode61")
-    db["issues"].enable_fts(["title"], create_triggers=True, tokenize="unicode61")
+    db.table("customers").enable_fts(["name", "email"], create_triggers=True, tokenize="unicode61")
+    db.table("issues").enable_fts(["title"], create_triggers=True, tokenize="unicode61")
 
 
 @migration("indexes for the review table: sort columns, kind, issue windows, flag categories")
