@@ -232,16 +232,12 @@ def m004_fts(db: Database) -> None:
 
 @migration("indexes for the review table: sort columns, kind, issue windows, flag categories")
 def m005_review_indexes(db: Database) -> None:
-    # Each sortable numeric column gets its own index so "ORDER BY col LIMIT n OFFSET m" walks an index
-    # instead of sorting every call; (status, started_at) serves the default newest-first page.
-    stmts = [
-        "CREATE INDEX IF NOT EXISTS idx_calls_status_started ON calls(status, started_at)",
-        "CREATE INDEX IF NOT EXISTS idx_calls_kind_started ON calls(kind, started_at)",
-        "CREATE INDEX IF NOT EXISTS idx_calls_talk_ratio ON calls(talk_ratio)",
-        "CREATE INDEX IF NOT EXISTS idx_calls_duration ON calls(duration_s)",
-        "CREATE INDEX IF NOT EXISTS idx_calls_overtalk ON calls(overtalk_s)",
-        "CREATE INDEX IF NOT EXISTS idx_calls_monologue ON calls(longest_monologue_s)",
-        "CREATE INDEX IF NOT EXISTS idx_calls_flags_count ON calls(flags_count)",
+    # The review table always filters status = 'done'; (status, column) serves both that filter and
+    # "ORDER BY column LIMIT n OFFSET m" for each sortable column, so no page sorts every call.
+    cols = ["started_at", "talk_ratio", "duration_s", "overtalk_s", "longest_monologue_s", "flags_count"]
+    stmts = [f"CREATE INDEX IF NOT EXISTS idx_calls_status_{c} ON calls(status, {c})" for c in cols]
+    stmts += [
+        "CREATE INDEX IF NOT EXISTS idx_calls_kind_started ON calls(kind, status, started_at)",
         "CREATE INDEX IF NOT EXISTS idx_flags_category_call ON phrasing_flags(category, call_id)",
         "CREATE INDEX IF NOT EXISTS idx_issues_customer_opened ON issues(customer_id, opened_at)",
         "CREATE INDEX IF NOT EXISTS idx_issues_customer_resolved ON issues(customer_id, resolved_at)",

@@ -1,0 +1,391 @@
+"""Queries behind the supervisor's Review and Trends views.
+
+Hot reads are hand-written SQL. The review table is paged with ``LIMIT/OFFSET`` over an ORDER BY that an
+index serves (migration 5 indexes every sortable numeric column); per-row figures that are not stored on
+the call (flags by category, issues opened/resolved, open parked tasks) are correlated sub-queries, so
+they cost a few index lookups per *shown* row, never a scan of the whole table.
+
+Which issues belong to a call: the call's customer's issues opened (or resolved) between the call's start
+and end, the end being the moment the call was wrapped up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from typing import Any
+
+from sqlite_utils import Database
+
+FLAG_CATEGORIES = ("leading", "loaded", "negative", "negative_language", "over_promise")
+FLAG_LABELS = {
+    "leading": "Leading",
+    "loaded": "Loaded",
+    "negative": "Negative",
+    "negative_language": "Blaming",
+    "over_promise": "Over-promise",
+}
+DEFAULT_TARGET = 0.30
+PAGE_SIZE = 200
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    title: str
+    sql: str  # expression in the SELECT list (and ORDER BY when sortable by it)
+    tip: str = ""
+
+
+_END = "coalesce(c.ended_at, '9999')"
+_ISSUES_OPENED = (
+    "(SELECT count(*) FROM issues i WHERE i.customer_id = c.customer_id"
+    f" AND i.opened_at >= c.started_at AND i.opened_at <= {_END})"
+)
+_ISSUES_RESOLVED = (
+    "(SELECT count(*) FROM issues i WHERE i.customer_id = c.customer_id"
+    f" AND i.resolved_at >= c.started_at AND i.resolved_at <= {_END})"
+)
+_OPEN_TASKS = "(SELECT count(*) FROM tasks t WHERE t.call_id = c.id AND t.done = 0)"
+
+
+def _flag_sql(cat: str) -> str:
+    return f"(SELECT count(*) FROM phrasing_flags f WHERE f.call_id = c.id AND f.category = '{cat}')"
+
+
+# The review table's columns, in display order. ``ReviewRow`` tuples follow this order.
+COLUMNS: tuple[Column, ...] = (
+    Column("id", "#", "c.id"),
+    Column("kind", "Kind", "c.kind", "call or practice attempt"),
+    Column("agent", "Agent", "a.name"),
+    Column("customer", "Customer", "cu.name"),
+    Column("started_at", "Start (UTC)", "c.started_at"),
+    Column("duration_s", "Duration", "c.duration_s"),
+    Column("talk_ratio", "Talk ratio", "c.talk_ratio",
+           "agent speech / (agent + customer speech); target at most 30%"),
+    Column("overtalk_s", "Overtalk", "c.overtalk_s", "time both spoke at once"),
+    Column("longest_monologue_s", "Longest monologue", "c.longest_monologue_s"),
+    Column("flags_count", "Flags", "c.flags_count", "phrasing flags, all categories"),
+    *(Column(f"flags_{cat}", FLAG_LABELS[cat], _flag_sql(cat), f"{FLAG_LABELS[cat]} phrasing flags")
+      for cat in FLAG_CATEGORIES),
+    Column("issues_opened", "Issues opened", _ISSUES_OPENED),
+    Column("issues_resolved", "Issues resolved", _ISSUES_RESOLVED),
+    Column("outcome", "Outcome", "c.outcome"),
+    Column("open_tasks", "Open tasks", _OPEN_TASKS, "parked tasks of the call still open"),
+    Column("agent_id", "Agent id", "c.agent_id"),
+    Column("customer_id", "Customer id", "c.customer_id"),
+    Column("ended_at", "End (UTC)", "c.ended_at"),
+)
+COLUMN_KEYS = tuple(c.key for c in COLUMNS)
+COLUMN_INDEX = {c.key: i for i, c in enumerate(COLUMNS)}
+ReviewRow = tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class ReviewFilter:
+    """What the review table shows. Dates are ``YYYY-MM-DD``, both ends inclusive."""
+
+    agent_id: int | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+    customer: str | None = None  # part of the customer's name, or their phone number
+    above_target: bool = False
+    target: float = DEFAULT_TARGET
+    flag_category: str | None = None
+    kind: str | None = None  # 'call' | 'practice' | None for both
+
+    def with_(self, **changes: Any) -> ReviewFilter:
+        return replace(self, **changes)
+
+
+def parse_date(text: str, what: str = "date") -> date:
+    """A ``YYYY-MM-DD`` date, or ValueError with one clear line."""
+    try:
+        return date.fromisoformat(text.strip())
+    except (ValueError, AttributeError):
+        raise ValueError(f"The {what} {text!r} is not a date; write it as YYYY-MM-DD.") from None
+
+
+def check_range(date_from: str | None, date_to: str | None) -> tuple[date | None, date | None]:
+    """Parse both ends; ValueError when one is malformed or they are in the wrong order."""
+    d1 = parse_date(date_from, "start date") if date_from else None
+    d2 = parse_date(date_to, "end date") if date_to else None
+    if d1 and d2 and d1 > d2:
+        raise ValueError(f"The start date {d1} is after the end date {d2}; swap them.")
+    return d1, d2
+
+
+def _where(flt: ReviewFilter) -> tuple[str, list[Any]]:
+    d1, d2 = check_range(flt.date_from, flt.date_to)
+    if flt.flag_category is not None and flt.flag_category not in FLAG_CATEGORIES:
+        raise ValueError(f"Unknown flag category {flt.flag_category!r}.")
+    where = ["c.status = 'done'"]
+    params: list[Any] = []
+    if flt.kind:
+        where.append("c.kind = ?")
+        params.append(flt.kind)
+    if flt.agent_id is not None:
+        where.append("c.agent_id = ?")
+        params.append(flt.agent_id)
+    if d1:
+        where.append("c.started_at >= ?")
+        params.append(d1.isoformat())
+    if d2:
+        where.append("c.started_at < ?")
+        params.append((d2 + timedelta(days=1)).isoformat())
+    if flt.customer and flt.customer.strip():
+        text = flt.customer.strip()
+        where.append(
+            "c.customer_id IN (SELECT id FROM customers WHERE name LIKE ? OR phone_e164 LIKE ?)"
+        )
+        params += [f"%{text}%", f"%{text.lstrip('+')}%"]
+    if flt.above_target:
+        where.append("c.talk_ratio > ?")
+        params.append(flt.target)
+    if flt.flag_category:
+        where.append(
+            "EXISTS (SELECT 1 FROM phrasing_flags f WHERE f.call_id = c.id AND f.category = ?)"
+        )
+        params.append(flt.flag_category)
+    return " AND ".join(where), params
+
+
+def review_sql(
+    flt: ReviewFilter,
+    sort: str = "started_at",
+    descending: bool = True,
+    offset: int = 0,
+    limit: int = PAGE_SIZE,
+) -> tuple[str, list[Any]]:
+    """The SQL and parameters of one page of the review table (exposed so the benchmark runs the same)."""
+    if sort not in COLUMN_INDEX:
+        raise ValueError(f"Cannot sort by {sort!r}.")
+    where, params = _where(flt)
+    direction = "DESC" if descending else "ASC"
+    order = COLUMNS[COLUMN_INDEX[sort]].sql
+    # c.id breaks ties so pages never repeat or skip rows that compare equal
+    order_by = f"{order} {direction}, c.id {direction}" if sort != "id" else f"c.id {direction}"
+    select = ", ".join(f"{c.sql} AS {c.key}" for c in COLUMNS)
+    sql = (
+        f"SELECT {select} FROM calls c"
+        " JOIN agents a ON a.id = c.agent_id"
+        " LEFT JOIN customers cu ON cu.id = c.customer_id"
+        f" WHERE {where} ORDER BY {order_by} LIMIT ? OFFSET ?"
+    )
+    return sql, [*params, int(limit), int(offset)]
+
+
+def review_page(
+    db: Database,
+    flt: ReviewFilter,
+    sort: str = "started_at",
+    descending: bool = True,
+    offset: int = 0,
+    limit: int = PAGE_SIZE,
+) -> list[ReviewRow]:
+    """One page of finished calls (tuples in ``COLUMNS`` order)."""
+    sql, params = review_sql(flt, sort, descending, offset, limit)
+    return [tuple(r) for r in db.execute(sql, params).fetchall()]
+
+
+def review_count(db: Database, flt: ReviewFilter) -> int:
+    where, params = _where(flt)
+    row = db.execute(f"SELECT count(*) FROM calls c WHERE {where}", params).fetchone()
+    return int(row[0])
+
+
+def row_dict(row: Sequence[Any]) -> dict[str, Any]:
+    return dict(zip(COLUMN_KEYS, row, strict=True))
+
+
+# -- choices for the filter bar ------------------------------------------------------------------------
+def agents_with_calls(db: Database) -> list[tuple[int, str]]:
+    """(id, name) of every agent, by name."""
+    cur = db.execute("SELECT id, name FROM agents ORDER BY name COLLATE NOCASE, id")
+    return [(int(i), str(n)) for i, n in cur.fetchall()]
+
+
+def call_date_range(db: Database) -> tuple[str | None, str | None]:
+    """First and last start date of the finished calls (None, None for an empty database)."""
+    row = db.execute(
+        "SELECT min(started_at), max(started_at) FROM calls WHERE status = 'done'"
+    ).fetchone()
+    if not row or row[0] is None:
+        return None, None
+    return str(row[0])[:10], str(row[1])[:10]
+
+
+# -- trends --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class WeekStats:
+    """One agent's calls in one ISO week (Monday ``week``)."""
+
+    week: str
+    ratios: tuple[float, ...]  # talk ratios of the calls that had speech, sorted
+    calls: int
+    flags: int
+
+    @property
+    def flags_per_call(self) -> float:
+        return self.flags / self.calls if self.calls else 0.0
+
+
+@dataclass(frozen=True)
+class AgentTrend:
+    agent_id: int
+    agent: str
+    weeks: tuple[WeekStats, ...] = field(default=())
+
+
+def _monday(iso: str) -> str:
+    d = date.fromisoformat(iso[:10])
+    return (d - timedelta(days=d.weekday())).isoformat()
+
+
+def weekly_trends(
+    db: Database,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    agent_id: int | None = None,
+    kind: str | None = "call",
+) -> list[AgentTrend]:
+    """Per agent and ISO week: the talk ratios of the finished calls and the flags per call."""
+    flt = ReviewFilter(agent_id=agent_id, date_from=date_from, date_to=date_to, kind=kind)
+    where, params = _where(flt)
+    cur = db.execute(
+        "SELECT c.agent_id, a.name, c.started_at, c.talk_ratio, c.flags_count FROM calls c"
+        f" JOIN agents a ON a.id = c.agent_id WHERE {where} ORDER BY a.name, c.agent_id",
+        params,
+    )
+    acc: dict[tuple[int, str], dict[str, tuple[list[float], list[int]]]] = {}
+    for aid, name, started, ratio, flags in cur.fetchall():
+        weeks = acc.setdefault((int(aid), str(name)), {})
+        ratios, flag_counts = weeks.setdefault(_monday(str(started)), ([], []))
+        if ratio is not None:
+            ratios.append(float(ratio))
+        flag_counts.append(int(flags or 0))
+    out = []
+    for (aid, name), weeks in acc.items():
+        stats = tuple(
+            WeekStats(week=w, ratios=tuple(sorted(r)), calls=len(f), flags=sum(f))
+            for w, (r, f) in sorted(weeks.items())
+        )
+        out.append(AgentTrend(aid, name, stats))
+    return out
+
+
+@dataclass(frozen=True)
+class CoachingMoment:
+    call_id: int
+    agent: str
+    customer: str | None
+    started_at: str
+    talk_ratio: float | None
+    flags: int
+    score: float
+    why: str
+
+
+def coaching_score_sql(target_param: str = "?") -> str:
+    # Points: one per percentage point of talk ratio above the target, five per phrasing flag.
+    return (f"(max(coalesce(c.talk_ratio, 0) - {target_param}, 0) * 100"
+            " + coalesce(c.flags_count, 0) * 5)")
+
+
+def worth_coaching(
+    db: Database,
+    flt: ReviewFilter | None = None,
+    limit: int = 20,
+) -> list[CoachingMoment]:
+    """The calls most worth coaching: furthest above the talk target and with the most flags."""
+    flt = flt or ReviewFilter()
+    where, params = _where(flt)
+    score = coaching_score_sql()
+    cur = db.execute(
+        f"SELECT c.id, a.name, cu.name, c.started_at, c.talk_ratio, c.flags_count, {score} AS score"
+        " FROM calls c JOIN agents a ON a.id = c.agent_id LEFT JOIN customers cu ON cu.id = c.customer_id"
+        f" WHERE {where} AND {score} > 0 ORDER BY score DESC, c.id DESC LIMIT ?",
+        [flt.target, *params, flt.target, limit],
+    )
+    out = []
+    for cid, agent, customer, started, ratio, flags, sc in cur.fetchall():
+        why = []
+        if ratio is not None and ratio > flt.target:
+            why.append(f"talk ratio {ratio * 100:.0f}% (target {flt.target * 100:.0f}%)")
+        if flags:
+            why.append(f"{flags} phrasing flag{'s' if flags != 1 else ''}")
+        out.append(CoachingMoment(int(cid), str(agent), customer, str(started),
+                                  None if ratio is None else float(ratio), int(flags or 0),
+                                  float(sc), ", ".join(why)))
+    return out
+
+
+# -- one call in full ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CallDetail:
+    """Everything a call's summary needs, as plain data (the coach layer builds the summary from it)."""
+
+    call: dict[str, Any]  # the calls row plus agent and customer names
+    segments: tuple[tuple[str, float, float], ...]
+    utterances: tuple[dict[str, Any], ...]  # id, party, start_s, text, flags: [dict]
+    tasks: tuple[dict[str, Any], ...]
+    issues_opened: tuple[dict[str, Any], ...]
+    issues_resolved: tuple[dict[str, Any], ...]
+    practice: dict[str, Any] | None = None
+
+
+def _dicts(cur: Any) -> list[dict[str, Any]]:
+    cols = [c[0] for c in cur.description]
+    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+
+def call_detail(db: Database, call_id: int) -> CallDetail:
+    """A call with its segments, utterances and their flags, tasks and issues; LookupError if missing."""
+    rows = _dicts(db.execute(
+        "SELECT c.*, a.name AS agent, cu.name AS customer FROM calls c"
+        " LEFT JOIN agents a ON a.id = c.agent_id LEFT JOIN customers cu ON cu.id = c.customer_id"
+        " WHERE c.id = ?", [call_id]))
+    if not rows:
+        raise LookupError(f"Call {call_id} does not exist (it may have been deleted).")
+    call = rows[0]
+    segs = tuple(
+        (str(p), float(s), float(e)) for p, s, e in db.execute(
+            "SELECT party, start_s, end_s FROM speech_segments WHERE call_id = ? ORDER BY start_s, id",
+            [call_id]).fetchall()
+    )
+    utts = _dicts(db.execute(
+        "SELECT id, party, start_s, text, redacted FROM utterances WHERE call_id = ?"
+        " ORDER BY coalesce(start_s, 1e18), id", [call_id]))
+    flags_by_utt: dict[int | None, list[dict[str, Any]]] = {}
+    for f in _dicts(db.execute(
+        "SELECT utterance_id, category, start, end, reason, suggestion FROM phrasing_flags"
+        " WHERE call_id = ? ORDER BY id", [call_id])):
+        flags_by_utt.setdefault(f.pop("utterance_id"), []).append(f)
+    for u in utts:
+        u["flags"] = flags_by_utt.get(u["id"], [])
+    tasks = _dicts(db.execute("SELECT * FROM tasks WHERE call_id = ? ORDER BY id", [call_id]))
+    opened: list[dict[str, Any]] = []
+    resolved: list[dict[str, Any]] = []
+    if call["customer_id"] is not None:
+        end = call["ended_at"] or "9999"
+        opened = _dicts(db.execute(
+            "SELECT id, title, status, severity, opened_at, resolved_at FROM issues"
+            " WHERE customer_id = ? AND opened_at >= ? AND opened_at <= ? ORDER BY opened_at",
+            [call["customer_id"], call["started_at"], end]))
+        resolved = _dicts(db.execute(
+            "SELECT id, title, status, severity, opened_at, resolved_at FROM issues"
+            " WHERE customer_id = ? AND resolved_at >= ? AND resolved_at <= ? ORDER BY resolved_at",
+            [call["customer_id"], call["started_at"], end]))
+    practice = _dicts(db.execute(
+        "SELECT * FROM practice_attempts WHERE call_id = ? ORDER BY id DESC LIMIT 1", [call_id]))
+    return CallDetail(call, segs, tuple(utts), tuple(tasks), tuple(opened), tuple(resolved),
+                      practice[0] if practice else None)
+
+
+def calls_for_agent(db: Database, agent_id: int, date_from: str | None, date_to: str | None,
+                    kind: str | None = None) -> list[dict[str, Any]]:
+    """All of one agent's finished calls in a period, oldest first (for the agent's PDF report)."""
+    sql, params = review_sql(ReviewFilter(agent_id=agent_id, date_from=date_from, date_to=date_to,
+                                          kind=kind), "started_at", False, 0, -1)
+    return [row_dict(r) for r in db.execute(sql, params).fetchall()]

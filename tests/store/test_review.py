@@ -1,0 +1,162 @@
+"""Review queries on a real temporary SQLite file: filters, sorting, paging, trends, detail."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlite_utils import Database
+
+from agent_assist.store import calls, review
+from agent_assist.store.db import connect
+from agent_assist.store.review import ReviewFilter
+
+
+def _call(db: Database, agent: int, customer: int | None, start: str, end: str, ratio: float | None,
+          flags: list[str] = (), kind: str = "call", outcome: str = "resolved",
+          finish: bool = True) -> int:
+    cid = calls.start_call(db, agent_id=agent, customer_id=customer, kind=kind, source="demo",
+                           started_at=start)
+    calls.add_segments(db, cid, [("agent", 0.0, 3.0), ("customer", 3.5, 10.0)])
+    if flags:
+        calls.add_utterance(db, cid, party="agent", text="Didn't you read the manual?", start_s=0.0,
+                            flags=[{"category": c, "start": 0, "end": 6, "reason": f"{c} reason",
+                                    "suggestion": "Could you tell me what you tried?"} for c in flags])
+    if finish:
+        calls.finish_call(db, cid, metrics={"talk_ratio": ratio, "duration_s": 600.0, "overtalk_s": 6.0,
+                                            "longest_monologue_s": 40.0},
+                          outcome=outcome, notes="notes", ended_at=end)
+    return cid
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    d = connect(tmp_path / "t.db")
+    d["agents"].insert_all([{"id": 1, "name": "Ann Agent"}, {"id": 2, "name": "Bob Baker"}])
+    d["customers"].insert_all([
+        {"id": 10, "name": "Carla Customer", "phone_e164": "+15551230001"},
+        {"id": 11, "name": "Dan Doe", "phone_e164": "+15551230002"},
+    ])
+    yield d
+    d.close()
+
+
+@pytest.fixture
+def filled(db: Database) -> Database:
+    _call(db, 1, 10, "2026-11-02T09:00:00", "2026-11-02T09:10:00", 0.25)
+    _call(db, 1, 11, "2026-11-03T09:00:00", "2026-11-03T09:10:00", 0.45, ["leading", "loaded"])
+    _call(db, 2, 10, "2026-11-10T09:00:00", "2026-11-10T09:10:00", 0.35, ["over_promise"])
+    _call(db, 2, None, "2026-11-11T09:00:00", "2026-11-11T09:10:00", None, kind="practice")
+    _call(db, 2, 11, "2026-11-12T09:00:00", "", 0.9, finish=False)  # still active: not shown
+    return db
+
+
+def test_empty_database_gives_no_rows(db: Database) -> None:
+    assert review.review_page(db, ReviewFilter()) == []
+    assert review.review_count(db, ReviewFilter()) == 0
+    assert review.call_date_range(db) == (None, None)
+    assert review.weekly_trends(db) == []
+    assert review.worth_coaching(db) == []
+
+
+def test_default_page_is_finished_calls_newest_first(filled: Database) -> None:
+    rows = [review.row_dict(r) for r in review.review_page(filled, ReviewFilter())]
+    assert [r["started_at"][:10] for r in rows] == ["2026-11-11", "2026-11-10", "2026-11-03", "2026-11-02"]
+    second = rows[2]
+    assert second["agent"] == "Ann Agent" and second["customer"] == "Dan Doe"
+    assert second["flags_count"] == 2 and second["flags_leading"] == 1 and second["flags_loaded"] == 1
+    assert second["flags_negative"] == 0
+    assert rows[3]["flags_count"] == 0
+
+
+def test_filters(filled: Database) -> None:
+    def ids(**kw: object) -> list[str]:
+        return [review.row_dict(r)["started_at"][:10]
+                for r in review.review_page(filled, ReviewFilter(**kw), descending=False)]
+
+    assert ids(agent_id=1) == ["2026-11-02", "2026-11-03"]
+    assert ids(date_from="2026-11-03", date_to="2026-11-10") == ["2026-11-03", "2026-11-10"]
+    assert ids(customer="carla") == ["2026-11-02", "2026-11-10"]
+    assert ids(customer="+15551230002") == ["2026-11-03"]
+    assert ids(above_target=True) == ["2026-11-03", "2026-11-10"]
+    assert ids(above_target=True, target=0.40) == ["2026-11-03"]
+    assert ids(flag_category="over_promise") == ["2026-11-10"]
+    assert ids(kind="practice") == ["2026-11-11"]
+    assert review.review_count(filled, ReviewFilter(agent_id=2)) == 2
+
+
+def test_sort_by_any_column_and_paging(filled: Database) -> None:
+    for col in review.COLUMN_KEYS:
+        for desc in (False, True):
+            rows = review.review_page(filled, ReviewFilter(), sort=col, descending=desc)
+            assert len(rows) == 4, col
+    by_ratio = [review.row_dict(r)["talk_ratio"]
+                for r in review.review_page(filled, ReviewFilter(), sort="talk_ratio", descending=True)]
+    assert by_ratio == [0.45, 0.35, 0.25, None]
+    pages = [review.review_page(filled, ReviewFilter(), sort="agent", offset=o, limit=3) for o in (0, 3)]
+    assert [len(p) for p in pages] == [3, 1]
+    all_ids = {r[0] for p in pages for r in p}
+    assert len(all_ids) == 4
+
+
+def test_bad_dates_and_sort(filled: Database) -> None:
+    with pytest.raises(ValueError, match="after the end date"):
+        review.review_page(filled, ReviewFilter(date_from="2026-11-10", date_to="2026-11-01"))
+    with pytest.raises(ValueError, match="YYYY-MM-DD"):
+        review.review_page(filled, ReviewFilter(date_from="11/10/2026"))
+    with pytest.raises(ValueError, match="sort"):
+        review.review_page(filled, ReviewFilter(), sort="nope")
+
+
+def test_issues_and_open_tasks_belong_to_the_call(filled: Database) -> None:
+    first = review.review_page(filled, ReviewFilter(), descending=False)[0][0]
+    filled["issues"].insert_all([
+        {"customer_id": 10, "opened_at": "2026-11-02T09:05:00", "status": "open", "title": "Router"},
+        {"customer_id": 10, "opened_at": "2026-10-01T09:00:00", "resolved_at": "2026-11-02T09:06:00",
+         "status": "resolved", "title": "Bill"},
+        {"customer_id": 10, "opened_at": "2026-11-05T09:00:00", "status": "open", "title": "Later"},
+        {"customer_id": 11, "opened_at": "2026-11-02T09:05:00", "status": "open", "title": "Other"},
+    ])
+    t1 = calls.add_task(filled, text="Send the refund form", call_id=first, agent_id=1)
+    calls.add_task(filled, text="Call back Friday", call_id=first, agent_id=1)
+    calls.set_task_done(filled, t1)
+    row = review.row_dict(review.review_page(filled, ReviewFilter(), descending=False)[0])
+    assert (row["issues_opened"], row["issues_resolved"], row["open_tasks"]) == (1, 1, 1)
+    d = review.call_detail(filled, first)
+    assert [i["title"] for i in d.issues_opened] == ["Router"]
+    assert [i["title"] for i in d.issues_resolved] == ["Bill"]
+    assert [t["text"] for t in d.tasks] == ["Send the refund form", "Call back Friday"]
+
+
+def test_call_detail(filled: Database) -> None:
+    cid = review.review_page(filled, ReviewFilter(flag_category="leading"))[0][0]
+    d = review.call_detail(filled, cid)
+    assert d.call["agent"] == "Ann Agent" and d.call["status"] == "done"
+    assert d.segments == (("agent", 0.0, 3.0), ("customer", 3.5, 10.0))
+    assert len(d.utterances) == 1
+    assert [f["category"] for f in d.utterances[0]["flags"]] == ["leading", "loaded"]
+    with pytest.raises(LookupError, match="does not exist"):
+        review.call_detail(filled, 9999)
+
+
+def test_weekly_trends_and_coaching(filled: Database) -> None:
+    trends = {t.agent: t for t in review.weekly_trends(filled)}
+    ann = trends["Ann Agent"]
+    assert [w.week for w in ann.weeks] == ["2026-11-02"]
+    assert ann.weeks[0].ratios == (0.25, 0.45)
+    assert ann.weeks[0].flags_per_call == 1.0
+    bob = trends["Bob Baker"]  # the practice attempt is left out of the call trends
+    assert [(w.week, w.calls) for w in bob.weeks] == [("2026-11-09", 1)]
+    moments = review.worth_coaching(filled)
+    # 0.45: 15 points + 2 flags * 5 = 25; 0.35: 5 + 5 = 10
+    assert [(m.started_at[:10], round(m.score, 6)) for m in moments] == [
+        ("2026-11-03", 25.0), ("2026-11-10", 10.0)]
+    assert "talk ratio 45%" in moments[0].why and "2 phrasing flags" in moments[0].why
+
+
+def test_first_page_uses_an_index(filled: Database) -> None:
+    for sort in ("started_at", "talk_ratio", "duration_s"):
+        sql, params = review.review_sql(ReviewFilter(), sort)
+        plan = " ".join(str(r[-1]) for r in filled.execute("EXPLAIN QUERY PLAN " + sql, params))
+        assert "USE TEMP B-TREE FOR ORDER BY" not in plan, (sort, plan)
