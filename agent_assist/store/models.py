@@ -68,6 +68,26 @@ class CallerCard:
     open_issues: tuple[Issue, ...]
     recent_issues: tuple[Issue, ...] = field(default=())  # all issues in the last year (for retention cues)
     last_contact_at: str | None = None
+    # For retention cues (activity against the customer's own baseline, first-order check-ins): the times
+    # of every order and interaction in the last two years, newest first, plus the first order ever.
+    order_times: tuple[str, ...] = field(default=())
+    contact_times: tuple[str, ...] = field(default=())
+    first_order_at: str | None = None
+    open_tasks: tuple[TaskItem, ...] = field(default=())  # callbacks / follow-ups / parked, not done
+
+
+@dataclass(frozen=True)
+class TaskItem:
+    """An open task about a customer (a promised callback, a follow-up, a parked note)."""
+
+    id: int
+    kind: str  # parked | callback | follow_up
+    text: str
+    due_at: str | None
+    channel: str | None
+    created_at: str
+    call_id: int | None = None
+    done: bool = False
 
 
 @dataclass(frozen=True)

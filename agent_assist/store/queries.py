@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from agent_assist.store.models import CallerCard, Customer, HistoryItem, Issue, SearchHit
+from agent_assist.store.models import CallerCard, Customer, HistoryItem, Issue, SearchHit, TaskItem
 from agent_assist.store.phones import to_e164, try_e164
 
 CHANNELS = ("phone", "email", "sms", "chat")
@@ -124,7 +124,27 @@ def caller_card(
         last_contact = db.execute(
             "SELECT max(at) FROM interactions WHERE customer_id = ?", [customer_id]
         ).fetchone()[0]
-    return CallerCard(customer, history, tuple(open_issues), tuple(recent), last_contact)
+    activity = _activity(db, customer_id, now)
+    return CallerCard(customer, history, tuple(open_issues), tuple(recent), last_contact, *activity)
+
+
+def _activity(
+    db: Database, customer_id: int, now: datetime
+) -> tuple[tuple[str, ...], tuple[str, ...], str | None, tuple[TaskItem, ...]]:
+    """Order and contact times of the last two years, the first order, open tasks (for retention cues)."""
+    since = (now - timedelta(days=730)).isoformat(timespec="seconds")
+    orders = tuple(r[0] for r in db.execute(
+        "SELECT at FROM orders WHERE customer_id = ? AND at >= ? ORDER BY at DESC", [customer_id, since]))
+    contacts = tuple(r[0] for r in db.execute(
+        "SELECT at FROM interactions WHERE customer_id = ? AND at >= ? ORDER BY at DESC", [customer_id, since]))
+    first = db.execute("SELECT min(at) FROM orders WHERE customer_id = ?", [customer_id]).fetchone()[0]
+    tasks = tuple(
+        TaskItem(tid, kind, text, due, channel, created, call_id, bool(done))
+        for tid, kind, text, due, channel, created, call_id, done in db.execute(
+            "SELECT id, kind, text, due_at, channel, created_at, call_id, done FROM tasks"
+            " WHERE customer_id = ? AND done = 0 ORDER BY COALESCE(due_at, created_at)", [customer_id])
+    )
+    return orders, contacts, first, tasks
 
 
 def screen_pop(
