@@ -59,8 +59,7 @@ def _load_migrations() -> None:
     from agent_assist.store import schema  # noqa: F401
 
 
-def migrate(db: Database, upto: int | None = None) -> list[str]:
-    """Apply pending migrations (up to version ``upto``); returns the names applied."""
+def _refuse_newer(db: Database) -> int:
     _load_migrations()
     current = schema_version(db)
     if current > len(MIGRATIONS):
@@ -68,11 +67,19 @@ def migrate(db: Database, upto: int | None = None) -> list[str]:
             f"This database was written by a newer version of Agent Assist (schema {current}, "
             f"this version knows {len(MIGRATIONS)}). Update the app; the file was left untouched."
         )
+    return current
+
+
+def migrate(db: Database, upto: int | None = None) -> list[str]:
+    """Apply pending migrations (up to version ``upto``); returns the names applied."""
+    current = _refuse_newer(db)
     applied = []
     target = len(MIGRATIONS) if upto is None else upto
     for version in range(current + 1, target + 1):
         name, fn = MIGRATIONS[version - 1]
-        with db.conn:  # one transaction per migration
+        # One transaction per migration: db.atomic() holds an explicit BEGIN, so the DDL that
+        # db.execute would otherwise autocommit statement by statement is rolled back as a whole.
+        with db.atomic():
             fn(db)
             db.execute(
                 "INSERT INTO migrations (version, name, applied_at) VALUES (?, ?, datetime('now'))",
@@ -108,20 +115,31 @@ def connect(path: Path | str, *, create: bool = True, migrate_schema: bool = Tru
             raise DataDirUnwritable(f"Cannot create the database in {p.parent}: {e.strerror or e}.") from None
     elif p.is_dir():
         raise StoreError(f"{p} is a folder, not a database file.")
+    conn = None
     try:
         conn = sqlite3.connect(str(p), timeout=2.0, check_same_thread=False)
         db = Database(conn)
         _check_readable(db, p)
+        # Before anything writes (switching to WAL rewrites the header): a newer schema is refused here.
+        _refuse_newer(db)
         _configure(db)
         if migrate_schema:
             migrate(db)
     except sqlite3.DatabaseError as e:
+        if conn is not None:
+            conn.close()
         msg = str(e).lower()
         if "locked" in msg or "busy" in msg:
             raise DatabaseLocked(f"Database {p} is locked by another program; close it and try again.") from None
-        if "readonly" in msg or "read-only" in msg:
-            raise DataDirUnwritable(f"Database {p} is read-only: {e}.") from None
-        raise DatabaseCorrupt(f"Database {p} is damaged or not an Agent Assist database ({e}).") from None
+        if "readonly" in msg or "read-only" in msg or "unable to open" in msg:
+            raise DataDirUnwritable(
+                f"Database {p} cannot be written (check the permissions of the file and {p.parent})."
+            ) from None
+        raise DatabaseCorrupt(f"Database {p} is damaged or not an Agent Assist database ({e}); it was left untouched.") from None
+    except BaseException:
+        if conn is not None:
+            conn.close()
+        raise
     _restrict_mode(p)
     return db
 
