@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -90,7 +92,7 @@ def test_describe_and_nothing_found() -> None:
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> object:
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from agent_assist.store import db as store_db
     from agent_assist.store import demo as store_demo
 
@@ -101,13 +103,21 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> object:
     db.close()
 
 
-def test_no_false_positives_on_demo_orders_and_phones(demo_db: object) -> None:
+def test_no_false_positives_on_demo_orders_and_phones(demo_db: Any) -> None:
     db = demo_db
-    orders = [r[0] for r in db.execute("SELECT external_id FROM orders WHERE external_id IS NOT NULL")]  # type: ignore[attr-defined]
-    phones = [r[0] for r in db.execute("SELECT phone FROM customers WHERE phone IS NOT NULL")]  # type: ignore[attr-defined]
-    e164 = [r[0] for r in db.execute("SELECT phone_e164 FROM customers WHERE phone_e164 IS NOT NULL")]  # type: ignore[attr-defined]
+    # Orders carry an external id when imported; demo orders are numbered by id, shown as order numbers.
+    orders = [r[0] for r in db.execute(
+        "SELECT COALESCE(external_id, printf('%08d', id)) FROM orders")]
+    amounts = [f"{r[0]:.2f}" for r in db.execute("SELECT amount FROM orders")]
+    phones = [r[0] for r in db.execute("SELECT phone FROM customers WHERE phone IS NOT NULL")]
+    e164 = [r[0] for r in db.execute("SELECT phone_e164 FROM customers WHERE phone_e164 IS NOT NULL")]
+    digits = ["".join(c for c in p if c.isdigit()) for p in e164]
     assert len(orders) > 100 and len(phones) > 100
-    for value in [*orders, *phones, *e164]:
-        for text in (value, f"order {value} shipped", f"call me on {value}"):
+    for value in [*orders, *amounts, *phones, *e164, *digits]:
+        for text in (value, f"order {value} shipped", f"call me on {value}", f"card ending {value}"):
             r = redact(text)
             assert r.count == 0, (text, r)
+    # and the notes and summaries the demo wrote
+    for (text,) in db.execute("SELECT summary FROM interactions UNION SELECT notes FROM customers"):
+        if text:
+            assert redact(text).count == 0, text
