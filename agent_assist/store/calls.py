@@ -208,3 +208,30 @@ def tasks_for_call(db: Database, call_id: int) -> list[dict[str, Any]]:
     cur = db.execute("SELECT * FROM tasks WHERE call_id = ? ORDER BY id", [call_id])
     cols = [c[0] for c in cur.description]
     return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+
+def open_tasks(db: Database, agent_id: int | None = None, limit: int = 200) -> list[dict[str, Any]]:
+    """Tasks not done (callbacks, follow-ups, parked), with the customer's name, oldest due first.
+
+    Each row also carries ``worst_issue_fraction``: the customer's oldest open issue's age against its
+    target (1.0 = at target), for ordering the work list by urgency.
+    """
+    sql = (
+        "SELECT t.*, c.name AS customer_name, c.preferred_channel, c.preferred_hours,"
+        " (SELECT max((julianday('now') - julianday(i.opened_at)) * 24.0 / i.target_hours) FROM issues i"
+        "   WHERE i.customer_id = t.customer_id AND i.status = 'open' AND i.target_hours > 0)"
+        "   AS worst_issue_fraction"
+        " FROM tasks t LEFT JOIN customers c ON c.id = t.customer_id"
+        " LEFT JOIN calls k ON k.id = t.call_id"
+        # parked notes of a call still in progress belong to its wrap-up, not to the work list yet
+        " WHERE t.done = 0 AND NOT (t.kind = 'parked' AND k.status IN ('active', 'wrapup'))"
+    )
+    params: list[Any] = []
+    if agent_id is not None:
+        sql += " AND (t.agent_id = ? OR t.agent_id IS NULL)"
+        params.append(agent_id)
+    sql += " ORDER BY COALESCE(t.due_at, t.created_at) LIMIT ?"
+    params.append(limit)
+    cur = db.execute(sql, params)
+    cols = [c[0] for c in cur.description]
+    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
