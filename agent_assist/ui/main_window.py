@@ -83,7 +83,10 @@ class MainWindow(QMainWindow):
 
     # -- feature widgets (each issue replaces its placeholder) ----------------------------------------
     def _build_caller_card(self) -> QWidget:
-        return _placeholder("Caller card")
+        from agent_assist.ui.caller_card import CallerCardWidget
+
+        # pops on services.call_requested (connected in the widget)
+        return CallerCardWidget(self.services)
 
     def _build_talk_meter(self) -> QWidget:
         return _placeholder("Talk meter")
@@ -105,6 +108,21 @@ class MainWindow(QMainWindow):
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         self.addAction(quit_action)
+        # Ctrl+K from the other tabs: back to the desk, cursor in the search box. On the desk the caller
+        # card's own shortcut answers, so this one is disabled there (two live ones would be ambiguous).
+        self.find_action = QAction("&Find customer", self)
+        self.find_action.setShortcut(QKeySequence("Ctrl+K"))
+        self.find_action.triggered.connect(self._find_customer)
+        self.addAction(self.find_action)
+        self.tabs.currentChanged.connect(
+            lambda _i: self.find_action.setEnabled(self.tabs.currentWidget() is not self.desk))
+        self.find_action.setEnabled(self.tabs.currentWidget() is not self.desk)
+
+    def _find_customer(self) -> None:
+        self.tabs.setCurrentWidget(self.desk)
+        focus = getattr(self.caller_card, "focus_search", None)
+        if callable(focus):
+            focus()
 
     # -- messages ------------------------------------------------------------------------------------
     def _show_message(self, info: messages.MessageInfo) -> None:

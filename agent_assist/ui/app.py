@@ -1,0 +1,424 @@
+"""Starting the window: QApplication, look, settings, services, the single-instance socket, the database.
+
+The window appears at once. On first run the demo database is built on the db lane (progress in the
+status bar, the window usable meanwhile) into a temporary file that is renamed into place only when
+complete. A database that cannot be opened (damaged, locked, too new, unwritable folder) gets one dialog;
+the file is not touched, and the agent can start on a fresh demo database elsewhere or quit. Anything
+unexpected is logged and shown as one line; no traceback reaches the agent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import logging.handlers
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import platformdirs
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QProgressBar, QPushButton
+
+from agent_assist import APP_ID, APP_NAME, ORG_NAME, __version__
+from agent_assist.settings import Settings
+from agent_assist.store.errors import StoreError
+from agent_assist.ui import messages, style
+from agent_assist.ui.main_window import MainWindow
+from agent_assist.ui.services import Services
+from agent_assist.ui.single_instance import InstanceServer, ListenResult, send, server_name
+
+log = logging.getLogger(__name__)
+
+_IMPORT_TIME = time.perf_counter()
+STATE_ENV = "AGENT_ASSIST_TEST_STATE"
+WAIT_FOR_DATA_S = 180  # --measure-startup / --screenshot give up after this long
+
+
+def process_elapsed_ms() -> float:
+    """Milliseconds since this process started (kernel start time; falls back to this module's import)."""
+    try:
+        with open("/proc/self/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        start_ticks = int(fields[19])  # field 22 of stat, counted after the ")" of the command name
+        ticks = os.sysconf("SC_CLK_TCK")
+        now = time.clock_gettime(time.CLOCK_BOOTTIME)
+        return max(0.0, (now - start_ticks / ticks) * 1000.0)
+    except (OSError, ValueError, IndexError, AttributeError):
+        return (time.perf_counter() - _IMPORT_TIME) * 1000.0
+
+
+def log_path() -> Path:
+    return Path(platformdirs.user_log_dir(APP_ID, appauthor=False)) / "agent-assist.log"
+
+
+def setup_logging() -> None:
+    root = logging.getLogger()
+    if any(getattr(h, "_agent_assist", False) for h in root.handlers):
+        return
+    root.setLevel(logging.INFO)
+    try:
+        p = log_path()
+        p.parent.mkdir(parents=True, exist_ok=True)
+        fh: logging.Handler = logging.handlers.RotatingFileHandler(p, maxBytes=1_000_000, backupCount=3,
+                                                                   encoding="utf-8")
+    except OSError:
+        fh = logging.StreamHandler(sys.stderr)
+    fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    fh._agent_assist = True  # type: ignore[attr-defined]
+    root.addHandler(fh)
+
+
+def install_excepthook() -> None:
+    """Unexpected errors are logged with their traceback and shown to the agent as one line."""
+    last = [0.0]
+
+    def hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(exc_type, KeyboardInterrupt):
+            app = QApplication.instance()
+            if app is not None:
+                app.quit()
+            return
+        log.critical("unhandled exception", exc_info=(exc_type, exc, tb))
+        now = time.monotonic()
+        if now - last[0] < 2.0:  # one dialog for a burst of the same failure
+            return
+        last[0] = now
+        messages.error(f"{messages.describe(exc)} Details are in {log_path()}.")
+
+    sys.excepthook = hook
+
+
+def make_application(argv0: str = APP_ID) -> QApplication:
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        app = QApplication([argv0])
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(ORG_NAME)
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName(APP_ID)
+    app.setWindowIcon(style.app_icon())
+    style.apply(app)
+    return app
+
+
+class _Progress(QObject):
+    # emitted from the db lane while the demo database is built; delivered on the GUI thread
+    changed = Signal(str, float)
+
+
+def _fresh_db_candidates(failed: Path) -> list[Path]:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    name = f"agent-assist-fresh-{stamp}.db"
+    dirs = [Path(platformdirs.user_data_dir(APP_ID, appauthor=False)),
+            Path(tempfile.gettempdir()) / f"{APP_ID}-{os.getuid() if hasattr(os, 'getuid') else 'user'}"]
+    return [d / name for d in dirs if d / name != failed]
+
+
+class AppController(QObject):
+    """Owns the services, the window and the socket server of one running app."""
+
+    db_ready = Signal()
+
+    def __init__(self, settings: Settings, db_path: Path, server: InstanceServer | None = None, *,
+                 measure_startup: bool = False, screenshot: str | None = None,
+                 initial_call: str | None = None, demo_customers: int = 2000,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.db_path = db_path
+        self.services = Services(settings, db_path)
+        self.window = MainWindow(self.services)
+        self.window.setWindowIcon(style.app_icon())
+        self.server = server
+        self.ready = False
+        self.exit_code = 0
+        self.db_dialog: QMessageBox | None = None
+        self._pending_calls: list[str] = []
+        self._measure = measure_startup
+        self._screenshot = screenshot
+        self._initial_call = initial_call
+        self._demo_customers = demo_customers
+        self._state_file = os.environ.get(STATE_ENV) or None
+        self._closed = False
+
+        sb = self.window.statusBar()
+        self.db_label = QLabel()
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 100)
+        self.progress.setFixedWidth(180)
+        self.progress.setTextVisible(False)
+        self.progress.setVisible(False)
+        sb.addPermanentWidget(self.progress)
+        sb.addPermanentWidget(self.db_label)
+        self._progress = _Progress(self)
+        self._progress.changed.connect(self._show_progress)
+
+        card = self.window.caller_card
+        if hasattr(card, "state_changed"):
+            card.state_changed.connect(self.write_state)
+        if hasattr(card, "first_data_paint"):
+            card.first_data_paint.connect(self._first_data_paint)
+        self.window.tabs.currentChanged.connect(lambda _i: self.write_state())
+        if server is not None:
+            server.message_received.connect(self.handle_message)
+
+    # -- start-up ----------------------------------------------------------------------------------
+    def start(self) -> None:
+        self.window.show()
+        if self._measure or self._screenshot:
+            QTimer.singleShot(WAIT_FOR_DATA_S * 1000, self._gave_up)
+        self.open_database()
+
+    def open_database(self) -> None:
+        self.ready = False
+        path = Path(self.services.db_path)
+        self.db_label.setText(path.name)
+        self.db_label.setToolTip(str(path))
+        if not path.exists():
+            self._build_demo(path)
+        else:
+            from agent_assist.store import queries
+
+            self.window.statusBar().showMessage("Opening the database…")
+            self.services.db_call(queries.count_customers, self._opened, self._open_failed)
+        self.write_state()
+
+    def _build_demo(self, path: Path) -> None:
+        from agent_assist.store.db import connect
+        from agent_assist.workflows.demo import build_demo_database
+
+        self.window.statusBar().showMessage("First run: building the demo database…")
+        self.progress.setValue(0)
+        self.progress.setVisible(True)
+        n = self._demo_customers
+        emit = self._progress.changed.emit
+
+        def build() -> None:
+            # into a side file, renamed only when complete: an interrupted build leaves no half database
+            tmp = path.with_name(path.name + ".building")
+            for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
+                leftover.unlink(missing_ok=True)
+            db = connect(tmp)
+            try:
+                build_demo_database(db, customers=n, progress=lambda what, f: emit(what, f))
+            finally:
+                db.close()
+            os.replace(tmp, path)
+
+        self.services.run("db", build, lambda _v: self._demo_built(), self._open_failed)
+
+    def _show_progress(self, what: str, fraction: float) -> None:
+        self.progress.setValue(int(max(0.0, min(1.0, fraction)) * 100))
+        self.window.statusBar().showMessage(f"First run: building the demo database — {what}")
+
+    def _demo_built(self) -> None:
+        from agent_assist.store import queries
+
+        self.progress.setVisible(False)
+        self.services.db_call(queries.count_customers, self._opened, self._open_failed)
+
+    def _opened(self, customers: int) -> None:
+        self.ready = True
+        self.db_label.setText(f"{Path(self.services.db_path).name}  ·  {customers:,} customers")
+        self.window.statusBar().showMessage("Ready", 5000)
+        self.db_ready.emit()
+        self.write_state()
+        if self._initial_call:
+            self._pending_calls.append(self._initial_call)
+        calls, self._pending_calls = self._pending_calls, []
+        for e164 in calls:
+            self.deliver_call(e164)
+        if (self._measure or self._screenshot) and not calls:
+            # something to paint: the first customer's card
+            open_customer: Callable[[int], None] | None = getattr(self.window.caller_card,
+                                                                  "open_customer", None)
+            if open_customer is not None:
+                open_customer(1)
+
+    def _open_failed(self, e: BaseException) -> None:
+        self.progress.setVisible(False)
+        self.window.statusBar().showMessage("No database")
+        text = messages.describe(e)
+        log.error("database %s could not be opened: %s", self.services.db_path, text)
+        if self._measure or self._screenshot:
+            print(f"agent-assist: {text}", file=sys.stderr)
+            self.exit_code = 1
+            self.quit()
+            return
+        box = QMessageBox(self.window)
+        box.setIcon(QMessageBox.Icon.Critical)
+        box.setWindowTitle(APP_NAME)
+        box.setText("Agent Assist cannot open its database.")
+        hint = ("The file was not changed." if isinstance(e, StoreError)
+                else "Nothing was changed.")
+        box.setInformativeText(f"{text}\n\n{hint} You can start on a fresh demo database "
+                               "in another file, or quit and fix the problem.")
+        self.fresh_button: QPushButton = box.addButton("Start with a fresh demo database",
+                                                       QMessageBox.ButtonRole.AcceptRole)
+        self.quit_button: QPushButton = box.addButton("Quit", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(self.fresh_button)
+        box.buttonClicked.connect(self._db_dialog_answer)
+        box.setModal(True)
+        self.db_dialog = box
+        box.open()  # not exec(): the socket server and tests keep running
+        self.write_state()
+
+    def _db_dialog_answer(self, button: Any) -> None:
+        box, self.db_dialog = self.db_dialog, None
+        if box is not None:
+            box.deleteLater()
+        if button is self.quit_button:
+            self.exit_code = 1
+            self.quit()
+            return
+        failed = Path(self.services.db_path)
+        for candidate in _fresh_db_candidates(failed):
+            try:
+                candidate.parent.mkdir(parents=True, exist_ok=True)
+                probe = candidate.parent / f".{candidate.name}.probe"
+                probe.write_bytes(b"")
+                probe.unlink()
+            except OSError:
+                continue
+            self.services.db_path = candidate
+            messages.info(f"Started on a fresh demo database: {candidate}")
+            self.open_database()
+            return
+        messages.error("No writable folder was found for a fresh database; Agent Assist will quit.")
+        self.exit_code = 1
+        QTimer.singleShot(0, self.quit)
+
+    # -- calls from other processes ------------------------------------------------------------------
+    def handle_message(self, msg: dict[str, Any]) -> None:
+        cmd = msg.get("cmd")
+        if cmd == "call" and isinstance(msg.get("number"), str):
+            self.raise_window()
+            if self.ready:
+                self.deliver_call(msg["number"])
+            else:
+                self._pending_calls.append(msg["number"])
+                self.window.statusBar().showMessage(
+                    f"Incoming call {msg['number']}: the card opens when the database is ready")
+        elif cmd == "raise":
+            self.raise_window()
+
+    def deliver_call(self, e164: str) -> None:
+        self.window.tabs.setCurrentWidget(self.window.desk)
+        self.services.call_requested.emit(e164)
+
+    def raise_window(self) -> None:
+        w = self.window
+        if w.isMinimized():
+            w.showNormal()
+        w.show()
+        w.raise_()
+        w.activateWindow()
+
+    # -- measuring, screenshots, test state ----------------------------------------------------------
+    def _first_data_paint(self) -> None:
+        if self._measure:
+            print(f"startup_ms {process_elapsed_ms():.0f}", flush=True)
+            QTimer.singleShot(0, self.quit)
+        elif self._screenshot:
+            QTimer.singleShot(500, self._grab)
+
+    def _grab(self) -> None:
+        assert self._screenshot is not None
+        out = Path(self._screenshot)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if not self.window.grab().save(str(out)):
+            print(f"agent-assist: could not write {out}", file=sys.stderr)
+            self.exit_code = 1
+        self.quit()
+
+    def _gave_up(self) -> None:
+        print(f"agent-assist: no caller card was shown within {WAIT_FOR_DATA_S} s", file=sys.stderr)
+        self.exit_code = 1
+        self.quit()
+
+    def state(self) -> dict[str, Any]:
+        card = self.window.caller_card
+        card_state = card.state() if hasattr(card, "state") else {}
+        return {
+            "db_path": str(self.services.db_path),
+            "db_ready": self.ready,
+            "db_problem": self.db_dialog.informativeText() if self.db_dialog else "",
+            "tab": self.window.tabs.tabText(self.window.tabs.currentIndex()).replace("&", ""),
+            "pid": os.getpid(),
+            **card_state,
+        }
+
+    def write_state(self) -> None:
+        if not self._state_file or self._closed:
+            return
+        tmp = f"{self._state_file}.tmp"
+        try:
+            with open(tmp, "w", encoding="utf-8") as f:
+                json.dump(self.state(), f)
+            os.replace(tmp, self._state_file)
+        except OSError as e:
+            log.warning("could not write the test state file: %s", e)
+
+    # -- shutting down -------------------------------------------------------------------------------
+    def quit(self) -> None:
+        app = QApplication.instance()
+        self.window.close()
+        if app is not None:
+            app.quit()
+
+    def shutdown(self) -> None:
+        """Close the window, the socket and the background lanes (waits for running work)."""
+        if self._closed:
+            return
+        self._closed = True
+        if self.db_dialog is not None:
+            self.db_dialog.close()
+        self.window.close()
+        if self.server is not None:
+            self.server.close()
+        self.services.close()
+        self.window.deleteLater()
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start the window (``agent-assist`` with no command)."""
+    from agent_assist.commands.common import db_path, load_settings
+
+    setup_logging()
+    app = make_application(sys.argv[0] if sys.argv else APP_ID)
+    settings = load_settings(args)
+    path = db_path(args)
+    measure = bool(getattr(args, "measure_startup", False))
+    screenshot = getattr(args, "screenshot", None)
+
+    server: InstanceServer | None = None
+    if not measure and not screenshot:
+        server = InstanceServer(server_name(path))
+        result = server.listen()
+        if result is ListenResult.RUNNING:
+            send(server.name, {"cmd": "raise"})
+            print(f"{APP_NAME} is already running on {path}; brought its window to the front.")
+            return 0
+        if result is ListenResult.FAILED:
+            # the window still works; only `agent-assist call` cannot reach it
+            server = None
+
+    install_excepthook()
+    controller = AppController(settings, path, server, measure_startup=measure, screenshot=screenshot)
+    app.setQuitOnLastWindowClosed(True)
+    controller.start()
+    if server is None and not (measure or screenshot):
+        messages.warning("Incoming calls cannot reach this window (the local socket could not be "
+                         "opened); search by hand.")
+    try:
+        rc = app.exec()
+    finally:
+        controller.shutdown()
+    return controller.exit_code or rc
