@@ -20,13 +20,17 @@ Customer 1 has the number ``(555) 123-4567`` and a bit of everything, for demos 
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 from faker import Faker
 from sqlite_utils import Database
+
+from agent_assist.store.db import connect
 
 Progress = Callable[[str, float], None]
 
@@ -401,3 +405,55 @@ class _Builder:
                 resolved = opened + timedelta(minutes=30)
             out.append((cid, _iso(opened), _iso(resolved), "resolved", severity, title, reopen, target))
         return title
+
+
+def build_demo_file(
+    path: Path | str,
+    *,
+    customers: int = 2000,
+    seed: int = 1234,
+    today: date | None = None,
+    progress: Progress | None = None,
+    fill: Callable[[Database], dict[str, int]] | None = None,
+    **sizes: float,
+) -> dict[str, int]:
+    """Build a demo database at ``path``, replacing any file there, all or nothing.
+
+    The data goes into a temporary file next to ``path`` (no journal while building: a failure throws the
+    file away anyway), which is switched to WAL and renamed over ``path`` only when complete. A stale
+    ``-wal``/``-shm`` beside ``path`` is removed first so it can never be replayed into the new file.
+    ``fill(db)`` replaces the default :func:`build_demo` call (the workflows layer adds demo calls).
+    """
+    target = Path(path).expanduser()
+    tmp = target.with_name(f".{target.name}.building-{os.getpid()}")
+    _remove_db_files(tmp)
+    db = connect(tmp)
+    try:
+        db.execute("PRAGMA journal_mode = OFF")
+        db.execute("PRAGMA synchronous = OFF")
+        db.execute("PRAGMA cache_size = -262144")  # 256 MB while building
+        if fill is not None:
+            counts = fill(db)
+        else:
+            counts = build_demo(
+                db, customers=customers, seed=seed, today=today, progress=progress,
+                interactions_per_customer=sizes.get("interactions_per_customer", 20.0),
+                orders_per_customer=sizes.get("orders_per_customer", 5.0),
+                issues_per_customer=sizes.get("issues_per_customer", 2.0),
+            )
+        db.execute("PRAGMA journal_mode = WAL")
+        db.close()
+    except BaseException:
+        db.close()
+        _remove_db_files(tmp)
+        raise
+    for suffix in ("-wal", "-shm"):
+        Path(str(target) + suffix).unlink(missing_ok=True)
+    os.replace(tmp, target)
+    os.chmod(target, 0o600)
+    return counts
+
+
+def _remove_db_files(p: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(str(p) + suffix).unlink(missing_ok=True)

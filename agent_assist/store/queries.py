@@ -82,6 +82,18 @@ def find_by_phone(db: Database, raw: str, region: str = "US") -> Customer | None
     return _customer(row) if row else None
 
 
+_ACTIVITY = (
+    "SELECT 'o', at FROM orders WHERE customer_id = ?1 AND at >= ?2"
+    " UNION ALL SELECT 'i', at FROM interactions WHERE customer_id = ?1 AND at >= ?2"
+    " UNION ALL SELECT 'f', min(at) FROM orders WHERE customer_id = ?1"
+    " ORDER BY 2 DESC"
+)
+_OPEN_TASKS = (
+    "SELECT id, kind, text, due_at, channel, created_at, call_id, done FROM tasks"
+    " WHERE customer_id = ? AND done = 0 ORDER BY COALESCE(due_at, created_at)"
+)
+
+
 def caller_card(
     db: Database,
     customer_id: int,
@@ -90,13 +102,17 @@ def caller_card(
 ) -> CallerCard:
     """Profile, the newest ``history_limit`` interactions and orders, open issues with their age.
 
-    Raises :class:`LookupError` when the customer does not exist.
+    Also carries what the retention cues need: the last year's issues, two years of order and contact
+    times, the first order and open tasks. Raises :class:`LookupError` when the customer does not exist.
     """
     row = db.execute(_CUSTOMER_BY_ID, [customer_id]).fetchone()
     if row is None:
         raise LookupError(f"customer {customer_id} does not exist")
-    customer = _customer(row)
-    now = reference_time(today)
+    return _card(db, _customer(row), history_limit, reference_time(today))
+
+
+def _card(db: Database, customer: Customer, history_limit: int, now: datetime) -> CallerCard:
+    customer_id = customer.id
     history = tuple(
         HistoryItem(at, kind, direction, summary, amount)
         for at, kind, direction, summary, amount in db.execute(_HISTORY, [customer_id, history_limit])
@@ -118,33 +134,32 @@ def caller_card(
             open_issues.append(issue)
         if opened >= year_ago:
             recent.append(issue)
-    last_contact = next((h.at for h in history if h.kind != "order"), None)
+    # Retention inputs in one pass: two years of order and contact times (newest first), first order.
+    two_years_ago = (now - timedelta(days=730)).isoformat(timespec="seconds")
+    orders: list[str] = []
+    contacts: list[str] = []
+    first_order: str | None = None
+    for kind, at in db.execute(_ACTIVITY, [customer_id, two_years_ago]):
+        if kind == "i":
+            contacts.append(at)
+        elif kind == "o":
+            orders.append(at)
+        else:
+            first_order = at
+    tasks = tuple(
+        TaskItem(tid, kind, text, due, channel, created, call_id, bool(done))
+        for tid, kind, text, due, channel, created, call_id, done in db.execute(_OPEN_TASKS, [customer_id])
+    )
+    last_contact = contacts[0] if contacts else next((h.at for h in history if h.kind != "order"), None)
     if last_contact is None and history:
-        # Only orders among the newest rows: the last interaction is further back.
+        # Nothing in two years and only orders among the newest rows: the last contact is further back.
         last_contact = db.execute(
             "SELECT max(at) FROM interactions WHERE customer_id = ?", [customer_id]
         ).fetchone()[0]
-    activity = _activity(db, customer_id, now)
-    return CallerCard(customer, history, tuple(open_issues), tuple(recent), last_contact, *activity)
-
-
-def _activity(
-    db: Database, customer_id: int, now: datetime
-) -> tuple[tuple[str, ...], tuple[str, ...], str | None, tuple[TaskItem, ...]]:
-    """Order and contact times of the last two years, the first order, open tasks (for retention cues)."""
-    since = (now - timedelta(days=730)).isoformat(timespec="seconds")
-    orders = tuple(r[0] for r in db.execute(
-        "SELECT at FROM orders WHERE customer_id = ? AND at >= ? ORDER BY at DESC", [customer_id, since]))
-    contacts = tuple(r[0] for r in db.execute(
-        "SELECT at FROM interactions WHERE customer_id = ? AND at >= ? ORDER BY at DESC", [customer_id, since]))
-    first = db.execute("SELECT min(at) FROM orders WHERE customer_id = ?", [customer_id]).fetchone()[0]
-    tasks = tuple(
-        TaskItem(tid, kind, text, due, channel, created, call_id, bool(done))
-        for tid, kind, text, due, channel, created, call_id, done in db.execute(
-            "SELECT id, kind, text, due_at, channel, created_at, call_id, done FROM tasks"
-            " WHERE customer_id = ? AND done = 0 ORDER BY COALESCE(due_at, created_at)", [customer_id])
+    return CallerCard(
+        customer, history, tuple(open_issues), tuple(recent), last_contact,
+        tuple(orders), tuple(contacts), first_order, tasks,
     )
-    return orders, contacts, first, tasks
 
 
 def screen_pop(
@@ -152,7 +167,7 @@ def screen_pop(
 ) -> CallerCard | None:
     """Phone number in any format -> the caller's card, or ``None`` for a new caller."""
     customer = find_by_phone(db, raw, region)
-    return caller_card(db, customer.id, history_limit, today) if customer else None
+    return _card(db, customer, history_limit, reference_time(today)) if customer else None
 
 
 def fts_query(text: str, max_terms: int = 8) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 from sqlite_utils import Database
 
@@ -19,5 +20,21 @@ def build_demo_database(
     seed: int = 1234,
     today: date | None = None,
     progress: Progress | None = None,
-) -> None:
-    store_demo.build_demo(db, customers=customers, seed=seed, today=today, progress=progress)
+) -> dict[str, int]:
+    """Fill an empty database with demo data; returns row counts per table."""
+    return store_demo.build_demo(db, customers=customers, seed=seed, today=today, progress=progress)
+
+
+def build_demo_file(
+    path: Path | str,
+    *,
+    customers: int = 2000,
+    seed: int = 1234,
+    today: date | None = None,
+    progress: Progress | None = None,
+) -> dict[str, int]:
+    """Build a complete demo database file at ``path`` (all or nothing; replaces an existing file)."""
+    return store_demo.build_demo_file(
+        path,
+        fill=lambda db: build_demo_database(db, customers=customers, seed=seed, today=today, progress=progress),
+    )
