@@ -11,9 +11,13 @@ and end, the end being the moment the call was wrapped up.
 
 from __future__ import annotations
 
+import csv
+import os
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
@@ -389,3 +393,68 @@ def calls_for_agent(db: Database, agent_id: int, date_from: str | None, date_to:
     sql, params = review_sql(ReviewFilter(agent_id=agent_id, date_from=date_from, date_to=date_to,
                                           kind=kind), "started_at", False, 0, -1)
     return [row_dict(r) for r in db.execute(sql, params).fetchall()]
+
+
+# -- CSV export ----------------------------------------------------------------------------------------
+CSV_FIELDS = (
+    ("call_id", "id"), ("kind", "kind"), ("agent_id", "agent_id"), ("agent", "agent"),
+    ("customer_id", "customer_id"), ("customer", "customer"), ("started_at_utc", "started_at"),
+    ("ended_at_utc", "ended_at"), ("duration_s", "duration_s"), ("talk_ratio_pct", "talk_ratio"),
+    ("overtalk_s", "overtalk_s"), ("longest_monologue_s", "longest_monologue_s"),
+    ("flags_total", "flags_count"), *((f"flags_{c}", f"flags_{c}") for c in FLAG_CATEGORIES),
+    ("issues_opened", "issues_opened"), ("issues_resolved", "issues_resolved"),
+    ("outcome", "outcome"), ("open_tasks", "open_tasks"),
+)
+
+
+def _csv_value(key: str, v: Any) -> Any:
+    if v is None:
+        return ""
+    if key == "talk_ratio":
+        return round(float(v) * 100, 1)
+    if isinstance(v, float):
+        return round(v, 1)
+    return v
+
+
+def export_csv(
+    db: Database,
+    flt: ReviewFilter,
+    path: Path | str,
+    sort: str = "started_at",
+    descending: bool = False,
+) -> int:
+    """Write every call the filter matches to a CSV file; returns the number of rows.
+
+    UTF-8 with a byte-order mark so spreadsheets read names correctly. Written to a temporary file in
+    the same folder and renamed, so a failure never leaves a partial file (or spoils an existing one).
+    Raises OSError with one clear line when the folder cannot be written.
+    """
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        raise OSError(f"Cannot write {target}: it is a folder.")
+    if not folder.is_dir():
+        raise OSError(f"Cannot write {target}: the folder {folder} does not exist.")
+    sql, params = review_sql(flt, sort, descending, 0, -1)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".export-", suffix=".csv", dir=folder)
+    except OSError as e:
+        raise OSError(f"Cannot write {target}: {e.strerror or e}.") from None
+    n = 0
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as f:
+            w = csv.writer(f)
+            w.writerow([name for name, _key in CSV_FIELDS])
+            pos = [COLUMN_INDEX[key] for _name, key in CSV_FIELDS]
+            keys = [key for _name, key in CSV_FIELDS]
+            for row in db.execute(sql, params):
+                w.writerow([_csv_value(k, row[i]) for k, i in zip(keys, pos, strict=True)])
+                n += 1
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return n
