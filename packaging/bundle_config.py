@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import fnmatch
 import importlib.util
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterator
+from pathlib import Path, PurePosixPath
 
 # -- resources: an explicit list ------------------------------------------------------------------------
 # Glob patterns relative to resources/. A file under resources/ that matches neither this list nor
@@ -24,6 +24,9 @@ RESOURCE_FILES = [
     "practice/*.yml",
     "practice/*.json",
     "practice/*.jsonl",
+    "scenarios/*.yaml",
+    "scenarios/*.yml",
+    "scenarios/*.json",
     "styles/*.qss",
     "styles/*.json",
     "retention/*.json",
@@ -111,6 +114,9 @@ EXCLUDED_FILES = [
     "PySide6/Qt/plugins/imageformats/libqtga.so",
     "PySide6/Qt/plugins/imageformats/libqicns.so",
     "PySide6/Qt/plugins/qmltooling/*",
+    # the on-screen keyboard is a QML app (pulls in QtQuick); the GTK3 theme needs a system GTK3
+    "PySide6/Qt/plugins/platforminputcontexts/libqtvirtualkeyboardplugin.so",
+    "PySide6/Qt/plugins/platformthemes/libqgtk3.so",
     "PySide6/Qt/plugins/printsupport/*",
     # Qt's metatypes and headers are for building against Qt, not for running
     "PySide6/Qt/metatypes/*",
@@ -141,6 +147,34 @@ def excluded_file(dest: str) -> bool:
         lang = parts[2]
         return "." not in lang and _is_lang_package(lang) and lang not in KEEP_SPACY_LANGS
     return False
+
+
+def orphaned_libraries(
+    kept: list[tuple[str, str]],
+    removed: list[tuple[str, str]],
+    needed: Callable[[str], set[str]],
+) -> set[str]:
+    """Destination names of libraries that only removed files needed.
+
+    ``kept`` and ``removed`` are (destination, source) pairs of binaries; ``needed(source)`` gives the
+    file names a binary links against. PyInstaller collects the dependencies of every plugin before the
+    spec can drop the plugin, so without this the libraries of a dropped plugin would stay behind.
+    """
+    by_name = {PurePosixPath(dest).name: (dest, src) for dest, src in kept}
+
+    def closure(roots: list[str]) -> set[str]:
+        seen: set[str] = set()
+        stack = list(roots)
+        while stack:
+            for name in needed(stack.pop()):
+                if name in by_name and name not in seen:
+                    seen.add(name)
+                    stack.append(by_name[name][1])
+        return seen
+
+    candidates = closure([src for _dest, src in removed])
+    still_needed = closure([src for dest, src in kept if PurePosixPath(dest).name not in candidates])
+    return {by_name[name][0] for name in candidates - still_needed}
 
 
 # -- helpers -------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ LOADED_QUESTION = "Didn't you read the setup guide?"
 SELFTEST_CALL = "selftest/call.wav"
 # The call in SELFTEST_CALL: the agent (left) speaks ~1 s, the customer (right) ~3.3 s after a pause.
 EXPECTED_RATIO = (0.10, 0.40)
+WINDOW_TIMEOUT_S = 60
 
 
 class CheckFailed(Exception):
@@ -36,6 +37,7 @@ class SelfTest:
 
     tmp: Path
     nlp: Any = None
+    call: Path | None = None  # the stereo call the talk check analyses (default: the shipped one)
     results: list[tuple[str, bool, str]] = field(default_factory=list)
 
     # -- checks ----------------------------------------------------------------------------------------
@@ -62,7 +64,12 @@ class SelfTest:
         return f"schema {version}, {len(tables)} tables, {path}"
 
     def check_window(self) -> str:
-        return _build_window(self.tmp)
+        # the file the database check made: an existing database, so no first-run demo build
+        from agent_assist.store import db as store_db
+
+        path = self.tmp / "data" / store_db.DB_FILENAME
+        store_db.connect(path).close()
+        return _build_window(path)
 
     def check_phrasing(self) -> str:
         if self.nlp is None:
@@ -79,7 +86,8 @@ class SelfTest:
 
         analysis = _import("agent_assist.audio.analysis")
         talk = _import("agent_assist.coach.talk")
-        segments, duration = analysis.analyze_file(resources.path(SELFTEST_CALL), agent_channel="left")
+        call = self.call or resources.path(SELFTEST_CALL)
+        segments, duration = analysis.analyze_file(call, agent_channel="left")
         metrics = talk.analyze(segments, duration_s=duration)
         parties = {s.party for s in segments}
         if parties != {"agent", "customer"}:
@@ -126,19 +134,17 @@ def _import(name: str) -> Any:
         raise
 
 
-def _build_window(tmp: Path) -> str:
-    """Build the real main window offscreen, let its start-up work finish, and close it."""
+def _build_window(db_path: Path) -> str:
+    """Start the real window the way ``agent-assist`` does, on ``db_path``, and close it when ready."""
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")) and sys.platform.startswith("linux"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QEventLoop
-    from PySide6.QtWidgets import QApplication
 
     from agent_assist import APP_NAME, settings
     from agent_assist.ui import messages
-    from agent_assist.ui.main_window import MainWindow
-    from agent_assist.ui.services import Services
+    from agent_assist.ui.app import AppController, make_application
 
-    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "agent-assist"])
+    app = make_application()
     errors: list[str] = []
 
     def on_message(info: messages.MessageInfo) -> None:
@@ -146,31 +152,32 @@ def _build_window(tmp: Path) -> str:
             errors.append(info.text)
 
     messages.bridge.show.connect(on_message)
-    services = Services(settings.Settings(), tmp / "data" / "window.db")
-    window = MainWindow(services)
+    controller = AppController(settings.Settings(), db_path)
+    window = controller.window
     try:
-        window.show()
-        deadline = QDeadlineTimer(10_000)
-        while (services.tasks.pending or not window.isVisible()) and not deadline.hasExpired():
+        controller.start()
+        deadline = QDeadlineTimer(WINDOW_TIMEOUT_S * 1000)
+        while not (controller.ready or controller.db_dialog or errors) and not deadline.hasExpired():
             QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
         QCoreApplication.processEvents()
-        if not window.isVisible():
-            raise CheckFailed("the window did not show")
-        if services.tasks.pending:
-            raise CheckFailed(f"{services.tasks.pending} start-up tasks still running after 10 s")
+        if controller.db_dialog is not None:
+            raise CheckFailed(f"the window could not open its database: "
+                              f"{controller.db_dialog.informativeText().splitlines()[0]}")
         if errors:
             raise CheckFailed(f"the window reported: {errors[0]}")
+        if not window.isVisible():
+            raise CheckFailed("the window did not show")
+        if not controller.ready:
+            raise CheckFailed(f"the window was not ready after {WINDOW_TIMEOUT_S} s")
         if window.windowTitle() != APP_NAME:
             raise CheckFailed(f"unexpected window title {window.windowTitle()!r}")
         tabs = window.tabs.count()
         platform = app.platformName()
     finally:
         messages.bridge.show.disconnect(on_message)
-        window.close()
-        services.close()
-        window.deleteLater()
+        controller.shutdown()
         QCoreApplication.processEvents()
-    return f"{tabs} tabs on the {platform} platform"
+    return f"{tabs} tabs, database open, on the {platform} platform"
 
 
 def _private_dirs(tmp: Path) -> None:
