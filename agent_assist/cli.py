@@ -42,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("call", help="deliver an incoming call to the running window (starts it if needed)")
     c.add_argument("number", help="caller's phone number in any format")
     c.add_argument("--no-start", action="store_true", help="fail instead of starting the app")
+    # also accepted after the number (softphones append options); SUPPRESS keeps a value given before
+    c.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    c.add_argument("--region", metavar="CC", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
     c = sub.add_parser("demo", help="build a demo database")
     c.add_argument("--customers", type=int, default=2000)

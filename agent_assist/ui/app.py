@@ -14,6 +14,7 @@ import json
 import logging
 import logging.handlers
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -191,28 +192,17 @@ class AppController(QObject):
         self.write_state()
 
     def _build_demo(self, path: Path) -> None:
-        from agent_assist.store.db import connect
-        from agent_assist.workflows.demo import build_demo_database
+        from agent_assist.workflows.demo import build_demo_file
 
         self.window.statusBar().showMessage("First run: building the demo database…")
         self.progress.setValue(0)
         self.progress.setVisible(True)
         n = self._demo_customers
         emit = self._progress.changed.emit
-
-        def build() -> None:
-            # into a side file, renamed only when complete: an interrupted build leaves no half database
-            tmp = path.with_name(path.name + ".building")
-            for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
-                leftover.unlink(missing_ok=True)
-            db = connect(tmp)
-            try:
-                build_demo_database(db, customers=n, progress=lambda what, f: emit(what, f))
-            finally:
-                db.close()
-            os.replace(tmp, path)
-
-        self.services.run("db", build, lambda _v: self._demo_built(), self._open_failed)
+        # On the db lane (so lookups queue behind it) but without the lane's connection: the file is
+        # built beside ``path`` and renamed into place only when complete.
+        self.services.run("db", lambda: build_demo_file(path, customers=n, progress=emit),
+                          lambda _counts: self._demo_built(), self._open_failed)
 
     def _show_progress(self, what: str, fraction: float) -> None:
         self.progress.setValue(int(max(0.0, min(1.0, fraction)) * 100))
@@ -387,6 +377,20 @@ class AppController(QObject):
         self.window.deleteLater()
 
 
+def _quit_on_sigterm(app: QApplication) -> None:
+    """SIGTERM/SIGINT close the window cleanly (socket removed, database closed)."""
+
+    def handler(_signum: int, _frame: Any) -> None:
+        app.quit()
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, handler)
+    # Python runs signal handlers only between bytecodes; a idle timer lets it in while Qt waits.
+    timer = QTimer(app)
+    timer.timeout.connect(lambda: None)
+    timer.start(250)
+
+
 def run(args: argparse.Namespace) -> int:
     """Start the window (``agent-assist`` with no command)."""
     from agent_assist.commands.common import db_path, load_settings
@@ -411,6 +415,7 @@ def run(args: argparse.Namespace) -> int:
             server = None
 
     install_excepthook()
+    _quit_on_sigterm(app)
     controller = AppController(settings, path, server, measure_startup=measure, screenshot=screenshot)
     app.setQuitOnLastWindowClosed(True)
     controller.start()
