@@ -458,3 +458,27 @@ def export_csv(
             os.unlink(tmp)
         raise
     return n
+
+
+# -- issue events recorded at wrap-up (used by the demo calls) ------------------------------------------
+def record_issue_opened(db: Database, customer_id: int, title: str, opened_at: str,
+                        severity: str = "normal", target_hours: float = 72.0) -> int:
+    """Open an issue for a customer at ``opened_at`` (during a call it then counts as opened by it)."""
+    with db.conn:
+        cur = db.execute(
+            "INSERT INTO issues (customer_id, opened_at, status, severity, title, reopen_count,"
+            " target_hours) VALUES (?, ?, 'open', ?, ?, 0, ?)",
+            [customer_id, opened_at, severity, title, target_hours])
+    return int(cur.lastrowid or 0)
+
+
+def record_issue_resolved(db: Database, issue_id: int, resolved_at: str) -> None:
+    with db.conn:
+        db.execute("UPDATE issues SET status = 'resolved', resolved_at = ? WHERE id = ?",
+                   [resolved_at, issue_id])
+
+
+def open_issue_ids(db: Database, customer_id: int, before: str) -> list[int]:
+    cur = db.execute("SELECT id FROM issues WHERE customer_id = ? AND status = 'open' AND opened_at < ?"
+                     " ORDER BY opened_at", [customer_id, before])
+    return [int(r[0]) for r in cur.fetchall()]

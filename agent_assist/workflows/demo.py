@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from agent_assist.store import demo as store_demo
+from agent_assist.workflows.demo_calls import add_demo_calls
 
 Progress = Callable[[str, float], None]  # (what, fraction 0..1)
 
@@ -22,7 +23,9 @@ def build_demo_database(
     progress: Progress | None = None,
 ) -> dict[str, int]:
     """Fill an empty database with demo data; returns row counts per table."""
-    return store_demo.build_demo(db, customers=customers, seed=seed, today=today, progress=progress)
+    counts = store_demo.build_demo(db, customers=customers, seed=seed, today=today, progress=progress)
+    counts["calls"] = add_demo_calls(db, seed=seed, today=today, progress=progress)
+    return counts
 
 
 def build_demo_file(
