@@ -26,11 +26,12 @@ from typing import Any
 
 import platformdirs
 from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QProgressBar, QPushButton
 
 from agent_assist import APP_ID, APP_NAME, ORG_NAME, __version__
 from agent_assist.settings import Settings
-from agent_assist.store.errors import StoreError
+from agent_assist.store.errors import DataDirUnwritable, StoreError
 from agent_assist.ui import messages, style
 from agent_assist.ui.main_window import MainWindow
 from agent_assist.ui.services import Services
@@ -123,6 +124,15 @@ def _fresh_db_candidates(failed: Path) -> list[Path]:
     return [d / name for d in dirs if d / name != failed]
 
 
+def _check_writable_dir(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise PermissionError(13, "permission denied")
+    except OSError as e:
+        raise DataDirUnwritable(f"Cannot create the database in {folder}: {e.strerror or e}.") from None
+
+
 class AppController(QObject):
     """Owns the services, the window and the socket server of one running app."""
 
@@ -201,8 +211,11 @@ class AppController(QObject):
         emit = self._progress.changed.emit
         # On the db lane (so lookups queue behind it) but without the lane's connection: the file is
         # built beside ``path`` and renamed into place only when complete.
-        self.services.run("db", lambda: build_demo_file(path, customers=n, progress=emit),
-                          lambda _counts: self._demo_built(), self._open_failed)
+        def build() -> dict[str, int]:
+            _check_writable_dir(path.parent)
+            return build_demo_file(path, customers=n, progress=emit)
+
+        self.services.run("db", build, lambda _counts: self._demo_built(), self._open_failed)
 
     def _show_progress(self, what: str, fraction: float) -> None:
         self.progress.setValue(int(max(0.0, min(1.0, fraction)) * 100))
@@ -308,8 +321,9 @@ class AppController(QObject):
         if w.isMinimized():
             w.showNormal()
         w.show()
-        w.raise_()
-        w.activateWindow()
+        if QGuiApplication.platformName() != "offscreen":  # no stacking there (and it warns)
+            w.raise_()
+            w.activateWindow()
 
     # -- measuring, screenshots, test state ----------------------------------------------------------
     def _first_data_paint(self) -> None:
