@@ -16,6 +16,8 @@ in ``__init__``; they never open the database themselves.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -31,6 +33,9 @@ from PySide6.QtWidgets import (
 from agent_assist import APP_NAME
 from agent_assist.ui import messages
 from agent_assist.ui.services import Services
+
+if TYPE_CHECKING:
+    from agent_assist.ui.call_focus import CallController
 
 
 def _placeholder(text: str) -> QWidget:
@@ -78,6 +83,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.practice_view, "&Practice")
 
         self._build_actions()
+        self.call_focus = self._build_call_focus()
         messages.bridge.show.connect(self._show_message)
         self.statusBar().showMessage("Ready")
 
@@ -95,7 +101,24 @@ class MainWindow(QMainWindow):
         return _placeholder("Phrasing coach")
 
     def _build_side_panel(self) -> QWidget:
-        return _placeholder("Work list")
+        from agent_assist.ui.work_list import SidePanel
+
+        # work list, queue, inbox and the notification centre; hidden (and held) during a call
+        return SidePanel(self.services)
+
+    # -- call focus (issue 5): screen pop / Ctrl+Shift+C -> focus layout, Ctrl+P parks, wrap-up ----------
+    def _build_call_focus(self) -> CallController:
+        from agent_assist.ui.call_focus import CallController
+
+        return CallController(self, self.services)
+
+    def enter_focus(self) -> None:
+        """The call layout: caller card, open issues, talk meter, phrasing panel only."""
+        self.call_focus.enter_focus()
+
+    def leave_focus(self) -> None:
+        """Back to the normal layout exactly as it was before the call."""
+        self.call_focus.leave_focus()
 
     def _build_review(self) -> QWidget:
         return _placeholder("Review")
