@@ -1,0 +1,116 @@
+"""Recordings -> speech segments per party: ``analyze_file(path)`` for a stereo file or two mono files.
+
+Reads WAV/FLAC (anything libsndfile reads) with soundfile, checks it is usable and runs ``StereoVad``
+over it in blocks. Every problem with the input becomes one ``AudioError`` with a message for a user.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from agent_assist.audio.errors import AudioError
+from agent_assist.audio.vad import MIN_RATE, StereoVad, VadSettings
+from agent_assist.coach.talk import Segment
+
+BLOCK_S = 60.0
+CLIP_LIMIT = 0.05  # share of samples at full scale above which figures are unreliable
+
+__all__ = ["AudioError", "analyze_arrays", "analyze_file", "read_audio"]
+
+
+def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
+    """Samples (frames x channels, int16) and rate of an audio file, or ``AudioError``."""
+    p = Path(path)
+    if not p.exists():
+        raise AudioError(f"{p}: no such file")
+    if p.is_dir():
+        raise AudioError(f"{p} is a folder, not an audio file")
+    if p.stat().st_size == 0:
+        raise AudioError(f"{p} is empty (0 bytes)")
+    try:
+        info = sf.info(str(p))
+        data, rate = sf.read(str(p), dtype="int16", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, TypeError) as e:
+        raise AudioError(f"{p} is not a readable audio file ({_short(e)}); use WAV or FLAC") from None
+    if info.frames > len(data):
+        raise AudioError(f"{p} is truncated: its header promises {info.frames / rate:.1f} s "
+                         f"but only {len(data) / rate:.1f} s are there")
+    if len(data) == 0:
+        raise AudioError(f"{p} contains no audio (zero length)")
+    if rate < MIN_RATE:
+        raise AudioError(f"{p}: sample rate {rate} Hz is too low for speech analysis "
+                         f"(need at least {MIN_RATE} Hz)")
+    return data, int(rate)
+
+
+def _short(e: BaseException) -> str:
+    text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    return text.replace("Error opening ", "").strip()[:160]
+
+
+def _check_levels(name: str, x: np.ndarray) -> None:
+    peak = int(np.abs(x.astype(np.int32)).max()) if len(x) else 0
+    if peak == 0:
+        raise AudioError(f"{name} is all silence (every sample is zero): nothing to analyse")
+    clipped = np.count_nonzero((x >= 32767) | (x <= -32767)) / len(x)
+    if clipped > CLIP_LIMIT:
+        raise AudioError(f"{name} is heavily clipped ({clipped:.0%} of samples at full scale): "
+                         "the recording level is too high for reliable figures")
+
+
+def analyze_arrays(agent: np.ndarray, customer: np.ndarray, rate: int,
+                   settings: VadSettings | None = None) -> list[Segment]:
+    """Segments of two aligned int16 channels at ``rate``."""
+    n = max(len(agent), len(customer))
+    agent = np.pad(agent, (0, n - len(agent)))
+    customer = np.pad(customer, (0, n - len(customer)))
+    vad = StereoVad(rate, settings)
+    block = int(BLOCK_S * rate)
+    segs: list[Segment] = []
+    for i in range(0, n, block):
+        segs.extend(vad.feed(agent[i:i + block], customer[i:i + block]))
+    segs.extend(vad.flush())
+    return segs
+
+
+def analyze_file(path: str | Path, agent_channel: str = "left", agent_file: str | Path | None = None,
+                 settings: VadSettings | None = None) -> tuple[list[Segment], float]:
+    """Speech segments and duration (s) of a call recording.
+
+    ``path`` is a stereo file with the agent on ``agent_channel`` ("left" or "right"), or — with
+    ``agent_file`` — the customer's mono file, the agent's being ``agent_file``.
+    """
+    if agent_channel not in ("left", "right"):
+        raise AudioError(f"agent channel must be 'left' or 'right', not {agent_channel!r}")
+    data, rate = read_audio(path)
+    if agent_file is not None:
+        adata, arate = read_audio(agent_file)
+        for name, d in ((path, data), (agent_file, adata)):
+            if d.shape[1] != 1:
+                raise AudioError(f"{name} has {d.shape[1]} channels; with --agent-file both files "
+                                 "must be mono")
+        if arate != rate:
+            raise AudioError(f"the two files have different sample rates ({arate} Hz and {rate} Hz)")
+        agent, customer = adata[:, 0], data[:, 0]
+        _check_levels(str(agent_file), agent)
+        _check_levels(str(path), customer)
+    else:
+        if data.shape[1] == 1:
+            raise AudioError(f"{path} is mono: a call recording needs two channels (agent and customer); "
+                             "for two mono files pass the agent's with --agent-file")
+        if data.shape[1] > 2:
+            raise AudioError(f"{path} has {data.shape[1]} channels; expected a stereo (2-channel) call")
+        li = 0 if agent_channel == "left" else 1
+        agent, customer = np.ascontiguousarray(data[:, li]), np.ascontiguousarray(data[:, 1 - li])
+        if not agent.any() and not customer.any():
+            raise AudioError(f"{path} is all silence (every sample is zero): nothing to analyse")
+        _check_levels(f"{path} ({agent_channel}, agent)", agent) if agent.any() else None
+        _check_levels(f"{path} (customer)", customer) if customer.any() else None
+    duration = max(len(agent), len(customer)) / rate
+    segs = analyze_arrays(agent, customer, rate, settings)
+    if not segs:
+        raise AudioError(f"no speech found in {path}: is it the right recording, and not muted?")
+    return segs, duration
