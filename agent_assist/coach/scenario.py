@@ -21,6 +21,7 @@ they are the same figures a live call gets.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -248,9 +249,11 @@ def _schema_problem(err: jsonschema.ValidationError, root: yaml.Node | None) -> 
         if m:
             path.append(m.group(1))
             sub = err.schema if isinstance(err.schema, Mapping) else {}
+            allowed = sorted(sub.get("properties", {}))
+            close = difflib.get_close_matches(m.group(1), allowed, n=1)
+            hint = f"did you mean {close[0]!r}? " if close else ""
             return (_line(root, path, key=True), _fmt_path(path),
-                    f"unknown field {m.group(1)!r} (allowed: "
-                    f"{', '.join(sorted(sub.get('properties', {})))})")
+                    f"unknown field {m.group(1)!r} ({hint}allowed: {', '.join(allowed)})")
     if err.validator == "required":
         m = re.match(r"'([^']+)' is a required property", err.message)
         if m:
@@ -272,8 +275,10 @@ def parse_scenario(text: str, source: str, schema: Mapping[str, Any], detector: 
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else None
-        raise ScenarioError(f"{source}:{line}: not valid YAML ({e.problem or e.context})",
-                            source=source, line=line) from None
+        what = e.problem or e.context or "syntax error"
+        if e.context and e.context_mark and e.problem_mark and e.context_mark.line != e.problem_mark.line:
+            what += f"; {e.context} started on line {e.context_mark.line + 1}"
+        raise ScenarioError(f"{source}:{line}: not valid YAML ({what})", source=source, line=line) from None
     except yaml.YAMLError as e:
         raise ScenarioError(f"{source}: not valid YAML ({e})", source=source) from None
     if not isinstance(data, dict):
@@ -284,7 +289,9 @@ def parse_scenario(text: str, source: str, schema: Mapping[str, Any], detector: 
     errors = sorted(validator.iter_errors(data), key=lambda e: (_line(root, list(e.absolute_path)) or 0))
     if errors:
         problems = [_schema_problem(e, root) for e in errors]
-        first = jsonschema.exceptions.best_match(errors)
+        # A misspelt field shows up twice (unknown 'sya', missing 'say'): the typo is the cause.
+        typos = [e for e in errors if e.validator == "additionalProperties"]
+        first = typos[0] if typos else jsonschema.exceptions.best_match(errors)
         line, fld, msg = _schema_problem(first, root) if first is not None else problems[0]
         raise ScenarioError(f"{source}:{line}: {fld}: {msg}", source=source, line=line, field=fld,
                             problems=[f"{source}:{ln}: {f}: {m}" for ln, f, m in problems])
