@@ -22,6 +22,7 @@ shown, and hands them to the card's ``set_cues``.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
 import time
@@ -94,7 +95,8 @@ class RetentionCues(QObject):
                 if set_cues is not None:
                     set_cues(cues)
 
-        self._services.run("io", work, done, lambda e: log.warning("retention cues failed: %s", e))
+        with contextlib.suppress(RuntimeError):  # raised when the window is closing
+            self._services.run("io", work, done, lambda e: log.warning("retention cues failed: %s", e))
 
 
 @dataclass
@@ -381,8 +383,9 @@ class CallController(QObject):
                 if i < w.tabs.count():
                     w.tabs.setTabEnabled(i, enabled)
             w.tabs.setCurrentIndex(saved.tab)
-            w.desk_split.setSizes(saved.desk_sizes)
-            w.right.setSizes(saved.right_sizes)
+            self._restore_sizes(saved)
+            # again once the re-shown panels have been laid out (a splitter re-balances on show)
+            QTimer.singleShot(0, lambda: self._restore_sizes(saved))
         released = self.notifications.release()
         self.bar.urgent.setVisible(False)
         self.in_focus = False
@@ -393,6 +396,12 @@ class CallController(QObject):
                           "held during the call are back in the side panel.")
         self.focus_changed.emit(False)
         self._changed()
+
+    def _restore_sizes(self, saved: _Layout) -> None:
+        if self.in_focus:
+            return
+        self.window.desk_split.setSizes(saved.desk_sizes)
+        self.window.right.setSizes(saved.right_sizes)
 
     def _urgent_posted(self, n: Any) -> None:
         if self.in_focus:
@@ -596,8 +605,9 @@ class CallController(QObject):
             return {"call_id": row.id, "row": row, "customer": customer, "parked": parked,
                     "others": len(rows) - 1}
 
-        self.services.db_call(work, self._offer_resume,
-                              lambda e: log.warning("could not look for unfinished calls: %s", e))
+        with contextlib.suppress(RuntimeError):  # raised when the window closed before the check ran
+            self.services.db_call(work, self._offer_resume,
+                                  lambda e: log.warning("could not look for unfinished calls: %s", e))
 
     def _offer_resume(self, offer: dict[str, Any] | None) -> None:
         if offer is None or self.status != IDLE:

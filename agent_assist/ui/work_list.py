@@ -8,6 +8,7 @@ integration feeds them. The whole panel is hidden (and its notifications held) d
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -291,7 +292,8 @@ class SidePanel(QWidget):
             return
         self._loaded_once = True
         agent = self._services.settings.agent_id
-        self._services.db_call(lambda db: load_work_items(db, agent), self._show, self._failed)
+        with contextlib.suppress(RuntimeError):  # raised when the window is closing
+            self._services.db_call(lambda db: load_work_items(db, agent), self._show, self._failed)
 
     def _show(self, items: list[WorkItem]) -> None:
         self.model.set_items(items)

@@ -315,8 +315,8 @@ class WrapUpPanel(QWidget):
         def work(db: Database) -> dict[str, Any]:
             from agent_assist.store import calls
 
-            # The call is marked done last: if anything before fails (or the app dies), the call stays
-            # in wrap-up and is offered again with the parked tasks that are still open.
+            # The call is marked done after its tasks: if anything before fails (or the app dies), the
+            # call stays in wrap-up and is offered again with the parked tasks that are still open.
             for tid in done_ids:
                 calls.set_task_done(db, tid)
             if follow:
@@ -328,7 +328,7 @@ class WrapUpPanel(QWidget):
                     calls.add_task(db, text=extra_text, kind="follow_up", agent_id=agent,
                                    call_id=call.call_id, customer_id=customer_id, due_at=due, channel=channel)
             calls.finish_call(db, call.call_id, metrics=call.metrics or None, outcome=outcome,
-                              notes=notes.text, status="wrapup")
+                              notes=notes.text, status="done")
             summary = build_summary(db, call.call_id)
             calls.finish_call(db, call.call_id, summary=summary, status="done")
             return summary
