@@ -224,7 +224,7 @@ def open_tasks(db: Database, agent_id: int | None = None, limit: int = 200) -> l
         " FROM tasks t LEFT JOIN customers c ON c.id = t.customer_id"
         " LEFT JOIN calls k ON k.id = t.call_id"
         # parked notes of a call still in progress belong to its wrap-up, not to the work list yet
-        " WHERE t.done = 0 AND NOT (t.kind = 'parked' AND k.status IN ('active', 'wrapup'))"
+        " WHERE t.done = 0 AND NOT (t.kind = 'parked' AND COALESCE(k.status, '') IN ('active', 'wrapup'))"
     )
     params: list[Any] = []
     if agent_id is not None:

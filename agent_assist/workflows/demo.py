@@ -10,6 +10,7 @@ from sqlite_utils import Database
 
 from agent_assist.store import demo as store_demo
 from agent_assist.workflows.demo_calls import add_demo_calls
+from agent_assist.workflows.demo_tasks import add_demo_tasks
 
 Progress = Callable[[str, float], None]  # (what, fraction 0..1)
 
@@ -25,6 +26,7 @@ def build_demo_database(
     """Fill an empty database with demo data; returns row counts per table."""
     counts = store_demo.build_demo(db, customers=customers, seed=seed, today=today, progress=progress)
     counts["calls"] = add_demo_calls(db, seed=seed, today=today, progress=progress)
+    counts["tasks"] = counts.get("tasks", 0) + add_demo_tasks(db, seed=seed, today=today)
     return counts
 
 
