@@ -63,6 +63,22 @@ def reference_time(today: date | datetime | None) -> datetime:
     return datetime.combine(today, time())
 
 
+_HISTORY_FIELDS = ("at", "kind", "direction", "summary", "amount")
+assert tuple(HistoryItem.__dataclass_fields__) == _HISTORY_FIELDS, "update _history_item"
+
+
+def _history_item(row: Sequence[Any], _new: Any = object.__new__) -> HistoryItem:
+    """Row -> HistoryItem, about twice as fast as the constructor (up to 50 per screen pop).
+
+    A frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``; filling the instance
+    dict directly gives an identical, equally frozen object (equality and hash are the same).
+    """
+    item: HistoryItem = _new(HistoryItem)
+    d = item.__dict__
+    d["at"], d["kind"], d["direction"], d["summary"], d["amount"] = row
+    return item
+
+
 def _customer(row: Sequence[Any]) -> Customer:
     return Customer(*row)
 
@@ -113,10 +129,7 @@ def caller_card(
 
 def _card(db: Database, customer: Customer, history_limit: int, now: datetime) -> CallerCard:
     customer_id = customer.id
-    history = tuple(
-        HistoryItem(at, kind, direction, summary, amount)
-        for at, kind, direction, summary, amount in db.execute(_HISTORY, [customer_id, history_limit])
-    )
+    history = tuple(map(_history_item, db.execute(_HISTORY, [customer_id, history_limit])))
     year_ago = (now - timedelta(days=365)).isoformat(timespec="seconds")
     open_issues: list[Issue] = []
     recent: list[Issue] = []

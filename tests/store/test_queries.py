@@ -218,3 +218,16 @@ def test_list_agents(db: Database) -> None:
     db.execute("INSERT INTO agents (name, team) VALUES ('Adam', 'Tech')")
     assert [a["name"] for a in q.list_agents(db)] == ["Adam", "Zoe"]
     assert set(q.list_agents(db)[0]) == {"id", "name", "email", "team"}
+
+
+def test_fast_history_rows_equal_constructed_ones() -> None:
+    import dataclasses
+
+    from agent_assist.store.models import HistoryItem
+
+    row = ("2026-01-01T10:00:00", "order", None, "Router", 12.5)
+    fast = q._history_item(row)
+    assert fast == HistoryItem(*row) and hash(fast) == hash(HistoryItem(*row))
+    assert type(fast) is HistoryItem
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.at = "x"  # type: ignore[misc]
