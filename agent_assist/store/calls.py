@@ -58,7 +58,7 @@ def start_call(
     source: str = "live",
     started_at: str | None = None,
 ) -> int:
-    with db.conn:
+    with db.atomic():
         cur = db.execute(
             "INSERT INTO calls (agent_id, customer_id, phone_e164, kind, source, status, started_at, flags_count)"
             " VALUES (?, ?, ?, ?, ?, 'active', ?, 0)",
@@ -90,7 +90,7 @@ def add_segments(db: Database, call_id: int, segments: Iterable[tuple[str, float
     """Store closed speech segments ``(party, start_s, end_s)``; party is ``agent`` or ``customer``."""
     rows = [(call_id, p, float(s), float(e)) for p, s, e in segments]
     if rows:
-        with db.conn:
+        with db.atomic():
             db.conn.executemany(
                 "INSERT INTO speech_segments (call_id, party, start_s, end_s) VALUES (?, ?, ?, ?)", rows
             )
@@ -118,7 +118,7 @@ def add_utterance(
 
     ``flags`` are mappings with ``category``, ``start``, ``end``, ``reason``, ``suggestion``.
     """
-    with db.conn:
+    with db.atomic():
         cur = db.execute(
             "INSERT INTO utterances (call_id, party, start_s, text, redacted) VALUES (?, ?, ?, ?, ?)",
             [call_id, party, start_s, text, int(redacted)],
@@ -136,7 +136,7 @@ def add_utterance(
 
 
 def set_status(db: Database, call_id: int, status: str) -> None:
-    with db.conn:
+    with db.atomic():
         db.execute("UPDATE calls SET status = ? WHERE id = ?", [status, call_id])
 
 
@@ -171,7 +171,7 @@ def finish_call(
     if summary is not None:
         sets["summary_json"] = json.dumps(summary, sort_keys=True)
     cols = ", ".join(f"{k} = ?" for k in sets)
-    with db.conn:
+    with db.atomic():
         db.execute(f"UPDATE calls SET {cols} WHERE id = ?", [*sets.values(), call_id])
 
 
@@ -189,7 +189,7 @@ def add_task(
 ) -> int:
     if not text.strip():
         raise ValueError("A task needs some text.")
-    with db.conn:
+    with db.atomic():
         cur = db.execute(
             "INSERT INTO tasks (agent_id, call_id, customer_id, kind, text, due_at, channel, done, created_at,"
             " redacted) VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
@@ -199,7 +199,7 @@ def add_task(
 
 
 def set_task_done(db: Database, task_id: int, done: bool = True) -> None:
-    with db.conn:
+    with db.atomic():
         db.execute("UPDATE tasks SET done = ?, done_at = ? WHERE id = ?",
                    [int(done), now_iso() if done else None, task_id])
 
