@@ -18,6 +18,8 @@ from agent_assist.coach.talk import Segment
 BLOCK_S = 60.0
 CLIP_LIMIT = 0.05  # share of samples at full scale above which figures are unreliable
 
+_SAMPLE_BYTES = {"PCM_U8": 1, "PCM_S8": 1, "PCM_16": 2, "PCM_24": 3, "PCM_32": 4, "FLOAT": 4, "DOUBLE": 8}
+
 __all__ = ["AudioError", "analyze_arrays", "analyze_file", "read_audio"]
 
 
@@ -35,8 +37,10 @@ def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
         data, rate = sf.read(str(p), dtype="int16", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError) as e:
         raise AudioError(f"{p} is not a readable audio file ({_short(e)}); use WAV or FLAC") from None
-    if info.frames > len(data):
-        raise AudioError(f"{p} is truncated: its header promises {info.frames / rate:.1f} s "
+    width = _SAMPLE_BYTES.get(info.subtype)
+    promised = (_wav_promised_frames(p, info.channels * width) or 0) if width and info.format == "WAV" else 0
+    if promised > len(data):
+        raise AudioError(f"{p} is truncated: its header promises {promised / rate:.1f} s "
                          f"but only {len(data) / rate:.1f} s are there")
     if len(data) == 0:
         raise AudioError(f"{p} contains no audio (zero length)")
@@ -44,6 +48,23 @@ def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
         raise AudioError(f"{p}: sample rate {rate} Hz is too low for speech analysis "
                          f"(need at least {MIN_RATE} Hz)")
     return data, int(rate)
+
+
+def _wav_promised_frames(p: Path, frame_bytes: int) -> int | None:
+    """Frames the RIFF header's data chunk announces (libsndfile silently reads what is there)."""
+    with p.open("rb") as f:
+        head = f.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return None
+        while True:
+            chunk = f.read(8)
+            if len(chunk) < 8:
+                return None
+            size = int.from_bytes(chunk[4:8], "little")
+            if chunk[:4] == b"data":
+                # 0 and 0xFFFFFFFF mark streams written without a final size: nothing promised
+                return None if size in (0, 0xFFFFFFFF) else size // max(frame_bytes, 1)
+            f.seek(size + (size & 1), 1)
 
 
 def _short(e: BaseException) -> str:
@@ -107,8 +128,9 @@ def analyze_file(path: str | Path, agent_channel: str = "left", agent_file: str 
         agent, customer = np.ascontiguousarray(data[:, li]), np.ascontiguousarray(data[:, 1 - li])
         if not agent.any() and not customer.any():
             raise AudioError(f"{path} is all silence (every sample is zero): nothing to analyse")
-        _check_levels(f"{path} ({agent_channel}, agent)", agent) if agent.any() else None
-        _check_levels(f"{path} (customer)", customer) if customer.any() else None
+        for name, x in ((f"{path} ({agent_channel} channel, agent)", agent), (f"{path} (customer)", customer)):
+            if x.any():  # one silent party is fine (a one-sided recording); both silent is not
+                _check_levels(name, x)
     duration = max(len(agent), len(customer)) / rate
     segs = analyze_arrays(agent, customer, rate, settings)
     if not segs:

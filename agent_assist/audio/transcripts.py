@@ -52,6 +52,14 @@ def _speaker_prefix(text: str) -> str | None:
     return next(g for g in m.groups() if g).strip()
 
 
+def _vtt_time(stamp: str) -> float:
+    parts = stamp.strip().split(":")
+    secs = 0.0
+    for part in parts:
+        secs = secs * 60 + float(part)
+    return secs
+
+
 def parse_vtt(path: Path) -> list[Cue]:
     try:
         doc = webvtt.read(str(path))
@@ -60,7 +68,8 @@ def parse_vtt(path: Path) -> list[Cue]:
     cues = []
     for c in doc.captions:
         who = c.voice or _speaker_prefix(c.raw_text)
-        cues.append(Cue(who.strip() if who else None, c.start_in_seconds, c.end_in_seconds))
+        # start_in_seconds is rounded down to whole seconds: read the timestamps themselves
+        cues.append(Cue(who.strip() if who else None, _vtt_time(c.start), _vtt_time(c.end)))
     return cues
 
 

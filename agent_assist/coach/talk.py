@@ -253,6 +253,47 @@ def analyze(segments: Iterable[Segment], duration_s: float | None = None,
     return sweep.result(duration_s or 0.0)
 
 
+@dataclass(frozen=True)
+class Timeline:
+    """Who spoke when, for drawing: merged speech per party, overtalk and counted silences."""
+
+    agent: list[tuple[float, float]]
+    customer: list[tuple[float, float]]
+    overtalk: list[tuple[float, float]]
+    silence: list[tuple[float, float]]
+    duration_s: float
+
+
+def timeline(segments: Iterable[Segment], duration_s: float | None = None,
+             settings: TalkSettings | None = None) -> Timeline:
+    """The intervals behind the figures of ``analyze`` (same definitions)."""
+    s = settings or TalkSettings()
+    segs = list(segments)
+    a = _merge((g.start, g.end) for g in segs if g.party == AGENT)
+    c = _merge((g.start, g.end) for g in segs if g.party == CUSTOMER)
+    la = [iv for iv in a if iv[1] - iv[0] >= s.backchannel_max_s]
+    lc = [iv for iv in c if iv[1] - iv[0] >= s.backchannel_max_s]
+    over: list[tuple[float, float]] = []
+    i = j = 0
+    while i < len(la) and j < len(lc):
+        lo, hi = max(la[i][0], lc[j][0]), min(la[i][1], lc[j][1])
+        if hi > lo:
+            over.append((lo, hi))
+        if la[i][1] < lc[j][1]:
+            i += 1
+        else:
+            j += 1
+    both = _merge(a + c)
+    end = max([duration_s or 0.0] + [e for _s, e in both])
+    silence: list[tuple[float, float]] = []
+    prev = 0.0
+    for st, en in [*both, (end, end)]:
+        if st - prev > s.silence_threshold_s:
+            silence.append((prev, st))
+        prev = max(prev, en)
+    return Timeline(a, c, over, silence, end)
+
+
 # -- incremental -----------------------------------------------------------------------------------
 
 class TalkTracker:

@@ -290,3 +290,16 @@ def test_sweep_matches_a_brute_force_grid(seed: int) -> None:
                 silence += run
             run = 0
     assert m.silence_s == pytest.approx(silence / 100, abs=0.05)
+
+
+def test_timeline_intervals_match_the_figures() -> None:
+    from agent_assist.coach.talk import timeline
+
+    segs = [C(0, 10), A(8, 14), C(12, 12.5), A(20, 22), C(21, 21.5)]
+    tl = timeline(segs, duration_s=30)
+    assert tl.agent == [(8, 14), (20, 22)]
+    assert tl.overtalk == [(8, 10)]
+    assert tl.silence == [(14, 20), (22, 30)]
+    m = analyze(segs, duration_s=30)
+    assert sum(e - s for s, e in tl.overtalk) == pytest.approx(m.overtalk_s)
+    assert sum(e - s for s, e in tl.silence) == pytest.approx(m.silence_s)

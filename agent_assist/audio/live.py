@@ -1,0 +1,373 @@
+"""Live listening through QtMultimedia: the agent's microphone and the customer's audio (a loopback /
+monitor input of the softphone's output), or the two channels of one stereo input (left = agent).
+
+``LiveCapture`` polls ``QAudioSource`` devices (push mode, read on a timer: cheap and free of the
+``stateChanged`` enum signal, which PySide6 cannot deliver to Python slots) and keeps both parties'
+samples aligned at 16 kHz. ``LiveSource`` runs ``StereoVad`` over what was captured every 200 ms through
+a *runner* (the window passes the "audio" lane, so the VAD never runs on the GUI thread) and emits each
+speech segment as it closes. ``ReplaySource`` plays a stereo file through the same path in real time
+(demo, screenshots, tests without a sound server).
+
+Note for PulseAudio users: Qt does not list *monitor* sources (``<sink>.monitor``) as inputs. To capture
+the softphone's output, create a regular source from the monitor once, e.g.
+``pactl load-module module-remap-source master=<sink>.monitor source_name=softphone_out``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import soxr
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtMultimedia import QAudioDevice, QAudioFormat, QAudioSource, QMediaDevices, QtAudio
+
+from agent_assist.audio.analysis import read_audio
+from agent_assist.audio.errors import AudioError
+from agent_assist.audio.sources import SourceResult
+from agent_assist.audio.vad import StereoVad, VadSettings
+from agent_assist.coach.talk import AGENT, CUSTOMER, Segment
+
+RATE = 16000
+STALL_S = 5.0  # a party whose device delivers nothing for this long while the other's does is padded
+
+Runner = Callable[[Callable[[], Any], Callable[[Any], None]], Any]
+
+
+def _inline(fn: Callable[[], Any], on_done: Callable[[Any], None]) -> None:
+    on_done(fn())
+
+
+def device_id(d: QAudioDevice) -> str:
+    return bytes(d.id().data()).decode("utf-8", "replace")
+
+
+def input_devices() -> list[tuple[str, str]]:
+    """(id, description) of every audio input Qt sees."""
+    return [(device_id(d), d.description()) for d in QMediaDevices.audioInputs()]
+
+
+def find_input(dev_id: str) -> QAudioDevice:
+    """The input with this id ('' = the system default), or ``AudioError``."""
+    if not dev_id:
+        d = QMediaDevices.defaultAudioInput()
+        if d.isNull():
+            raise AudioError("no audio input found: connect a microphone or choose one in Audio settings")
+        return d
+    for d in QMediaDevices.audioInputs():
+        if device_id(d) == dev_id:
+            return d
+    names = ", ".join(desc for _i, desc in input_devices()) or "none"
+    raise AudioError(f"audio input {dev_id!r} is not available (inputs found: {names})")
+
+
+def _to_int16(raw: bytes, fmt: QAudioFormat) -> np.ndarray:
+    sf = fmt.sampleFormat()
+    if sf == QAudioFormat.SampleFormat.Int16:
+        return np.frombuffer(raw, dtype="<i2").copy()
+    if sf == QAudioFormat.SampleFormat.Float:
+        x = np.frombuffer(raw, dtype="<f4")
+        return np.clip(np.round(x * 32767), -32768, 32767).astype(np.int16)
+    if sf == QAudioFormat.SampleFormat.Int32:
+        return (np.frombuffer(raw, dtype="<i4") >> 16).astype(np.int16)
+    if sf == QAudioFormat.SampleFormat.UInt8:
+        return ((np.frombuffer(raw, dtype=np.uint8).astype(np.int16) - 128) << 8).astype(np.int16)
+    raise AudioError(f"unsupported sample format {sf!r} from the audio input")
+
+
+class _Input:
+    """One QAudioSource, yielding per-channel int16 at RATE."""
+
+    def __init__(self, device: QAudioDevice, channels: int, parent: QObject) -> None:
+        self.device = device
+        self.name = device.description()
+        fmt = QAudioFormat()
+        fmt.setSampleRate(RATE)
+        fmt.setChannelCount(channels)
+        fmt.setSampleFormat(QAudioFormat.SampleFormat.Int16)
+        if not device.isFormatSupported(fmt):
+            fmt = device.preferredFormat()
+            if fmt.channelCount() < channels:
+                raise AudioError(f"{self.name} has {fmt.channelCount()} channel(s); a stereo input "
+                                 "with both parties needs 2")
+        self.fmt = fmt
+        self.channels = fmt.channelCount()
+        self.want = channels
+        self.resamplers = [None if fmt.sampleRate() == RATE else
+                           soxr.ResampleStream(fmt.sampleRate(), RATE, 1, dtype="int16")
+                           for _ in range(channels)]
+        self.source = QAudioSource(device, fmt, parent)
+        self.source.setBufferSize(fmt.bytesForDuration(200_000))
+        self.io = self.source.start()
+        if self.source.error() != QtAudio.Error.NoError or self.io is None:
+            raise AudioError(f"could not open the audio input {self.name} ({self.source.error().name})")
+
+    def read(self) -> list[np.ndarray]:
+        raw = bytes(self.io.readAll().data())
+        x = _to_int16(raw, self.fmt)
+        n = len(x) // self.channels
+        x = x[: n * self.channels].reshape(n, self.channels)
+        out = []
+        for ch in range(self.want):
+            y = np.ascontiguousarray(x[:, ch])
+            rs = self.resamplers[ch]
+            out.append(y if rs is None else rs.resample_chunk(y))
+        return out
+
+    def problem(self) -> str | None:
+        err = self.source.error()
+        if err != QtAudio.Error.NoError or self.source.state() == QtAudio.State.StoppedState:
+            return (f"The audio input {self.name!r} stopped ({err.name}) — was it unplugged? "
+                    "The talk figures so far are kept.")
+        return None
+
+    def stop(self) -> None:
+        self.source.stop()
+        self.source.deleteLater()
+
+
+class LiveCapture(QObject):
+    """Captures both parties from QtMultimedia inputs; ``take()`` returns the aligned new samples."""
+
+    failed = Signal(str)
+    levels = Signal(float, float)  # peak of agent, customer since the last poll (0..1)
+
+    def __init__(self, agent_device: str = "", customer_device: str = "", stereo: bool = False,
+                 poll_ms: int = 50, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._ids = (agent_device, customer_device)
+        self._stereo = stereo
+        self._inputs: list[_Input] = []
+        self._pending: dict[str, list[np.ndarray]] = {AGENT: [], CUSTOMER: []}
+        self._counts = {AGENT: 0, CUSTOMER: 0}
+        self._last_data = {AGENT: 0.0, CUSTOMER: 0.0}
+        self._timer = QTimer(self)
+        self._timer.setInterval(poll_ms)
+        self._timer.timeout.connect(self._poll)
+        self._devices = QMediaDevices(self)
+        self._devices.audioInputsChanged.connect(self._inputs_changed)
+        self.running = False
+
+    def start(self) -> None:
+        if self._stereo:
+            self._inputs = [_Input(find_input(self._ids[0]), 2, self)]
+        else:
+            a = find_input(self._ids[0])
+            c = find_input(self._ids[1])
+            if device_id(a) == device_id(c):
+                raise AudioError("the agent and customer inputs are the same device; choose two inputs "
+                                 "or one stereo input with both parties")
+            self._inputs = [_Input(a, 1, self), _Input(c, 1, self)]
+        now = time.monotonic()
+        self._last_data = {AGENT: now, CUSTOMER: now}
+        self.running = True
+        self._timer.start()
+
+    def stop(self) -> None:
+        if not self.running:
+            return
+        self._poll()
+        self.running = False
+        self._timer.stop()
+        for i in self._inputs:
+            i.stop()
+        self._inputs = []
+
+    def _fail(self, message: str) -> None:
+        self._poll_data()
+        self.running = False
+        self._timer.stop()
+        for i in self._inputs:
+            i.stop()
+        self._inputs = []
+        self.failed.emit(message)
+
+    def _inputs_changed(self) -> None:
+        if not self.running:
+            return
+        present = {device_id(d) for d in QMediaDevices.audioInputs()}
+        for i in self._inputs:
+            if device_id(i.device) not in present:
+                self._fail(f"The audio input {i.name!r} disappeared — was it unplugged? "
+                           "The talk figures so far are kept.")
+                return
+
+    def _poll_data(self) -> None:
+        got: dict[str, list[np.ndarray]] = {AGENT: [], CUSTOMER: []}
+        if self._stereo and self._inputs:
+            a, c = self._inputs[0].read()
+            got[AGENT].append(a)
+            got[CUSTOMER].append(c)
+        elif len(self._inputs) == 2:
+            got[AGENT] += self._inputs[0].read()
+            got[CUSTOMER] += self._inputs[1].read()
+        now = time.monotonic()
+        peaks = []
+        for p in (AGENT, CUSTOMER):
+            arrs = [x for x in got[p] if len(x)]
+            peaks.append(max((int(np.abs(x.astype(np.int32)).max()) for x in arrs), default=0) / 32768)
+            if arrs:
+                self._pending[p] += arrs
+                self._counts[p] += sum(len(x) for x in arrs)
+                self._last_data[p] = now
+        # a device that delivers nothing while the other does (stalled) is padded with silence
+        for p, q in ((AGENT, CUSTOMER), (CUSTOMER, AGENT)):
+            lag = self._counts[q] - self._counts[p]
+            if lag > STALL_S * RATE and now - self._last_data[p] > STALL_S:
+                self._pending[p].append(np.zeros(lag, np.int16))
+                self._counts[p] += lag
+        self.levels.emit(peaks[0], peaks[1])
+
+    def _poll(self) -> None:
+        if not self.running:
+            return
+        self._poll_data()
+        for i in self._inputs:
+            msg = i.problem()
+            if msg:
+                self._fail(msg)
+                return
+
+    def take(self) -> tuple[np.ndarray, np.ndarray]:
+        """The samples both parties have (aligned), removed from the buffer."""
+        a = np.concatenate(self._pending[AGENT]) if self._pending[AGENT] else np.zeros(0, np.int16)
+        c = np.concatenate(self._pending[CUSTOMER]) if self._pending[CUSTOMER] else np.zeros(0, np.int16)
+        n = min(len(a), len(c))
+        self._pending[AGENT] = [a[n:]] if len(a) > n else []
+        self._pending[CUSTOMER] = [c[n:]] if len(c) > n else []
+        return a[:n], c[:n]
+
+
+class LiveSource(QObject):
+    """Speech segments of a live call; segments are emitted as they close (``segment_closed``)."""
+
+    segments_closed = Signal(object)  # list[Segment]
+    progress = Signal(object)  # dict: position_s and the open start per party (for TalkTracker.mark_time)
+    levels = Signal(float, float)
+    failed = Signal(str)
+    finished = Signal()
+
+    def __init__(self, capture: Any, rate: int = RATE, vad_settings: VadSettings | None = None,
+                 runner: Runner | None = None, chunk_ms: int = 200, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.capture = capture
+        capture.setParent(self)
+        self._vad = StereoVad(rate, vad_settings)
+        self._runner = runner or _inline
+        self._segments: list[Segment] = []
+        self._timer = QTimer(self)
+        self._timer.setInterval(chunk_ms)
+        self._timer.timeout.connect(self._tick)
+        capture.failed.connect(self._on_failed)
+        capture.levels.connect(self.levels)
+        self.description = "live devices"
+        self.error: str | None = None
+        self.busy = 0
+
+    @classmethod
+    def from_settings(cls, agent_device: str, customer_device: str, stereo: bool,
+                      **kw: Any) -> LiveSource:
+        return cls(LiveCapture(agent_device, customer_device, stereo), **kw)
+
+    def start(self) -> None:
+        self.capture.start()
+        self._timer.start()
+
+    def _process(self, last: bool) -> None:
+        a, c = self.capture.take()
+        vad = self._vad
+
+        def work() -> tuple[list[Segment], dict[str, float]]:
+            segs = vad.feed(a, c)
+            if last:
+                segs += vad.flush()
+            marks = {"position_s": vad.position_s, AGENT: vad.open_start(AGENT),
+                     CUSTOMER: vad.open_start(CUSTOMER)}
+            return segs, marks
+
+        self.busy += 1
+        self._runner(work, lambda r: self._done(r, last))
+
+    def _done(self, result: tuple[list[Segment], dict[str, float]], last: bool) -> None:
+        self.busy -= 1
+        segs, marks = result
+        if segs:
+            self._segments += segs
+            self.segments_closed.emit(segs)
+        self.progress.emit(marks)
+        if last:
+            self.finished.emit()
+
+    def _tick(self) -> None:
+        self._process(last=False)
+
+    def stop(self) -> None:
+        """Stop listening; the segments still open are closed and emitted, then ``finished``."""
+        if not self._timer.isActive():
+            return
+        self._timer.stop()
+        self.capture.stop()
+        self._process(last=True)
+
+    def _on_failed(self, message: str) -> None:
+        self.error = message
+        self.failed.emit(message)
+        self.stop()
+
+    def read(self) -> SourceResult:
+        return SourceResult(list(self._segments), self._vad.position_s, self.description)
+
+
+class ReplayCapture(QObject):
+    """Plays a stereo file in real time (x ``speed``) as if it were live devices."""
+
+    failed = Signal(str)
+    levels = Signal(float, float)
+
+    def __init__(self, path: str | Path, agent_channel: str = "left", speed: float = 1.0,
+                 poll_ms: int = 50, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        data, self.rate = read_audio(path)
+        if data.shape[1] != 2:
+            raise AudioError(f"{path} is not stereo; replay needs agent and customer channels")
+        li = 0 if agent_channel == "left" else 1
+        self._a, self._c = data[:, li].copy(), data[:, 1 - li].copy()
+        self._speed = speed
+        self._pos = 0
+        self._taken = 0
+        self._timer = QTimer(self)
+        self._timer.setInterval(poll_ms)
+        self._timer.timeout.connect(self._poll)
+        self._t0 = 0.0
+        self.running = False
+
+    def start(self) -> None:
+        self._t0 = time.monotonic()
+        self.running = True
+        self._timer.start()
+
+    def _poll(self) -> None:
+        target = min(len(self._a), int((time.monotonic() - self._t0) * self._speed * self.rate))
+        if target > self._pos:
+            a = self._a[self._pos:target]
+            c = self._c[self._pos:target]
+            self.levels.emit(float(np.abs(a.astype(np.int32)).max()) / 32768,
+                             float(np.abs(c.astype(np.int32)).max()) / 32768)
+            self._pos = target
+
+    @property
+    def done(self) -> bool:
+        return self._pos >= len(self._a)
+
+    def stop(self) -> None:
+        self.running = False
+        self._timer.stop()
+
+    def take(self) -> tuple[np.ndarray, np.ndarray]:
+        self._poll() if self.running else None
+        a, c = self._a[self._taken:self._pos], self._c[self._taken:self._pos]
+        self._taken = self._pos
+        return a, c
