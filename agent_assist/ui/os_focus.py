@@ -103,27 +103,45 @@ class X11Focus:
 
     def is_minimised(self, window_id: int) -> bool:
         e = self._connect()
+        from Xlib.error import XError
+
         win = self._display.create_resource_object("window", window_id)
-        wm_state = win.get_full_property(self._display.intern_atom("WM_STATE"), 0)
+        try:
+            wm_state = win.get_full_property(self._display.intern_atom("WM_STATE"), 0)
+        except XError:  # the window is gone
+            return False
         if wm_state is not None and len(wm_state.value) and int(wm_state.value[0]) == ICONIC_STATE:
             return True
-        return "_NET_WM_STATE_HIDDEN" in self._atom_names(e.getWmState(win))
+        return "_NET_WM_STATE_HIDDEN" in self._atom_names(self._prop(e.getWmState, win))
+
+    def _clients(self) -> list[Any]:
+        e = self._connect()
+        try:
+            return list(e.getClientList() or [])
+        except TypeError:  # no window manager (yet): ewmh trips over the missing _NET_CLIENT_LIST
+            return []
 
     def client_ids(self) -> list[int]:
-        e = self._connect()
-        return [w.id for w in (e.getClientList() or [])]
+        return [w.id for w in self._clients()]
+
+    @staticmethod
+    def _prop(getter: Any, win: Any) -> Any:
+        """An EWMH property, None when the window has none (ewmh raises TypeError then) or is gone."""
+        from Xlib.error import XError
+
+        try:
+            return getter(win)
+        except (TypeError, XError):
+            return None
 
     def _skip(self, win: Any, own: int) -> bool:
         e = self._ewmh
         if win.id == own:
             return True
-        try:
-            if e.getWmPid(win) == os.getpid():  # our own dialogs and tool windows
-                return True
-            types = self._atom_names(e.getWmWindowType(win))
-            states = self._atom_names(e.getWmState(win))
-        except Exception:  # the window went away meanwhile
+        if self._prop(e.getWmPid, win) == os.getpid():  # our own dialogs and tool windows
             return True
+        types = self._atom_names(self._prop(e.getWmWindowType, win))
+        states = self._atom_names(self._prop(e.getWmState, win))
         return bool(types & _SKIP_TYPES) or "_NET_WM_STATE_HIDDEN" in states \
             or "_NET_WM_STATE_SKIP_TASKBAR" in states
 
@@ -140,9 +158,8 @@ class X11Focus:
     def hide_others(self, own_window_id: int) -> int:
         if not self.available():
             return 0
-        e = self._connect()
         hidden: list[int] = []
-        for win in e.getClientList() or []:
+        for win in self._clients():
             if self._skip(win, own_window_id) or self.is_minimised(win.id):
                 continue
             self._iconify(win)
