@@ -27,6 +27,8 @@ RESOURCE_FILES = [
     "scenarios/*.yaml",
     "scenarios/*.yml",
     "scenarios/*.json",
+    "review/*.jsonl",
+    "review/*.json",
     "styles/*.qss",
     "styles/*.json",
     "retention/*.json",
@@ -98,14 +100,17 @@ def _is_lang_package(name: str) -> bool:
 EXCLUDED_FILES = [
     # Qt translations: the interface is English only (~60 MB for all of Qt)
     "PySide6/Qt/translations/*",
-    # platform plugins: keep xcb (X11), wayland, offscreen (self-test, headless) and minimal
+    # platform plugins: keep xcb (X11; on a Wayland desktop Qt runs through XWayland), offscreen
+    # (self-test, headless) and minimal. Wayland's plugin needs libwayland-* from the system and adds
+    # nothing the app needs.
+    "PySide6/Qt/plugins/platforms/libqwayland*.so",
+    "PySide6/Qt/plugins/wayland-*/*",
     "PySide6/Qt/plugins/platforms/libqeglfs.so",
     "PySide6/Qt/plugins/platforms/libqlinuxfb.so",
     "PySide6/Qt/plugins/platforms/libqminimalegl.so",
     "PySide6/Qt/plugins/platforms/libqvkkhrdisplay.so",
     "PySide6/Qt/plugins/platforms/libqvnc.so",
     "PySide6/Qt/plugins/egldeviceintegrations/*",
-    "PySide6/Qt/plugins/wayland-graphics-integration-server/*",
     # image formats the app never reads (PNG, JPEG, GIF, ICO, SVG stay); qpdf would pull in QtPdf
     "PySide6/Qt/plugins/imageformats/libqpdf.so",
     "PySide6/Qt/plugins/imageformats/libqtiff.so",
@@ -137,12 +142,27 @@ EXCLUDED_FILES = [
 ]
 
 
+def unused_model_components() -> tuple[str, ...]:
+    """The model components the phrasing coach excludes when loading (their weights can stay out)."""
+    try:
+        from agent_assist.coach.phrasing import EXCLUDE
+    except ImportError:
+        return ()
+    return tuple(EXCLUDE)
+
+
+_UNUSED_COMPONENTS = unused_model_components()
+
+
 def excluded_file(dest: str) -> bool:
     """True for a bundle-relative destination path the bundle leaves out."""
     d = dest.replace("\\", "/")
     if any(fnmatch.fnmatch(d, pat) for pat in EXCLUDED_FILES):
         return True
     parts = d.split("/")
+    # <model package>/<model-version folder>/<component>/...: weights of components never loaded
+    if (len(parts) >= 4 and parts[0] in MODELS and parts[2] in _UNUSED_COMPONENTS):
+        return True
     if len(parts) >= 3 and parts[:2] == ["spacy", "lang"]:
         lang = parts[2]
         return "." not in lang and _is_lang_package(lang) and lang not in KEEP_SPACY_LANGS
@@ -175,6 +195,37 @@ def orphaned_libraries(
     candidates = closure([src for _dest, src in removed])
     still_needed = closure([src for dest, src in kept if PurePosixPath(dest).name not in candidates])
     return {by_name[name][0] for name in candidates - still_needed}
+
+
+def strip_debug_info(bundle: Path) -> tuple[int, int]:
+    """Remove debug sections from the bundle's ELF files that carry them; returns (files, bytes saved).
+
+    spaCy's, thinc's and blis's extensions ship with DWARF debug info (spaCy: 110 MB -> 12 MB without).
+    PyInstaller's own ``strip=True`` strips everything, which corrupts the patchelf-ed libraries that
+    auditwheel vendors into ``*.libs`` folders (numpy's OpenBLAS then fails to load); so only files with
+    a ``.debug_info`` section are touched, outside ``*.libs`` folders, with ``strip --strip-debug``.
+    """
+    import shutil
+    import subprocess
+
+    strip = shutil.which("strip")
+    if strip is None:
+        return 0, 0
+    targets = []
+    for f in bundle.rglob("*"):
+        if f.is_symlink() or not f.is_file() or any(p.endswith(".libs") for p in f.parts):
+            continue
+        with f.open("rb") as fh:
+            if fh.read(4) != b"\x7fELF":
+                continue
+            fh.seek(0)
+            if b".debug_info" not in fh.read():
+                continue
+        targets.append(f)
+    before = sum(f.stat().st_size for f in targets)
+    for i in range(0, len(targets), 50):
+        subprocess.run([strip, "--strip-debug", *map(str, targets[i:i + 50])], check=True)
+    return len(targets), before - sum(f.stat().st_size for f in targets)
 
 
 # -- helpers -------------------------------------------------------------------------------------------

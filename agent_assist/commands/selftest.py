@@ -169,7 +169,7 @@ def _build_window(db_path: Path) -> str:
             raise CheckFailed("the window did not show")
         if not controller.ready:
             raise CheckFailed(f"the window was not ready after {WINDOW_TIMEOUT_S} s")
-        if window.windowTitle() != APP_NAME:
+        if not window.windowTitle().startswith(APP_NAME):
             raise CheckFailed(f"unexpected window title {window.windowTitle()!r}")
         tabs = window.tabs.count()
         platform = app.platformName()
