@@ -177,6 +177,9 @@ class AppController(QObject):
         if hasattr(card, "first_data_paint"):
             card.first_data_paint.connect(self._first_data_paint)
         self.window.tabs.currentChanged.connect(lambda _i: self.write_state())
+        call_focus = getattr(self.window, "call_focus", None)
+        if call_focus is not None:  # call status, parked tasks, resume offer (issue 5)
+            call_focus.state_changed.connect(self.write_state)
         if server is not None:
             server.message_received.connect(self.handle_message)
 
@@ -357,6 +360,7 @@ class AppController(QObject):
             "tab": self.window.tabs.tabText(self.window.tabs.currentIndex()).replace("&", ""),
             "pid": os.getpid(),
             **card_state,
+            **(self.window.call_focus.state() if hasattr(self.window, "call_focus") else {}),
         }
 
     def write_state(self) -> None:
