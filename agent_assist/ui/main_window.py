@@ -98,7 +98,9 @@ class MainWindow(QMainWindow):
         return _placeholder("Talk meter")
 
     def _build_phrasing_panel(self) -> QWidget:
-        return _placeholder("Phrasing coach")
+        from agent_assist.ui.phrasing_panel import PhrasingPanel
+
+        return PhrasingPanel(self.services)
 
     def _build_side_panel(self) -> QWidget:
         from agent_assist.ui.work_list import SidePanel
