@@ -1,0 +1,87 @@
+"""``agent-assist analyze FILE``: talk ratio and timing figures of a recording or a transcript."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+from agent_assist.audio.errors import AudioError
+from agent_assist.audio.sources import open_source
+from agent_assist.cli import CliError
+from agent_assist.coach.talk import Segment, TalkMetrics, TalkSettings, analyze, definitions
+
+
+def _settings(args: argparse.Namespace) -> TalkSettings:
+    from agent_assist.commands.common import load_settings
+
+    s = load_settings(args)
+    return TalkSettings(target=s.talk_target, silence_threshold_s=s.silence_threshold_s,
+                        backchannel_max_s=s.backchannel_max_s, window_s=s.window_s)
+
+
+def _human(description: str, m: TalkMetrics, talk: TalkSettings) -> str:
+    d = definitions(talk)
+    ratio = m.talk_ratio
+    verdict = "nobody spoke" if ratio is None else "on target" if ratio <= talk.target else "above target"
+    rows = [
+        ("Talk ratio", "—" if ratio is None else f"{ratio:.1%} agent ({verdict}, "
+         f"target ≤ {talk.target:.0%})", d["talk_ratio"]),
+        ("Agent speech", f"{m.agent_speech_s:.1f} s", ""),
+        ("Customer speech", f"{m.customer_speech_s:.1f} s", ""),
+        ("Overtalk", f"{m.overtalk_s:.1f} s ({m.overtalk_pct:.1f}% of the call)", d["overtalk"]),
+        ("Silence", f"{m.silence_s:.1f} s", d["silence"]),
+        ("Longest monologue", f"{m.longest_monologue_s:.1f} s"
+         + (f" ({m.longest_monologue_party})" if m.longest_monologue_party else ""),
+         d["longest_monologue"]),
+        ("Interruptions", str(m.interruptions), d["interruptions"]),
+        ("Call length", f"{m.duration_s:.1f} s", ""),
+    ]
+    out = [description, ""]
+    for name, value, definition in rows:
+        out.append(f"  {name + ':':<19}{value}")
+        if definition:
+            out.append(f"  {'':<19}  {definition}")
+    return "\n".join(out)
+
+
+def _write_timeline(segments: list[Segment], duration: float, path: str, talk: TalkSettings) -> Path:
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(["agent-assist"])
+    from agent_assist.ui.timeline import render_png
+
+    out = render_png(segments, duration, path, settings=talk)
+    del app
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    talk = _settings(args)
+    try:
+        source = open_source(args.file, agent_channel=args.agent_channel, agent_file=args.agent_file,
+                             agent_speaker=args.agent_speaker)
+        result = source.read()
+    except AudioError as e:
+        raise CliError(str(e)) from None
+    m = analyze(result.segments, result.duration_s, talk)
+    data = m.to_dict()
+    if args.timeline:
+        try:
+            out = _write_timeline(result.segments, m.duration_s, args.timeline, talk)
+        except OSError as e:
+            raise CliError(f"could not write the timeline: {e}") from None
+        data["timeline"] = str(out)
+    if args.json:
+        data["source"] = result.description
+        data["segments"] = [[g.party, round(g.start, 3), round(g.end, 3)] for g in result.segments]
+        print(json.dumps(data))
+    else:
+        print(_human(result.description, m, talk))
+        if args.timeline:
+            print(f"\nTimeline written to {data['timeline']}")
+    return 0
+
