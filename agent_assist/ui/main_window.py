@@ -123,10 +123,18 @@ class MainWindow(QMainWindow):
         self.call_focus.leave_focus()
 
     def _build_review(self) -> QWidget:
-        return _placeholder("Review")
+        from agent_assist.ui.review import ReviewPage
+
+        # Calls (lazy table + summary) and Trends; the profile decides whose calls it shows
+        profile = self.services.settings.profile
+        self.setWindowTitle(f"{APP_NAME} — {profile} profile")
+        return ReviewPage(self.services)
 
     def _build_practice(self) -> QWidget:
-        return _placeholder("Practice")
+        from agent_assist.ui.practice import PracticeView
+
+        # scenario + trainee, a spoken customer (TTS lane), score card and the trainee's attempts
+        return PracticeView(self.services)
 
     def _build_actions(self) -> None:
         quit_action = QAction("&Quit", self)

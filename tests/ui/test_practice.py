@@ -1,0 +1,211 @@
+"""The Practice tab through the real main window: a whole scenario with typed replies, spoken by the real
+pyttsx3 engine, scored and saved; plus text mode when no speech engine can start."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtMultimedia import QMediaDevices
+from pytestqt.qtbot import QtBot
+
+from agent_assist.coach.phrasing import default_checker
+from agent_assist.settings import Settings
+from agent_assist.store.db import connect
+from agent_assist.ui import messages, style
+from agent_assist.ui.main_window import MainWindow
+from agent_assist.ui.practice import NO_OUTPUT, AttemptsModel, PracticeView
+from agent_assist.ui.services import Services
+from agent_assist.voice.pyttsx3_engine import Pyttsx3Engine
+
+# Without a sound server (CI, containers) Qt warns once when it looks for an audio output; the tab then
+# says there is no output device and goes on (that is what these tests check).
+NO_SOUND_SERVER = pytest.mark.qt_log_ignore("PulseAudioService: pa_context_connect")
+
+REPLIES = [
+    "Hello, thank you for calling, my name is Sam. What happened?",
+    "I'm so sorry, that sounds really frustrating. Could I have your order number?",
+    "Didn't you check the order page before calling?",
+    "I've refunded the second charge; it will be back on your card in three to five days.",
+    "Does that resolve it for you?",
+    "Thank you for your patience, and thank you for being with us.",
+]
+
+
+@pytest.fixture(scope="module")
+def _model() -> None:
+    default_checker()  # load spaCy once; the window's loader reuses it
+
+
+@pytest.fixture
+def db_file(tmp_path: Path) -> Path:
+    path = tmp_path / "practice.db"
+    db = connect(path)
+    db["agents"].insert_all([{"id": 1, "name": "Ann Agent"}, {"id": 2, "name": "Tom Trainee"}])
+    db.close()
+    return path
+
+
+@pytest.fixture
+def services(db_file: Path, _model: None) -> Iterator[Services]:
+    s = Services(Settings(agent_id=1), db_file)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def captured() -> Iterator[list[messages.MessageInfo]]:
+    seen: list[messages.MessageInfo] = []
+    messages.bridge.show.connect(seen.append)
+    yield seen
+    messages.bridge.show.disconnect(seen.append)
+
+
+def open_practice(qtbot: QtBot, services: Services) -> tuple[MainWindow, PracticeView]:
+    w = MainWindow(services)
+    qtbot.addWidget(w)
+    w.setStyleSheet(style.stylesheet())
+    w.resize(1400, 880)
+    w.show()
+    qtbot.waitExposed(w)
+    view = w.practice_view
+    assert isinstance(view, PracticeView)
+    w.tabs.setCurrentWidget(view)
+    qtbot.waitUntil(lambda: view.ready and view.start_button.isEnabled(), timeout=30000)
+    return w, view
+
+
+def choose(view: PracticeView, scenario: str, trainee_id: int) -> None:
+    view.scenario_box.setCurrentIndex(view.scenario_box.findData(scenario))
+    view.trainee_box.setCurrentIndex(view.trainee_box.findData(trainee_id))
+
+
+def settle(qtbot: QtBot, services: Services) -> None:
+    qtbot.waitUntil(lambda: services.tasks.pending == 0, timeout=20000)
+
+
+@NO_SOUND_SERVER
+def test_whole_scenario_spoken_scored_and_saved(qtbot: QtBot, services: Services, db_file: Path,
+                                                qtmodeltester: object,
+                                                captured: list[messages.MessageInfo]) -> None:
+    _w, view = open_practice(qtbot, services)
+    qtbot.waitUntil(lambda: view.voice_box.count() > 1, timeout=20000)  # pyttsx3 voices listed
+    choose(view, "double_billing", 2)
+    qtbot.waitUntil(lambda: view.start_button.isEnabled() and "Charged twice" in view.brief.text(),
+                    timeout=10000)
+    assert view.speak_box.isChecked()
+
+    spoken: list[int] = []
+    view.customer_spoke.connect(spoken.append)
+    view.start_button.click()
+    qtbot.waitUntil(lambda: view.reply_edit.isEnabled(), timeout=10000)
+    assert "charged twice for the same order" in view.transcript.toPlainText()
+
+    for reply in REPLIES:
+        qtbot.waitUntil(lambda: view.reply_edit.isEnabled() or view.card is not None, timeout=20000)
+        if view.card is not None:
+            break
+        qtbot.keyClicks(view.reply_edit, reply)
+        qtbot.keyClick(view.reply_edit, "\r")
+    with qtbot.waitSignal(view.attempt_saved, timeout=30000) as saved:
+        pass
+    card = view.card
+    assert card is not None
+    # every customer line was synthesized by the real engine, so the customer's time is measured
+    assert len(spoken) == card.replies + 1
+    assert not card.customer_estimated and card.agent_estimated
+    assert card.phrasing_available
+    # the blaming question is flagged with a rewrite and made the customer curt
+    assert any(f.reply == 3 and f.suggestion for f in card.flags)
+    assert "Just like your system charged me" in view.transcript.toPlainText()
+    assert view.flags_list.count() == len(card.flags) >= 1
+    goals = {g.id: g.met for g in card.goals}
+    assert goals == {"greeted": True, "acknowledged": True, "order_number": True, "confirmed": True,
+                     "thanked": True, "no_promise": True}
+
+    # the score card: talk ratio first, then the monologue, flags with rewrites, goals
+    text = view.card_view.toPlainText()
+    assert text.index("Talk ratio") < text.index("Longest monologue") < text.index("Phrasing flags")
+    assert text.index("Phrasing flags") < text.index("Goals")
+    assert "target at most 30%" in text and "Try:" in text and "✓ Asked for the order number" in text
+    assert f"{card.talk.talk_ratio:.0%}" in text
+
+    # the attempt is stored: a practice call with its segments, utterances, flags, and the attempt row
+    settle(qtbot, services)
+    db = connect(db_file)
+    try:
+        row = db.execute("SELECT call_id, scenario, trainee_id, score, goals_met, goals_total, result_json"
+                         " FROM practice_attempts WHERE id = ?", [saved.args[0]]).fetchone()
+        call_id, scenario, trainee, score, met, total, result = row
+        assert (scenario, trainee, met, total) == ("double_billing", 2, 6, 6)
+        assert score == pytest.approx(card.score)
+        assert json.loads(result)["talk"]["talk_ratio"] == pytest.approx(card.talk.talk_ratio)
+        kind, source, ratio, flags_count = db.execute(
+            "SELECT kind, source, talk_ratio, flags_count FROM calls WHERE id = ?", [call_id]).fetchone()
+        assert (kind, source) == ("practice", "practice")
+        assert ratio == pytest.approx(card.talk.talk_ratio) and flags_count == len(card.flags)
+        n_lines = db.execute("SELECT count(*) FROM utterances WHERE call_id = ?", [call_id]).fetchone()[0]
+        assert n_lines == 2 * card.replies + 1
+    finally:
+        db.close()
+
+    # the trainee's attempts table shows it, and the model is well behaved
+    model = view.attempts_model
+    qtbot.waitUntil(lambda: model.rowCount() == 1, timeout=5000)
+    assert model.row(0)["trainee"] == "Tom Trainee"
+    qtmodeltester.check(model)  # type: ignore[attr-defined]
+    assert not [m for m in captured if m.level is messages.Level.ERROR]
+    if not QMediaDevices.audioOutputs():  # no sound server here: it goes on and says so
+        assert NO_OUTPUT in view.status.text()
+
+    # Start again is possible; a second attempt for another trainee shows side by side with "All"
+    choose(view, "double_billing", 1)
+    qtbot.waitUntil(lambda: view.start_button.isEnabled(), timeout=10000)
+    view.speak_box.setChecked(False)
+    view.start_button.click()
+    qtbot.waitUntil(lambda: view.reply_edit.isEnabled(), timeout=10000)
+    qtbot.keyClicks(view.reply_edit, "Yeah.")
+    qtbot.keyClick(view.reply_edit, "\r")
+    qtbot.waitUntil(lambda: view.reply_edit.isEnabled(), timeout=10000)
+    with qtbot.waitSignal(view.attempt_saved, timeout=20000):
+        view.end_button.click()
+    assert view.card is not None and view.card.ended_by == "the trainer ended the call"
+    assert view.card.score < card.score
+    view.all_trainees_box.setChecked(True)
+    qtbot.waitUntil(lambda: model.rowCount() == 2, timeout=5000)
+    assert {model.row(r)["trainee"] for r in range(2)} == {"Tom Trainee", "Ann Agent"}
+    settle(qtbot, services)
+
+
+@NO_SOUND_SERVER
+def test_text_mode_when_no_speech_engine(qtbot: QtBot, services: Services) -> None:
+    view = PracticeView(services, engine=Pyttsx3Engine(driver="no_such_driver"))
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitUntil(lambda: not view.speak_box.isEnabled(), timeout=20000)
+    assert "Text mode: Speech is off" in view.status.text()
+    qtbot.waitUntil(lambda: view.start_button.isEnabled(), timeout=30000)
+    view.start_button.click()
+    qtbot.waitUntil(lambda: view.reply_edit.isEnabled(), timeout=10000)
+    assert "Text mode" in view.status.text()
+    qtbot.keyClicks(view.reply_edit, "Hello, how can I help you today?")
+    qtbot.keyClick(view.reply_edit, "\r")
+    qtbot.waitUntil(lambda: view.reply_edit.isEnabled(), timeout=10000)
+    with qtbot.waitSignal(view.attempt_saved, timeout=20000):
+        view.end_button.click()
+    card = view.card
+    assert card is not None and card.customer_estimated and card.replies == 1
+    assert "estimated" in view.card_view.toPlainText()
+    settle(qtbot, services)
+
+
+def test_attempts_model_empty_and_filled(qtmodeltester: object) -> None:
+    m = AttemptsModel()
+    qtmodeltester.check(m)  # type: ignore[attr-defined]
+    m.set_rows([{"id": 1, "call_id": 1, "scenario": "x", "trainee_id": 1, "trainee": "A",
+                 "started_at": "2026-11-23T10:00:00", "score": 71.5, "goals_met": 3, "goals_total": 5,
+                 "talk_ratio": 0.42, "longest_monologue_s": 12.0, "flags_count": 2}])
+    qtmodeltester.check(m)  # type: ignore[attr-defined]
+    assert m.data(m.index(0, 3)) == "72" and m.data(m.index(0, 5)) == "42%"
