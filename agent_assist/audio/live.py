@@ -138,6 +138,7 @@ class LiveCapture(QObject):
     def __init__(self, agent_device: str = "", customer_device: str = "", stereo: bool = False,
                  poll_ms: int = 50, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        self.rate = RATE
         self._ids = (agent_device, customer_device)
         self._stereo = stereo
         self._inputs: list[_Input] = []
@@ -255,7 +256,7 @@ class LiveSource(QObject):
         super().__init__(parent)
         self.capture = capture
         capture.setParent(self)
-        self._vad = StereoVad(rate, vad_settings)
+        self._vad = StereoVad(getattr(capture, "rate", rate), vad_settings, max_open_s=1.0)
         self._runner = runner or _inline
         self._segments: list[Segment] = []
         self._timer = QTimer(self)

@@ -65,6 +65,7 @@ class _Smoother:
         self.start: int | None = None
         self.last = -1
         self.voiced = 0
+        self.cont: int | None = None  # where a split-off open segment continues (see ``split``)
 
     def _close(self, out: list[tuple[float, float]]) -> None:
         if self.start is not None and self.voiced >= self.min_speech:
@@ -79,17 +80,34 @@ class _Smoother:
             if self.start is not None and i - self.last - 1 >= self.min_silence:
                 self._close(out)
             if self.start is None:
-                self.start = i
+                if self.cont is not None and i - self.last - 1 < self.min_silence:
+                    # the speech goes on after a split: keep it touching the piece already out
+                    self.start, self.voiced = self.cont, self.min_speech
+                else:
+                    self.start = i
+                self.cont = None
             self.last = i
             self.voiced += 1
-        if self.start is not None and end - self.last - 1 >= self.min_silence:
-            self._close(out)
+        if end - self.last - 1 >= self.min_silence:
+            self.cont = None
+            if self.start is not None:
+                self._close(out)
+
+    def split(self, max_frames: int, out: list[tuple[float, float]]) -> None:
+        """Hand out the open segment so far when it is ``max_frames`` long (live: bounded loss)."""
+        if self.start is not None and self.last + 1 - self.start >= max_frames \
+                and self.voiced >= self.min_speech:
+            out.append((self.start * self.frame_s, (self.last + 1) * self.frame_s))
+            self.cont = self.last + 1
+            self.start = None
+            self.voiced = 0
 
     def flush(self, out: list[tuple[float, float]]) -> None:
         self._close(out)
 
     def open_start(self) -> float | None:
-        return None if self.start is None else self.start * self.frame_s
+        s = self.start if self.start is not None else self.cont
+        return None if s is None else s * self.frame_s
 
 
 class _Channel:
@@ -125,8 +143,10 @@ class _Channel:
 class StereoVad:
     """Speech segments of two time-aligned channels (agent, customer), fed in blocks of any length."""
 
-    def __init__(self, rate: int, settings: VadSettings | None = None) -> None:
+    def __init__(self, rate: int, settings: VadSettings | None = None, max_open_s: float | None = None) -> None:
         self.settings = settings or VadSettings()
+        # live: a segment still open after this long is handed out in pieces (touching, so they merge)
+        self.max_open_frames = None if max_open_s is None else max(1, round(max_open_s * 1000 / self.settings.frame_ms))
         self.input_rate = rate
         self.ch = {AGENT: _Channel(rate, self.settings), CUSTOMER: _Channel(rate, self.settings)}
         self.frame_s = self.settings.frame_ms / 1000
@@ -173,6 +193,8 @@ class StereoVad:
             ch.prev_energy = np.concatenate((ch.prev_energy, energies[p]))[-3:]
             closed: list[tuple[float, float]] = []
             ch.smoother.push(self.frames_done, flags[p], closed)
+            if self.max_open_frames is not None:
+                ch.smoother.split(self.max_open_frames, closed)
             out.extend(Segment(p, st, en) for st, en in closed)
         self.frames_done += n
         out.sort(key=lambda g: g.start)

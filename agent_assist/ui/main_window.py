@@ -95,7 +95,9 @@ class MainWindow(QMainWindow):
         return CallerCardWidget(self.services)
 
     def _build_talk_meter(self) -> QWidget:
-        return _placeholder("Talk meter")
+        from agent_assist.ui.talk_meter import TalkMeter
+
+        return TalkMeter(self.services)
 
     def _build_phrasing_panel(self) -> QWidget:
         from agent_assist.ui.phrasing_panel import PhrasingPanel

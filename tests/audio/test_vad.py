@@ -98,3 +98,31 @@ def test_bad_settings() -> None:
         VadSettings(frame_ms=25)
     with pytest.raises(ValueError, match="too low"):
         vad_rate(4000)
+
+
+def test_live_pieces_of_long_segments_merge_back(call8k: Spoken) -> None:
+    """With max_open_s, open speech comes out in pieces of at most ~1 s that merge into the same call."""
+    from agent_assist.coach.talk import TalkTracker
+
+    whole = analyze(analyze_arrays(call8k.agent, call8k.customer, 8000))
+    vad = StereoVad(8000, max_open_s=1.0)
+    tracker = TalkTracker()
+    pieces: list[Segment] = []
+    step = 8000 // 5
+    for i in range(0, len(call8k.agent), step):
+        out = vad.feed(call8k.agent[i:i + step], call8k.customer[i:i + step])
+        pieces += out
+        for g in out:
+            tracker.add(g)
+        for p in (AGENT, CUSTOMER):
+            # nothing spoken more than ~1 s (+ the hangover) ago is still unreported
+            assert vad.position_s - vad.open_start(p) <= 1.0 + 0.6 + 0.2 + 1e-9
+            tracker.mark_time(p, vad.open_start(p))
+    for g in vad.flush():
+        pieces.append(g)
+        tracker.add(g)
+    assert max(g.end - g.start for g in pieces) <= 1.0 + 0.2 + 0.6 + 1e-9  # + block + hangover
+    live = tracker.metrics()
+    assert live.talk_ratio == pytest.approx(whole.talk_ratio, abs=1e-9)
+    assert live.interruptions == whole.interruptions
+    assert live.longest_monologue_s == pytest.approx(whole.longest_monologue_s)
