@@ -49,7 +49,7 @@ from agent_assist.coach.redact import redact
 from agent_assist.coach.retention import RetentionWords, compute_cues
 from agent_assist.store.models import CallerCard, Customer
 from agent_assist.store.phones import pretty
-from agent_assist.ui import messages
+from agent_assist.ui import messages, style
 from agent_assist.ui.notifications import NotificationCentre
 from agent_assist.ui.os_focus import OsFocus, detect_os_focus
 from agent_assist.ui.services import Services
@@ -163,6 +163,15 @@ class CallBar(QFrame):
         lay.addWidget(self.park_input)
         lay.addWidget(self.park_note)
         lay.addWidget(self.urgent)
+        p = style.PALETTE
+        self.setStyleSheet(
+            f"QFrame#callBar {{ background: {p['accent_soft']}; border: 1px solid {p['border']};"
+            f" border-left: 4px solid {p['accent']}; border-radius: 6px; }}"
+            f" QLabel#callWho {{ font-size: 12pt; }}"
+            f" QLabel#callClock {{ font-size: 12pt; font-weight: 600; color: {p['accent']}; padding-left: 8px; }}"
+            f" QLabel#redactionNote {{ color: {p['info']}; }}"
+            f" QLabel#urgentBanner {{ background: {p['alert_soft']}; color: {p['alert']}; font-weight: 600;"
+            f" border-radius: 4px; padding: 3px 8px; }}")
 
 
 class ResumeBar(QFrame):
@@ -174,13 +183,16 @@ class ResumeBar(QFrame):
         self.text = QLabel()
         self.text.setWordWrap(True)
         self.resume_button = QPushButton("Resume wrap-up")
-        self.resume_button.setObjectName("primary")
+        self.resume_button.setObjectName("primaryButton")
         self.later_button = QPushButton("Later")
         lay = QHBoxLayout(self)
         lay.setContentsMargins(10, 6, 10, 6)
         lay.addWidget(self.text, 1)
         lay.addWidget(self.resume_button)
         lay.addWidget(self.later_button)
+        p = style.PALETTE
+        self.setStyleSheet(f"QFrame#resumeBar {{ background: {p['warn_soft']}; border-left: 4px solid {p['warn']};"
+                           " border-radius: 6px; }")
 
 
 class _ParkEdit(QObject):
@@ -470,7 +482,7 @@ class CallController(QObject):
             self.call.parked.append({"id": task_id, "text": r.text, "redacted": r.changed})
             self._update_parked()
             if r.changed:
-                self.bar.park_note.setText(f"🔒 Parked with {r.describe()}: “{r.text}”")
+                self.bar.park_note.setText(f"Parked, {r.describe()}: “{r.text}”")
                 self.bar.park_note.setVisible(True)
             else:
                 self.bar.park_note.setVisible(False)
@@ -546,8 +558,9 @@ class CallController(QObject):
         if not self.in_focus:
             self.enter_focus()
         self.bar.who.setText(self.bar.who.text().replace("<b>On call</b>", "<b>Wrap-up</b>"))
-        self.bar.park_button.setEnabled(False)
-        self.bar.end_button.setEnabled(False)
+        self.bar.park_button.setVisible(False)
+        self.bar.end_button.setVisible(False)
+        self.bar.park_note.setVisible(False)
         self.bar.setVisible(True)
         info = CallInfo(self.call.call_id, self.call.customer, self.call.phone,
                         metrics.get("duration_s"), metrics)
@@ -570,8 +583,8 @@ class CallController(QObject):
             panel.setParent(None)
             panel.deleteLater()
         self.bar.setVisible(False)
-        self.bar.park_button.setEnabled(True)
-        self.bar.end_button.setEnabled(True)
+        self.bar.park_button.setVisible(True)
+        self.bar.end_button.setVisible(True)
         self.bar.park_note.setVisible(False)
         self.status = IDLE
         self.call = _Call()

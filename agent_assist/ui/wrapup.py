@@ -76,7 +76,9 @@ def utc_iso(local: datetime) -> str:
 def propose_due(customer: Customer | None, now_local: datetime) -> datetime:
     """The proposed follow-up time: inside the customer's preferred hours, a day from now at the earliest."""
     hours = customer.preferred_hours if customer else None
-    return next_preferred_slot(hours, now_local.replace(second=0, microsecond=0), FOLLOW_UP_LEAD)
+    start = now_local.replace(second=0, microsecond=0)
+    start += timedelta(minutes=-start.minute % 15)  # a round time to promise: up to the quarter hour
+    return next_preferred_slot(hours, start, FOLLOW_UP_LEAD)
 
 
 def build_summary(db: Database, call_id: int) -> dict[str, Any]:
@@ -149,7 +151,7 @@ class WrapUpPanel(QWidget):
         hh.setSectionResizeMode(self.FOLLOW, QHeaderView.ResizeMode.ResizeToContents)
         hh.setStretchLastSection(False)
         for t in self._parked:
-            item = QTreeWidgetItem([("🔒 " if t.get("redacted") else "") + str(t["text"]), "", ""])
+            item = QTreeWidgetItem([str(t["text"]) + ("  (redacted)" if t.get("redacted") else ""), "", ""])
             item.setData(self.TEXT, Qt.ItemDataRole.UserRole, int(t["id"]))
             item.setToolTip(self.TEXT, "Card numbers and other personal data were redacted"
                             if t.get("redacted") else str(t["text"]))
@@ -162,6 +164,8 @@ class WrapUpPanel(QWidget):
         self.no_tasks.setObjectName("emptyHint")
         self.no_tasks.setVisible(not self._parked)
         self.tasks.setVisible(bool(self._parked))
+        # as tall as its rows (up to 8) so the form below keeps the room
+        self.tasks.setMaximumHeight(34 + 26 * min(max(len(self._parked), 1), 8))
 
         # follow-up proposal
         pref = describe_preference(c.preferred_channel, c.preferred_hours) if c else ""
@@ -198,10 +202,13 @@ class WrapUpPanel(QWidget):
         self.redaction = QLabel()
         self.redaction.setObjectName("redactionNote")
         self.redaction.setWordWrap(True)
+        self.redaction.setTextFormat(Qt.TextFormat.RichText)
+        self.redaction.setStyleSheet("QLabel#redactionNote { color: #1e5a8c; background: #e9f2fb;"
+                                     " border-radius: 4px; padding: 4px 8px; }")
         self.redaction.setVisible(False)
 
         self.save_button = QPushButton("Save wrap-up  (Ctrl+Enter)")
-        self.save_button.setObjectName("primary")
+        self.save_button.setObjectName("primaryButton")
         self.save_button.setDefault(True)
         self.save_button.clicked.connect(self.save)
         self.status = QLabel()
@@ -216,7 +223,7 @@ class WrapUpPanel(QWidget):
         fl.addWidget(self.heading)
         fl.addWidget(self.thanks)
         fl.addWidget(self.no_tasks)
-        fl.addWidget(self.tasks, 2)
+        fl.addWidget(self.tasks)
         grid = QGridLayout()
         grid.setHorizontalSpacing(8)
         grid.addWidget(self.follow_up, 0, 0, 1, 3)
@@ -230,8 +237,9 @@ class WrapUpPanel(QWidget):
         row.addWidget(QLabel("Outcome"))
         row.addWidget(self.outcome, 1)
         fl.addLayout(row)
-        fl.addWidget(self.notes, 1)
+        fl.addWidget(self.notes)
         fl.addWidget(self.redaction)
+        fl.addStretch(1)
         bottom = QHBoxLayout()
         bottom.addWidget(self.status, 1)
         bottom.addWidget(self.save_button)
@@ -283,7 +291,8 @@ class WrapUpPanel(QWidget):
         r = redact(self.notes.toPlainText())
         self.redaction.setVisible(r.changed)
         if r.changed:
-            self.redaction.setText(f"🔒 {r.describe()}: the notes will be stored as shown below.\n{r.text}")
+            self.redaction.setText(f"<b>{html.escape(r.describe()[:1].upper() + r.describe()[1:])}</b> — the notes will be "
+                                   f"stored as:<br>{html.escape(r.text)}")
 
     # -- saving ----------------------------------------------------------------------------------------
     def save(self) -> None:

@@ -171,7 +171,7 @@ def test_whole_call_cycle(qtbot: QtBot, window: MainWindow, services: Services, 
     assert "already ended" in captured[-1].text
     panel = ctl.wrapup
     assert panel is not None and panel.isVisible()
-    assert panel.parked_texts() == ["Send the refund e-mail", "🔒 Refund to card [card ••••1111] tomorrow"]
+    assert panel.parked_texts() == ["Send the refund e-mail", "Refund to card [card ••••1111] tomorrow  (redacted)"]
     assert not w.talk_meter.isVisible() and not side.isVisible()
 
     # wrap-up: first task done, second becomes a follow-up; outcome and notes (redacted, and it says so)
