@@ -157,7 +157,11 @@ def _build_window(db_path: Path) -> str:
     try:
         controller.start()
         deadline = QDeadlineTimer(WINDOW_TIMEOUT_S * 1000)
-        while not (controller.ready or controller.db_dialog or errors) and not deadline.hasExpired():
+        # ready = the database is open; then let the widgets' own start-up work (each on a lane) finish,
+        # so the check covers all of it and nothing is still running when the window closes
+        tasks = controller.services.tasks
+        while (not (controller.ready and tasks.pending == 0) and not (controller.db_dialog or errors)
+               and not deadline.hasExpired()):
             QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
         QCoreApplication.processEvents()
         if controller.db_dialog is not None:
@@ -169,6 +173,8 @@ def _build_window(db_path: Path) -> str:
             raise CheckFailed("the window did not show")
         if not controller.ready:
             raise CheckFailed(f"the window was not ready after {WINDOW_TIMEOUT_S} s")
+        if tasks.pending:
+            raise CheckFailed(f"{tasks.pending} start-up tasks still running after {WINDOW_TIMEOUT_S} s")
         if not window.windowTitle().startswith(APP_NAME):
             raise CheckFailed(f"unexpected window title {window.windowTitle()!r}")
         tabs = window.tabs.count()
