@@ -144,6 +144,8 @@ class AppController(QObject):
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.db_path = db_path
+        # decided before any widget can ask the db lane for data (which creates the file)
+        self._needs_demo = not db_path.exists()
         self.services = Services(settings, db_path)
         self.window = MainWindow(self.services)
         self.window.setWindowIcon(style.app_icon())
@@ -185,6 +187,8 @@ class AppController(QObject):
 
     # -- start-up ----------------------------------------------------------------------------------
     def start(self) -> None:
+        if self._screenshot:
+            self.window.resize(1500, 940)  # the documentation size, whatever the screen
         self.window.show()
         if self._measure or self._screenshot:
             QTimer.singleShot(WAIT_FOR_DATA_S * 1000, self._gave_up)
@@ -195,7 +199,7 @@ class AppController(QObject):
         path = Path(self.services.db_path)
         self.db_label.setText(path.name)
         self.db_label.setToolTip(str(path))
-        if not path.exists():
+        if self._needs_demo:
             self._build_demo(path)
         else:
             from agent_assist.store import queries
@@ -214,8 +218,13 @@ class AppController(QObject):
         emit = self._progress.changed.emit
         # On the db lane (so lookups queue behind it) but without the lane's connection: the file is
         # built beside ``path`` and renamed into place only when complete.
+        services = self.services
+
         def build() -> dict[str, int]:
             _check_writable_dir(path.parent)
+            # widgets that asked for data before this job opened (and created) an empty file; close
+            # that connection before the file is replaced, the next query opens the demo database
+            services.drop_connection()
             return build_demo_file(path, customers=n, progress=emit)
 
         self.services.run("db", build, lambda _counts: self._demo_built(), self._open_failed)
@@ -227,7 +236,9 @@ class AppController(QObject):
     def _demo_built(self) -> None:
         from agent_assist.store import queries
 
+        self._needs_demo = False
         self.progress.setVisible(False)
+        self.services.data_changed.emit("database")
         self.services.db_call(queries.count_customers, self._opened, self._open_failed)
 
     def _opened(self, customers: int) -> None:
@@ -293,6 +304,7 @@ class AppController(QObject):
                 probe.unlink()
             except OSError:
                 continue
+            self._needs_demo = not candidate.exists()
             self.services.db_path = candidate
             messages.info(f"Started on a fresh demo database: {candidate}")
             self.open_database()

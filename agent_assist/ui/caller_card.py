@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListView,
+    QPushButton,
     QSplitter,
     QStackedWidget,
     QTableView,
@@ -50,6 +51,7 @@ from agent_assist.ui.new_caller import NewCallerForm
 from agent_assist.ui.services import Services
 
 HISTORY_LIMIT = 50
+MAX_CUES_COLLAPSED = 3  # more would push the open issues off the screen; the rest are one click away
 SEARCH_DELAY_MS = 120
 CHANNEL_PREFS = {"phone": "Phone", "email": "E-mail", "sms": "SMS", "chat": "Chat"}
 
@@ -241,9 +243,19 @@ class CallerCardWidget(QWidget):
         self.header.painted.connect(self._header_painted)
         self.cues_strip = QWidget()
         self.cues_strip.setObjectName("cuesStrip")
-        self._cues_layout = QVBoxLayout(self.cues_strip)
-        self._cues_layout.setContentsMargins(0, 0, 0, 0)
+        strip = QVBoxLayout(self.cues_strip)
+        strip.setContentsMargins(0, 0, 0, 0)
+        strip.setSpacing(4)
+        self._cues_layout = QVBoxLayout()
         self._cues_layout.setSpacing(4)
+        strip.addLayout(self._cues_layout)
+        self.more_cues = QPushButton()
+        self.more_cues.setObjectName("linkButton")
+        self.more_cues.setFlat(True)
+        self.more_cues.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.more_cues.clicked.connect(self._toggle_cues)
+        strip.addWidget(self.more_cues, 0, Qt.AlignmentFlag.AlignLeft)
+        self._cues_expanded = False
         self.cues_strip.setVisible(False)
 
         self.issues_model = OpenIssuesModel(self)
@@ -408,8 +420,12 @@ class CallerCardWidget(QWidget):
             item = self._cues_layout.takeAt(0)
             widget = item.widget() if item is not None else None
             if widget is not None:
+                widget.hide()
+                widget.setParent(None)  # out of the strip now, not at the next event-loop turn
                 widget.deleteLater()
-        self._cues = list(cues)
+        # the most serious first, so the collapsed strip shows what matters
+        rank = {"alert": 0, "warn": 1, "info": 2}
+        self._cues = sorted(cues, key=lambda c: rank.get(c.severity, 3))
         for cue in self._cues:
             severity = cue.severity if cue.severity in ("info", "warn", "alert") else "info"
             label = QLabel(f"<b>{html.escape(cue.why)}</b>"
@@ -420,8 +436,25 @@ class CallerCardWidget(QWidget):
             label.setTextFormat(Qt.TextFormat.RichText)
             label.setAccessibleName(f"{severity}: {cue.why}. {cue.action}")
             self._cues_layout.addWidget(label)
+        self._cues_expanded = False
+        self._update_cues()
         self.cues_strip.setVisible(bool(self._cues))
         self.state_changed.emit()
+
+    def _toggle_cues(self) -> None:
+        self._cues_expanded = not self._cues_expanded
+        self._update_cues()
+
+    def _update_cues(self) -> None:
+        hidden = max(0, len(self._cues) - MAX_CUES_COLLAPSED)
+        for i in range(self._cues_layout.count()):
+            item = self._cues_layout.itemAt(i)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.setVisible(self._cues_expanded or i < MAX_CUES_COLLAPSED)
+        self.more_cues.setVisible(hidden > 0)
+        self.more_cues.setText("Show fewer cues" if self._cues_expanded
+                               else f"Show {hidden} more cue{'s' if hidden != 1 else ''}")
 
     def cue_texts(self) -> list[str]:
         return [f"{c.why} → {c.action}" if c.action else c.why for c in self._cues]
@@ -576,9 +609,9 @@ class CallerCardWidget(QWidget):
         self.issues_count.setText(str(n_open) if n_open else "")
         self.no_issues.setVisible(not n_open)
         self.issues_view.setVisible(bool(n_open))
-        # the issues panel is as tall as its rows (up to 6) so history keeps the room
-        rows = min(max(n_open, 1), 6)
-        self.issues_panel.setMaximumHeight(16777215 if n_open > 6 else 70 + rows * 30 + (30 if n_open else 0))
+        # the issues panel is as tall as its rows (up to 4 always visible) so history keeps the room
+        self.issues_panel.setMinimumHeight(74 + min(n_open, 4) * 30 if n_open else 60)
+        self.issues_panel.setMaximumHeight(16777215 if n_open > 6 else 80 + max(n_open, 1) * 30)
 
         self.history_model.set_items(card.history)
         self.history_count.setText(str(len(card.history)) if card.history else "")

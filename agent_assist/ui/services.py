@@ -6,6 +6,7 @@ they call ``services.db_call(fn, on_done)`` with ``fn(db)``.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
@@ -54,14 +55,21 @@ class Services(QObject):
             on_error: Callable[[BaseException], None] | None = None) -> Future[Any]:
         return self.tasks.run(lane, fn, on_done, on_error)
 
+    def drop_connection(self) -> None:
+        """Close the db lane's connection; the next ``db_call`` reopens ``db_path``.
+
+        Call it *on the db lane* (inside a job), e.g. before the database file is replaced.
+        """
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
     def close(self) -> None:
         def _close() -> None:
             if self._db is not None:
                 self._db.close()
                 self._db = None
 
-        try:
+        with contextlib.suppress(RuntimeError):  # already shut down
             self.tasks.run("db", _close)
-        except RuntimeError:
-            pass
         self.tasks.shutdown(wait=True)

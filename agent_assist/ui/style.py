@@ -50,7 +50,7 @@ def color(name: str) -> QColor:
 
 def stylesheet(palette: dict[str, str] | None = None) -> str:
     """The application stylesheet with every ``@variable`` replaced; unknown variables are an error."""
-    pal = palette or PALETTE
+    pal = {**(palette or PALETTE), "icon_dir": resources.path("icons").as_posix()}
     text = _COMMENT.sub("", resources.read_text("styles/app.qss"))
 
     def sub(m: re.Match[str]) -> str:

@@ -284,6 +284,20 @@ def test_cues_strip(qtbot: QtBot, card: CallerCardWidget, services: Services) ->
     labels = card.cues_strip.findChildren(type(card.header.name))
     assert [lab.property("severity") for lab in labels] == ["alert", "info"]
     assert card.cue_texts()[0] == "3rd problem in 60 days → Apologise and own the fix"
+    assert not card.more_cues.isVisible()
+
+    # more than three: the most serious three show, the rest behind one click
+    many = [_Cue("info", f"Info {i}", "") for i in range(3)] + [
+        _Cue("warn", "Callback overdue", "Call back now"), _Cue("alert", "Issue over target", "Escalate")]
+    card.set_cues(many)
+    labels = card.cues_strip.findChildren(type(card.header.name))
+    shown = [lab.accessibleName().split(":")[0] for lab in labels if lab.isVisible()]
+    assert shown == ["alert", "warn", "info"]
+    assert card.more_cues.isVisible() and card.more_cues.text() == "Show 2 more cues"
+    qtbot.mouseClick(card.more_cues, Qt.MouseButton.LeftButton)
+    assert all(lab.isVisible() for lab in labels)
+    assert card.more_cues.text() == "Show fewer cues"
+
     card.set_cues([])
     assert not card.cues_strip.isVisible()
 

@@ -1,0 +1,59 @@
+"""Regenerate the documentation screenshots from the real app: ``python -m agent_assist.ui.screenshots docs``.
+
+Each shot starts the real window on a fresh demo database in a temporary folder, waits until the data
+is painted and grabs the window. Add a shot by adding a function to ``SHOTS``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from agent_assist.settings import Settings
+
+Shot = Callable[[Path], Path]
+
+
+def shoot_caller_card(out_dir: Path) -> Path:
+    """The caller card popped by a call from demo customer 1, (555) 123-4567."""
+    from PySide6.QtWidgets import QApplication
+
+    from agent_assist.ui.app import AppController
+
+    out = out_dir / "caller-card.png"
+    with tempfile.TemporaryDirectory(prefix="agent-assist-shot-") as tmp:
+        controller = AppController(Settings(), Path(tmp) / "demo.db", screenshot=str(out),
+                                   initial_call="+15551234567")
+        controller.start()
+        QApplication.exec()
+        controller.shutdown()
+        if controller.exit_code:
+            raise SystemExit(f"screenshot {out.name} failed")
+    return out
+
+
+SHOTS: dict[str, Shot] = {"caller-card": shoot_caller_card}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    out_dir = Path(args[0] if args else "docs")
+    only = set(args[1:])
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from agent_assist.ui.app import make_application
+
+    make_application()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, shot in SHOTS.items():
+        if only and name not in only:
+            continue
+        print(shot(out_dir))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
