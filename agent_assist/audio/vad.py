@@ -129,14 +129,15 @@ class _Channel:
                 else x.astype(np.int16)
         if self.resampler is not None:
             x = self.resampler.resample_chunk(x, last=last)
-        self.buf = np.concatenate((self.buf, x)) if len(self.buf) else x
+        self.buf = np.concatenate((self.buf, x)) if len(self.buf) else np.ascontiguousarray(x)
 
     def frames(self, n: int) -> tuple[bytes, np.ndarray]:
         """The next ``n`` frames as bytes, and their energies in dB."""
         take = n * self.flen
         chunk, self.buf = self.buf[:take], self.buf[take:]
-        f = chunk.reshape(n, self.flen).astype(np.float32)
-        energy = 10.0 * np.log10(np.einsum("ij,ij->i", f, f) / self.flen + 1.0)
+        # every other sample is plenty for a frame's energy, at half the cost
+        f = chunk.reshape(n, self.flen)[:, ::2].astype(np.float32)
+        energy = 10.0 * np.log10(np.einsum("ij,ij->i", f, f) / f.shape[1] + 1.0)
         return chunk.tobytes(), energy
 
 
