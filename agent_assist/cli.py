@@ -14,14 +14,9 @@ import sys
 from collections.abc import Sequence
 
 from agent_assist import APP_NAME, __version__
+from agent_assist.errors import CliError
 
-
-class CliError(Exception):
-    """Raised by commands for a clean one-line failure (exit code 2 unless given)."""
-
-    def __init__(self, message: str, code: int = 2) -> None:
-        super().__init__(message)
-        self.code = code
+__all__ = ["CliError", "build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -79,3 +79,25 @@ def save(s: Settings, path: Path | None = None) -> None:
     tmp = p.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
     os.replace(tmp, p)
+
+
+def apply_args(s: Settings, args: object) -> Settings:
+    """Override settings with command-line options (``--region``, ``--agent``, ``--profile``)."""
+    region = getattr(args, "region", None)
+    if region:
+        s.default_region = str(region).upper()
+    agent = getattr(args, "agent", None)
+    if agent:
+        s.agent_id = int(agent)
+    profile = getattr(args, "profile", None)
+    if profile:
+        s.profile = str(profile)
+    return s
+
+
+def db_path_from_args(args: object) -> Path:
+    """``--db PATH`` if given, else the database in the user data directory."""
+    from agent_assist.store.db import DB_FILENAME
+
+    db = getattr(args, "db", None)
+    return Path(str(db)).expanduser() if db else data_dir() / DB_FILENAME

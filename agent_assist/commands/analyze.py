@@ -9,8 +9,8 @@ from pathlib import Path
 
 from agent_assist.audio.errors import AudioError
 from agent_assist.audio.sources import open_source
-from agent_assist.cli import CliError
 from agent_assist.coach.talk import Segment, TalkMetrics, TalkSettings, analyze, definitions
+from agent_assist.errors import CliError
 
 
 def _settings(args: argparse.Namespace) -> TalkSettings:

@@ -12,8 +12,8 @@ import subprocess
 import sys
 import time
 
-from agent_assist.cli import CliError
 from agent_assist.commands.common import db_path, load_settings
+from agent_assist.errors import CliError
 from agent_assist.store.phones import BadPhoneNumber, to_e164
 
 START_TIMEOUT_S = 30.0

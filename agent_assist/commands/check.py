@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterator
 from typing import Any, BinaryIO, TextIO
 
-from agent_assist.cli import CliError
+from agent_assist.errors import CliError
 
 BATCH = 64
 _LINE_BREAKS = str.maketrans({"\u2028": "\\u2028", "\u2029": "\\u2029", "\x85": "\\u0085"})

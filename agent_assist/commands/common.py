@@ -8,11 +8,11 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from agent_assist import settings as settings_mod
-from agent_assist.store.db import connect, default_db_path
+from agent_assist.store.db import connect
 
 
 def db_path(args: argparse.Namespace) -> Path:
-    return Path(args.db).expanduser() if getattr(args, "db", None) else default_db_path()
+    return settings_mod.db_path_from_args(args)
 
 
 def open_db(args: argparse.Namespace, create: bool = True) -> Database:
@@ -21,10 +21,4 @@ def open_db(args: argparse.Namespace, create: bool = True) -> Database:
 
 def load_settings(args: argparse.Namespace) -> settings_mod.Settings:
     s, _problems = settings_mod.load()
-    if getattr(args, "region", None):
-        s.default_region = args.region.upper()
-    if getattr(args, "agent", None):
-        s.agent_id = args.agent
-    if getattr(args, "profile", None):
-        s.profile = args.profile
-    return s
+    return settings_mod.apply_args(s, args)

@@ -11,8 +11,8 @@ import argparse
 import sys
 import time
 
-from agent_assist.cli import CliError
 from agent_assist.commands.common import db_path
+from agent_assist.errors import CliError
 from agent_assist.workflows.demo import build_demo_file
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from agent_assist.cli import CliError
 from agent_assist.commands.common import db_path, open_db
+from agent_assist.errors import CliError
 from agent_assist.store import review
 
 

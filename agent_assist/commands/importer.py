@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import argparse
 
-from agent_assist.cli import CliError
 from agent_assist.commands.common import load_settings, open_db
+from agent_assist.errors import CliError
 from agent_assist.store.importer import ImportFileError, import_file
 
 

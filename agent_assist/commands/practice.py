@@ -11,9 +11,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from agent_assist.cli import CliError
 from agent_assist.coach.scenario import ScenarioError
 from agent_assist.commands.common import db_path, load_settings, open_db
+from agent_assist.errors import CliError
 from agent_assist.workflows import practice as wp
 
 

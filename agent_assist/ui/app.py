@@ -423,12 +423,13 @@ def _quit_on_sigterm(app: QApplication) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Start the window (``agent-assist`` with no command)."""
-    from agent_assist.commands.common import db_path, load_settings
+    from agent_assist import settings as settings_mod
 
     setup_logging()
     app = make_application(sys.argv[0] if sys.argv else APP_ID)
-    settings = load_settings(args)
-    path = db_path(args)
+    settings, problems = settings_mod.load()
+    settings_mod.apply_args(settings, args)
+    path = settings_mod.db_path_from_args(args)
     measure = bool(getattr(args, "measure_startup", False))
     screenshot = getattr(args, "screenshot", None)
 
@@ -452,6 +453,8 @@ def run(args: argparse.Namespace) -> int:
     if server is None and not (measure or screenshot):
         messages.warning("Incoming calls cannot reach this window (the local socket could not be "
                          "opened); search by hand.")
+    for problem in problems:
+        messages.warning(problem)
     try:
         rc = app.exec()
     finally:
