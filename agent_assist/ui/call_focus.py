@@ -396,8 +396,10 @@ class CallController(QObject):
                     w.tabs.setTabEnabled(i, enabled)
             w.tabs.setCurrentIndex(saved.tab)
             self._restore_sizes(saved)
-            # again once the re-shown panels have been laid out (a splitter re-balances on show)
-            QTimer.singleShot(0, lambda: self._restore_sizes(saved))
+            # again once the re-shown panels have been laid out (a splitter re-balances on show and
+            # when a panel's minimum size changes as it reacts to the end of the call)
+            for delay in (0, 50, 200):
+                QTimer.singleShot(delay, lambda: self._restore_sizes(saved))
         released = self.notifications.release()
         self.bar.urgent.setVisible(False)
         self.in_focus = False
@@ -589,8 +591,9 @@ class CallController(QObject):
         self.status = IDLE
         self.call = _Call()
         self.services.active_call_id = 0
-        self.leave_focus()
+        # panels react to the end of the call first (their size may change), then the layout comes back
         self.services.active_call_changed.emit(0)
+        self.leave_focus()
         self.services.data_changed.emit("calls")
         self.services.data_changed.emit("tasks")
         self.wrapup_saved.emit(call_id)

@@ -26,6 +26,10 @@ from agent_assist.ui.services import Services
 
 CARD = "4111 1111 1111 1111"
 
+# The talk meter starts listening when a call starts; with no sound server here Qt warns that it cannot
+# reach PulseAudio (the talk meter's own tests cover that case).
+pytestmark = pytest.mark.qt_log_ignore("PulseAudioService: pa_context_connect")
+
 
 @pytest.fixture
 def db_file(tmp_path: Path) -> Path:
@@ -104,7 +108,11 @@ def test_whole_call_cycle(qtbot: QtBot, window: MainWindow, services: Services, 
     ctl = w.call_focus
     side = w.side_panel
     # a normal layout that is not the default: the agent moved the splitters and picked the queue tab
-    w.desk_split.setSizes([700, 680])
+    # (both sides are kept wider than their panels' minimum widths with the card's cues and the talk
+    # meter's longest status line shown, which a splitter would enforce whatever we restore)
+    w.resize(1700, 900)
+    qtbot.waitUntil(lambda: sum(w.desk_split.sizes()) > 1600)
+    w.desk_split.setSizes([760, 900])
     w.right.setSizes([200, 250, 400])
     side.tabs.setCurrentIndex(1)
     before = (w.desk_split.sizes(), w.right.sizes(), w.tabs.currentIndex(), side.tabs.currentIndex())
@@ -202,8 +210,10 @@ def test_whole_call_cycle(qtbot: QtBot, window: MainWindow, services: Services, 
     # layout back exactly as it was; held notifications are back
     assert ctl.status == "idle" and services.active_call_id == 0 and ctl.wrapup is None
     assert side.isVisible() and not ctl.bar.isVisible() and w.talk_meter.isVisible()
-    qtbot.waitUntil(lambda: (w.desk_split.sizes(), w.right.sizes(), w.tabs.currentIndex(),
-                             side.tabs.currentIndex()) == before, timeout=3000)
+    def layout() -> tuple[object, ...]:
+        return (w.desk_split.sizes(), w.right.sizes(), w.tabs.currentIndex(), side.tabs.currentIndex())
+
+    qtbot.waitUntil(lambda: layout() == before, timeout=3000)
     assert all(w.tabs.isTabEnabled(i) for i in range(w.tabs.count()))
     texts = [n.text for n in side.notifications.visible()]
     assert "Team meeting at 15:00" in texts and "New knowledge-base article" in texts
