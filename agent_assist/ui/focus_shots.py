@@ -69,6 +69,13 @@ def shoot_call(out_dir: Path) -> list[Path]:
             ctl.park_text("Card 4111 1111 1111 1111 was charged twice — check with billing")
             _wait(lambda: len(ctl.call.parked) == 2)
             ctl.notifications.post("Queue alert: 6 callers waiting on the billing line", urgent=True)
+            phrasing = w.phrasing_panel
+            editor = getattr(phrasing, "editor", None)
+            if editor is not None:  # a reply as the agent types it, with the coach's flags
+                flagged: list[object] = []
+                phrasing.flags_changed.connect(flagged.append)  # type: ignore[attr-defined]
+                editor.setPlainText("Didn't you read the manual? I guarantee it will be fixed by tomorrow.")
+                _wait(lambda: bool(flagged and flagged[-1]), timeout=120)
             _settle()
             if not w.grab().save(str(focus_png)):
                 raise SystemExit(f"could not write {focus_png}")
