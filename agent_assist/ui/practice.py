@@ -292,6 +292,7 @@ class PracticeView(QWidget):
         self.start_button = QPushButton("Start")
         self.start_button.setObjectName("primaryButton")
         self.start_button.setEnabled(False)
+        self.start_button.setStyleSheet("QPushButton:disabled { background: #b8c2cc; border-color: #b8c2cc; }")
         self.end_button = QPushButton("End")
         self.end_button.setEnabled(False)
         self.end_button.setToolTip("End the attempt now and score it")
@@ -352,7 +353,11 @@ class PracticeView(QWidget):
         self.talk_bar.setObjectName("practiceTalkBar")
         self.talk_bar.setRange(0, 100)
         self.talk_bar.setValue(0)
-        self.talk_bar.setFormat("Talk ratio —")
+        self.talk_bar.setTextVisible(False)
+        self.talk_bar.setFixedHeight(10)
+        self.talk_value = QLabel("Talk ratio —")
+        self.talk_value.setObjectName("practiceTalkValue")
+        self.talk_value.setStyleSheet("font-size: 15pt; font-weight: 600;")
         self.talk_label = QLabel("Your share of the talking; target at most 30%.")
         self.talk_label.setObjectName("practiceTalkLabel")
         self.talk_label.setWordWrap(True)
@@ -370,14 +375,16 @@ class PracticeView(QWidget):
         right.setObjectName("panel")
         rl = QVBoxLayout(right)
         parts: tuple[tuple[str, QWidget | None, int], ...] = (
-            ("TALK METER", None, 0), ("", self.talk_bar, 0), ("", self.talk_label, 0),
-            ("GOALS", self.goals_list, 2), ("PHRASING FLAGS", self.flags_list, 2),
-            ("SCORE CARD", self.card_view, 4))
+            ("TALK METER", self.talk_value, 0), ("", self.talk_bar, 0), ("", self.talk_label, 0),
+            ("GOALS", self.goals_list, 0), ("PHRASING FLAGS", self.flags_list, 1),
+            ("SCORE CARD", self.card_view, 3))
         for title, part, stretch in parts:
             if title:
                 t = QLabel(title)
                 t.setObjectName("panelTitle")
                 rl.addWidget(t)
+                if title == "PHRASING FLAGS":
+                    self._flags_title = t
             if part is not None:
                 rl.addWidget(part, stretch)
 
@@ -390,6 +397,7 @@ class PracticeView(QWidget):
         self.attempts_view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.attempts_view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.attempts_view.horizontalHeader().setStretchLastSection(True)
+        self.attempts_view.setMinimumHeight(150)
         self.all_trainees_box = QCheckBox("All trainees")
         self.all_trainees_box.setToolTip("Show every trainee's attempts side by side")
         self.attempts_title = QLabel("ATTEMPTS")
@@ -464,11 +472,12 @@ class PracticeView(QWidget):
         if s.name != self.scenario_box.currentData():
             return
         self._scenario = s
-        goals = "".join(f"<li>{html.escape(g.label)}</li>" for g in s.goals)
         self.brief.setText(
             f"<b>{html.escape(s.title)}</b> — {html.escape(s.persona.name)}: {html.escape(s.persona.summary)}"
-            f"<br><span style='color:#666'>{html.escape(s.description)}</span>"
-            f"<br>Goals:<ul style='margin:0'>{goals}</ul>Time limit {s.time_limit_s / 60:.0f} min.")
+            f"<br><span style='color:#666'>{html.escape(s.description)} "
+            f"Time limit {s.time_limit_s / 60:.0f} min.</span>")
+        if not self.running:
+            self._show_goals(tuple(GoalResult(g.id, g.label, False, g.avoid, "") for g in s.goals))
         self._update_start()
 
     def _scenario_failed(self, e: BaseException) -> None:
@@ -601,6 +610,8 @@ class PracticeView(QWidget):
         self._pending_tts = 0
         self.transcript.clear()
         self.flags_list.clear()
+        self.flags_list.setVisible(True)
+        self._flags_title.setText("PHRASING FLAGS")
         self.card_view.clear()
         s = self.services.settings
         talk = TalkSettings(target=s.talk_target, silence_threshold_s=s.silence_threshold_s,
@@ -795,6 +806,9 @@ class PracticeView(QWidget):
         self._show_talk(card.talk, card.agent_estimated or card.customer_estimated)
         self._show_goals(card.goals)
         self.card_view.setHtml(card_html(card))
+        self._flags_title.setText(f"PHRASING FLAGS — {len(card.flags)}, listed in the score card"
+                                  if card.phrasing_available else "PHRASING FLAGS — not checked")
+        self.flags_list.setVisible(False)
         self.scenario_box.setEnabled(True)
         self.trainee_box.setEnabled(True)
         self.finished.emit(card)
@@ -854,17 +868,23 @@ class PracticeView(QWidget):
             item.setForeground(QColor("#2e7d32" if g.met else "#777" if mark == "·" else "#d0342c"))
             item.setToolTip(g.detail)
             self.goals_list.addItem(item)
+        # as tall as its goals, so the score card gets the rest of the column
+        row = self.goals_list.sizeHintForRow(0) if goals else 18
+        self.goals_list.setFixedHeight(max(1, len(goals)) * row + 2 * self.goals_list.frameWidth() + 4)
 
     def _show_talk(self, m: TalkMetrics | None, estimated: bool | None) -> None:
         target = self.services.settings.talk_target
         if m is None or m.talk_ratio is None:
             self.talk_bar.setValue(0)
-            self.talk_bar.setFormat("Talk ratio —")
+            self.talk_value.setText(f"Talk ratio — <span style='font-size:10pt; font-weight:400; "
+                                    f"color:#777'>target at most {target:.0%}</span>")
             return
         pct = round(m.talk_ratio * 100)
         self.talk_bar.setValue(pct)
-        self.talk_bar.setFormat(f"Talk ratio {pct}% (target ≤ {target:.0%})")
         ok = m.talk_ratio <= target
+        self.talk_value.setText(
+            f"Talk ratio <span style='color:{'#2e7d32' if ok else '#d0342c'}'>{pct}%</span> "
+            f"<span style='font-size:10pt; font-weight:400; color:#777'>target at most {target:.0%}</span>")
         self.talk_bar.setStyleSheet(
             f"QProgressBar::chunk {{ background: {'#2e7d32' if ok else '#d0342c'}; }}")
         if estimated is not None:

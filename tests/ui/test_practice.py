@@ -98,8 +98,11 @@ def test_whole_scenario_spoken_scored_and_saved(qtbot: QtBot, services: Services
     assert view.speak_box.isChecked()
 
     spoken: list[int] = []
+    saved: list[int] = []
     view.customer_spoke.connect(spoken.append)
+    view.attempt_saved.connect(saved.append)
     view.start_button.click()
+    assert not view.start_button.isEnabled() and view.end_button.isEnabled()
     qtbot.waitUntil(lambda: view.reply_edit.isEnabled(), timeout=10000)
     assert "charged twice for the same order" in view.transcript.toPlainText()
 
@@ -109,8 +112,7 @@ def test_whole_scenario_spoken_scored_and_saved(qtbot: QtBot, services: Services
             break
         qtbot.keyClicks(view.reply_edit, reply)
         qtbot.keyClick(view.reply_edit, "\r")
-    with qtbot.waitSignal(view.attempt_saved, timeout=30000) as saved:
-        pass
+    qtbot.waitUntil(lambda: bool(saved), timeout=30000)
     card = view.card
     assert card is not None
     # every customer line was synthesized by the real engine, so the customer's time is measured
@@ -137,7 +139,7 @@ def test_whole_scenario_spoken_scored_and_saved(qtbot: QtBot, services: Services
     db = connect(db_file)
     try:
         row = db.execute("SELECT call_id, scenario, trainee_id, score, goals_met, goals_total, result_json"
-                         " FROM practice_attempts WHERE id = ?", [saved.args[0]]).fetchone()
+                         " FROM practice_attempts WHERE id = ?", [saved[0]]).fetchone()
         call_id, scenario, trainee, score, met, total, result = row
         assert (scenario, trainee, met, total) == ("double_billing", 2, 6, 6)
         assert score == pytest.approx(card.score)
@@ -209,3 +211,47 @@ def test_attempts_model_empty_and_filled(qtmodeltester: object) -> None:
                  "talk_ratio": 0.42, "longest_monologue_s": 12.0, "flags_count": 2}])
     qtmodeltester.check(m)  # type: ignore[attr-defined]
     assert m.data(m.index(0, 3)) == "72" and m.data(m.index(0, 5)) == "42%"
+
+
+GOOD_TRAINEE = [
+    "Hello, thank you for calling, my name is Sam. What happened?",
+    "I'm so sorry, that sounds really frustrating. Could I have your order number?",
+    "Thank you. I can see the previous issues on your account; this is not the first time.",
+    "Here's what I can do: first I'll open a priority ticket, then I'll arrange the fix today.",
+    "Does that resolve it for you?",
+    "Thank you for your patience, and thank you for being with us.",
+    "Is there anything else I can help with?",
+    "Thank you, goodbye.",
+]
+
+
+@NO_SOUND_SERVER
+@pytest.mark.parametrize("scenario", ["competitor_offer", "third_problem", "first_time_user",
+                                      "social_media", "cannot_promise"])
+def test_every_scenario_plays_to_its_end_with_speech(qtbot: QtBot, services: Services,
+                                                     scenario: str) -> None:
+    view = PracticeView(services)
+    qtbot.addWidget(view)
+    view.resize(1200, 800)
+    view.show()
+    qtbot.waitUntil(lambda: view.ready and view.voice_box.count() > 1, timeout=30000)
+    view.scenario_box.setCurrentIndex(view.scenario_box.findData(scenario))
+    qtbot.waitUntil(lambda: view._scenario is not None and view._scenario.name == scenario
+                    and view.start_button.isEnabled(), timeout=10000)
+    spoken: list[int] = []
+    saved: list[int] = []
+    view.customer_spoke.connect(spoken.append)
+    view.attempt_saved.connect(saved.append)
+    view.start_button.click()
+    for reply in GOOD_TRAINEE:
+        qtbot.waitUntil(lambda: view.reply_edit.isEnabled() or view.card is not None, timeout=20000)
+        if view.card is not None or view._finishing:
+            break
+        qtbot.keyClicks(view.reply_edit, reply)
+        qtbot.keyClick(view.reply_edit, "\r")
+    qtbot.waitUntil(lambda: bool(saved), timeout=30000)
+    card = view.card
+    assert card is not None and card.ended_by == "the scenario reached its end"
+    assert len(spoken) == card.replies + 1 and not card.customer_estimated
+    assert card.goals_met >= len(card.goals) - 1
+    settle(qtbot, services)
