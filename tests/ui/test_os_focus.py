@@ -15,7 +15,7 @@ from agent_assist.ui.os_focus import NoOsFocus, X11Focus, detect_os_focus
 NEEDED = ("Xvfb", "openbox", "xmessage")
 
 
-def wait_for(cond: Callable[[], bool], timeout: float = 10.0) -> None:
+def wait_for(cond: Callable[[], bool], timeout: float = 30.0) -> None:  # generous: a busy CI machine
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if cond():
@@ -50,11 +50,13 @@ def x_desktop() -> Iterator[str]:
             probe.close()
         yield display
     finally:
-        for p in reversed(procs):
+        for p in [*reversed(procs), xvfb]:
             p.terminate()
-            p.wait(timeout=10)
-        xvfb.terminate()
-        xvfb.wait(timeout=10)
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(timeout=10)
 
 
 def _by_title(focus: X11Focus) -> dict[str, int]:
