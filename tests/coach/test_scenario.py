@@ -366,3 +366,21 @@ def test_good_trainee_reaches_the_end_and_beats_the_poor_one(name: str) -> None:
 
 
 MOODS_ORDER = ["calm", "neutral", "upset", "angry"]
+
+
+def test_real_phrasing_checker_flags_go_on_the_card() -> None:
+    from agent_assist.coach.phrasing import default_checker
+
+    s = PracticeSession(parse(GOOD), INTENTS, default_checker())
+    s.opening()
+    s.reply("Didn't you check the tracking before calling?")
+    s.reply("I'm so sorry. I guarantee it will definitely arrive tomorrow.")
+    card = s.score_card()
+    assert card.phrasing_available and card.phrasing_note == ""
+    cats = {f.category for f in card.flags}
+    assert "negative" in cats and "over_promise" in cats, card.flags
+    blame = next(f for f in card.flags if f.category == "negative")
+    assert blame.reply == 1 and blame.span.lower().startswith("didn't you") and blame.suggestion
+    assert card.parts["phrasing"] < 20.0
+    lines = card.lines()
+    assert any(ln.startswith("    try: ") for ln in lines)
