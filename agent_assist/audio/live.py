@@ -15,6 +15,8 @@ the softphone's output, create a regular source from the monitor once, e.g.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -129,11 +131,83 @@ class _Input:
         self.source.deleteLater()
 
 
+class _PulseWatch:
+    """Tells when a PulseAudio source we capture is removed.
+
+    Qt does not notice: PulseAudio moves the stream to another source (usually the default
+    microphone) and Qt keeps delivering that audio with no error and a stale device list. So on
+    PulseAudio (and PipeWire's pulse server) a daemon thread listens to the server's source events
+    with pulsectl. Without pulsectl or a pulse server the watch is simply off.
+    """
+
+    def __init__(self, names: list[str], on_gone: Callable[[str], None]) -> None:
+        self._names = names
+        self._on_gone = on_gone
+        self._stopped = threading.Event()
+        self._pulse: Any = None
+        try:
+            import pulsectl
+
+            self._pulse = pulsectl.Pulse("agent-assist-watch", connect=True)
+            known = {s.name for s in self._pulse.source_list()}
+        except Exception:  # no pulsectl, no server: nothing to watch
+            self._close()
+            return
+        if not set(names) & known:
+            self._close()  # our devices are not PulseAudio sources (ALSA direct, another backend)
+            return
+        self._thread = threading.Thread(target=self._run, name="aa-pulse-watch", daemon=True)
+        self._thread.start()
+
+    def _close(self) -> None:
+        if self._pulse is not None:
+            self._pulse.close()
+            self._pulse = None
+
+    def _run(self) -> None:
+        import pulsectl
+
+        pulse = self._pulse
+        changed = threading.Event()
+
+        def on_event(ev: Any) -> None:
+            if ev.t == pulsectl.PulseEventTypeEnum.remove:
+                changed.set()
+                raise pulsectl.PulseLoopStop
+
+        try:
+            pulse.event_mask_set("source")
+            pulse.event_callback_set(on_event)
+            while not self._stopped.is_set():
+                pulse.event_listen(timeout=0.5)
+                if changed.is_set() and not self._stopped.is_set():
+                    changed.clear()
+                    present = {s.name for s in pulse.source_list()}
+                    for name in self._names:
+                        if name not in present:
+                            self._on_gone(name)
+                            return
+        except Exception:
+            return  # the server went away: the capture itself will notice
+        finally:
+            pulse.close()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self._pulse is not None and getattr(self, "_thread", None) is not None:
+            with contextlib.suppress(Exception):  # the thread may have closed it already
+                self._pulse.event_listen_stop()
+            self._thread.join(timeout=2)
+        elif self._pulse is not None:
+            self._close()
+
+
 class LiveCapture(QObject):
     """Captures both parties from QtMultimedia inputs; ``take()`` returns the aligned new samples."""
 
     failed = Signal(str)
     levels = Signal(float, float)  # peak of agent, customer since the last poll (0..1)
+    _device_gone = Signal(str)  # from the PulseAudio watch thread (queued to this object's thread)
 
     def __init__(self, agent_device: str = "", customer_device: str = "", stereo: bool = False,
                  poll_ms: int = 50, parent: QObject | None = None) -> None:
@@ -150,6 +224,8 @@ class LiveCapture(QObject):
         self._timer.timeout.connect(self._poll)
         self._devices = QMediaDevices(self)
         self._devices.audioInputsChanged.connect(self._inputs_changed)
+        self._device_gone.connect(self._gone)
+        self._watch: _PulseWatch | None = None
         self.running = False
 
     def start(self) -> None:
@@ -166,6 +242,19 @@ class LiveCapture(QObject):
         self._last_data = {AGENT: now, CUSTOMER: now}
         self.running = True
         self._timer.start()
+        self._watch = _PulseWatch([device_id(i.device) for i in self._inputs], self._device_gone.emit)
+
+    def _gone(self, dev_id: str) -> None:
+        if not self.running:
+            return
+        name = next((i.name for i in self._inputs if device_id(i.device) == dev_id), dev_id)
+        self._fail(f"The audio input {name!r} disappeared — was it unplugged? "
+                   "The talk figures so far are kept.")
+
+    def _stop_watch(self) -> None:
+        if self._watch is not None:
+            self._watch.stop()
+            self._watch = None
 
     def stop(self) -> None:
         if not self.running:
@@ -173,6 +262,7 @@ class LiveCapture(QObject):
         self._poll()
         self.running = False
         self._timer.stop()
+        self._stop_watch()
         for i in self._inputs:
             i.stop()
         self._inputs = []
@@ -181,6 +271,7 @@ class LiveCapture(QObject):
         self._poll_data()
         self.running = False
         self._timer.stop()
+        self._stop_watch()
         for i in self._inputs:
             i.stop()
         self._inputs = []

@@ -1,0 +1,154 @@
+"""The live path against a real sound server.
+
+A private PulseAudio (Debian's ``pulseaudio``) runs with two null sinks. Qt lists no *monitor* sources
+as audio inputs (its PulseAudio backend skips them), so — as a user would for a softphone — each sink's
+monitor is exposed as a regular source with ``module-remap-source``. The two-party recording is played
+into the sinks with ``paplay`` (agent channel to one, customer to the other), the app's LiveSource
+(QtMultimedia ``QAudioSource``) captures the two inputs, and its figures must match the file analysis
+of the same recording within 2 points. Capture runs in a child process so Qt's one connection per
+process goes to this server.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from agent_assist.audio.analysis import analyze_file
+from agent_assist.coach.talk import analyze
+from tests.audio.speech import SCRIPT, build, write_stereo
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+CONFIG = """\
+load-module module-null-sink sink_name=agent_sink sink_properties=device.description=AgentSink
+load-module module-null-sink sink_name=customer_sink sink_properties=device.description=CustomerSink
+load-module module-remap-source master=agent_sink.monitor source_name=agent_in source_properties=device.description=AgentLine
+load-module module-remap-source master=customer_sink.monitor source_name=customer_in source_properties=device.description=CustomerLine
+load-module module-native-protocol-unix auth-anonymous=1 socket={socket}
+"""
+
+
+@pytest.fixture
+def pulse(tmp_path: Path) -> Iterator[dict[str, str]]:
+    if shutil.which("pulseaudio") is None or shutil.which("paplay") is None:
+        pytest.fail("pulseaudio and pulseaudio-utils are needed (make system-test installs them)")
+    home = tmp_path / "pa"
+    rt = home / "runtime"
+    rt.mkdir(parents=True, mode=0o700)
+    sock = home / "native"
+    conf = home / "default.pa"
+    conf.write_text(CONFIG.format(socket=sock))
+    env = dict(os.environ, HOME=str(home), XDG_RUNTIME_DIR=str(rt), PULSE_RUNTIME_PATH=str(rt),
+               PULSE_SERVER=f"unix:{sock}", XDG_CONFIG_HOME=str(home / "config"))
+    env.pop("DISPLAY", None)
+    log = (home / "pulse.log").open("w")
+    proc = subprocess.Popen(["pulseaudio", "--daemonize=no", "--exit-idle-time=-1", "-n",
+                             f"--file={conf}", "--system=false", "--disallow-exit",
+                             "--use-pid-file=false", "--log-target=stderr"],
+                            env=env, stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                pytest.fail(f"pulseaudio exited: {(home / 'pulse.log').read_text()[-2000:]}")
+            r = subprocess.run(["pactl", "info"], env=env, capture_output=True)
+            if r.returncode == 0:
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("pulseaudio did not come up")
+        yield env
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("pulse_call")
+    sp = build(16000, d / "espeak", script=SCRIPT, tail_s=1.0)
+    stereo = write_stereo(sp, d / "call.wav")
+    agent, customer = d / "agent.wav", d / "customer.wav"
+    sf.write(str(agent), sp.agent, sp.rate)
+    sf.write(str(customer), sp.customer, sp.rate)
+    return {"stereo": stereo, "agent": agent, "customer": customer}
+
+
+def _probe(env: dict[str, str], seconds: float) -> subprocess.Popen[str]:
+    p = subprocess.Popen([sys.executable, "-m", "tests.audio.pulse_probe", "--agent", "agent_in",
+                          "--customer", "customer_in", "--seconds", str(seconds)],
+                         env=dict(env, QT_QPA_PLATFORM="offscreen"), cwd=ROOT, text=True,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert p.stdout is not None
+    line = p.stdout.readline().strip()
+    if line != "READY":
+        out, err = p.communicate(timeout=30)
+        pytest.fail(f"live source did not start: {line} {out} {err[-2000:]}")
+    return p
+
+
+def _play(env: dict[str, str], rec: dict[str, Path]) -> list[subprocess.Popen[bytes]]:
+    return [subprocess.Popen(["paplay", "-d", sink, str(rec[party])], env=env)
+            for party, sink in (("agent", "agent_sink"), ("customer", "customer_sink"))]
+
+
+def test_live_capture_matches_file_analysis(pulse: dict[str, str], recording: dict[str, Path]) -> None:
+    length = sf.info(str(recording["stereo"])).duration
+    probe = _probe(pulse, length + 4.0)
+    time.sleep(0.5)
+    players = _play(pulse, recording)
+    for p in players:
+        assert p.wait(timeout=length + 20) == 0
+    out, err = probe.communicate(timeout=length + 30)
+    assert out.strip(), err[-2000:]
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["error"] is None, result["error"]
+
+    file_segs, dur = analyze_file(recording["stereo"])
+    expected = analyze(file_segs, dur)
+    live = result["metrics"]
+    assert live["agent_speech_s"] > 5 and live["customer_speech_s"] > 5
+    assert abs(live["talk_ratio"] - expected.talk_ratio) * 100 <= 2.0, (live, expected)
+    assert np.isclose(live["agent_speech_s"], expected.agent_speech_s, atol=1.0)
+    assert np.isclose(live["customer_speech_s"], expected.customer_speech_s, atol=1.0)
+
+
+def test_input_that_disappears_mid_call_keeps_what_was_heard(pulse: dict[str, str],
+                                                             recording: dict[str, Path]) -> None:
+    length = sf.info(str(recording["stereo"])).duration
+    probe = _probe(pulse, length + 10.0)
+    time.sleep(0.5)
+    players = _play(pulse, recording)
+    time.sleep(length * 0.6)
+    mods = subprocess.run(["pactl", "list", "short", "modules"], env=pulse, capture_output=True,
+                          text=True, check=True).stdout
+    remap = [line.split()[0] for line in mods.splitlines() if "customer_in" in line]
+    assert remap, mods
+    subprocess.run(["pactl", "unload-module", remap[0]], env=pulse, check=True)
+    out, err = probe.communicate(timeout=length + 30)
+    for p in players:
+        p.wait(timeout=30)
+    assert out.strip(), err[-2000:]
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["error"] and ("disappeared" in result["error"] or "stopped" in result["error"]), result
+    assert "figures so far are kept" in result["error"]
+    # what was heard before the unplugging is there
+    assert result["metrics"]["agent_speech_s"] > 2
+    assert result["position_s"] < length
