@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 
 from PySide6.QtCore import QCoreApplication, QTimer
 
@@ -35,6 +36,7 @@ def main() -> int:
         QTimer.singleShot(50, app.quit)
         app.exec()
     tracker = TalkTracker()
+    began = [0.0, 0.0]
     out: dict[str, object] = {"error": None, "inputs": [d for _i, d in input_devices()]}
     try:
         source = LiveSource.from_settings(args.agent, args.customer, False)
@@ -50,8 +52,12 @@ def main() -> int:
         out["error"] = msg
 
     def finished() -> None:
+        wall = time.monotonic() - began[1]
+        cpu = time.process_time() - began[0]
         m = tracker.metrics(source.read().duration_s)
-        out.update(metrics=m.to_dict(), position_s=source.read().duration_s,
+        # CPU of the whole process (all threads: Qt's audio threads, the VAD, the tracker) while listening
+        out.update(cpu_pct=100 * cpu / wall if wall > 0 else None,
+                   metrics=m.to_dict(), position_s=source.read().duration_s,
                    segments=[[g.party, g.start, g.end] for g in tracker.segments()])
         print(json.dumps(out), flush=True)
         app.quit()
@@ -64,6 +70,7 @@ def main() -> int:
     except AudioError as e:
         print(json.dumps({**out, "error": f"start: {e}"}))
         return 0
+    began[:] = [time.process_time(), time.monotonic()]
     print("READY", flush=True)
     QTimer.singleShot(int(args.seconds * 1000), source.stop)
     app.exec()

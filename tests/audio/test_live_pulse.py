@@ -128,6 +128,9 @@ def test_live_capture_matches_file_analysis(pulse: dict[str, str], recording: di
     assert abs(live["talk_ratio"] - expected.talk_ratio) * 100 <= 2.0, (live, expected)
     assert np.isclose(live["agent_speech_s"], expected.agent_speech_s, atol=1.0)
     assert np.isclose(live["customer_speech_s"], expected.customer_speech_s, atol=1.0)
+    # the live pipeline (capture + VAD + tracker, every thread of the process) under 5% of one core
+    assert result["cpu_pct"] < 5.0, result["cpu_pct"]
+    print(f"live listening CPU: {result['cpu_pct']:.2f}% of one core")
 
 
 def test_input_that_disappears_mid_call_keeps_what_was_heard(pulse: dict[str, str],
