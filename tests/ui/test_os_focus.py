@@ -45,7 +45,11 @@ def x_desktop() -> Iterator[str]:
                                           env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         try:
             # openbox manages them all when its EWMH client list has the three
-            wait_for(lambda: len(probe.client_ids()) == 3)
+            try:
+                wait_for(lambda: len(probe.client_ids()) == 3)
+            except AssertionError:
+                raise AssertionError(f"clients {probe.client_ids()}, exit codes "
+                                     f"{[p.poll() for p in procs]}") from None
         finally:
             probe.close()
         yield display
