@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -104,7 +104,7 @@ def test_side_panel_loads_and_reloads(qtbot: QtBot, services: Services, db_file:
     n = blocker.args[0]
     assert n >= len(DEMO_TASKS) and panel.view.isVisible() and panel.tabs.tabText(0) == f"Work list ({n})"
     first = panel.model.items()[0]
-    assert first.due_at is not None and first.due_at <= datetime.utcnow()  # an overdue task leads
+    assert first.due_at is not None and first.due_at <= datetime.now(UTC).replace(tzinfo=None)  # an overdue task leads
     db = connect(db_file)
     try:
         calls.set_task_done(db, first.task_id)
