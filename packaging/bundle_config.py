@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import importlib.util
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 
@@ -60,6 +61,8 @@ _UNUSED_QT = [
     "QtRemoteObjects", "QtScxml", "QtSensors", "QtSerialBus", "QtSerialPort", "QtSpatialAudio", "QtSql",
     "QtStateMachine", "QtTest", "QtTextToSpeech", "QtUiTools", "QtWebChannel", "QtWebEngineCore",
     "QtWebEngineQuick", "QtWebEngineWidgets", "QtWebSockets", "QtWebView", "QtXml",
+    # the bindings only: QtCharts's C++ library needs libQt6OpenGL*, but nothing imports these modules
+    "QtOpenGL", "QtOpenGLWidgets",
 ]
 EXCLUDED_MODULES = [
     *(f"PySide6.{m}" for m in _UNUSED_QT),
@@ -76,6 +79,15 @@ EXCLUDED_MODULES = [
 
 # spaCy's languages: the app is English only. spacy.lang itself and these shared modules stay.
 KEEP_SPACY_LANGS = {"en"}
+# Faker's locales: the demo database is built with Faker("en_US") (store/demo.py); "en" is its fallback.
+KEEP_FAKER_LOCALES = {"en_US", "en"}
+_LOCALE = re.compile(r"^[a-z]{2,3}(_[A-Z][A-Za-z]{1,3})?$")
+
+
+def _other_faker_locale(parts: list[str]) -> bool:
+    # faker.providers.<provider>.<locale>[...]: the hook collects every locale as modules and .py data
+    return (len(parts) >= 4 and parts[:2] == ["faker", "providers"] and bool(_LOCALE.match(parts[3]))
+            and parts[3] not in KEEP_FAKER_LOCALES)
 
 
 def excluded_module(name: str) -> bool:
@@ -84,6 +96,8 @@ def excluded_module(name: str) -> bool:
         if name == ex or name.startswith(ex + "."):
             return True
     parts = name.split(".")
+    if _other_faker_locale(parts):
+        return True
     if len(parts) >= 3 and parts[:2] == ["spacy", "lang"]:
         lang = parts[2]
         return _is_lang_package(lang) and lang not in KEEP_SPACY_LANGS
@@ -139,6 +153,8 @@ EXCLUDED_FILES = [
     "*.c",
     "*/tests/*",
     "spacy/lang/*/examples.py",
+    # part of glibc (libc6): a copy from the build machine must not shadow the user's own glibc
+    "libmvec.so.1",
 ]
 
 
@@ -162,6 +178,8 @@ def excluded_file(dest: str) -> bool:
     parts = d.split("/")
     # <model package>/<model-version folder>/<component>/...: weights of components never loaded
     if (len(parts) >= 4 and parts[0] in MODELS and parts[2] in _UNUSED_COMPONENTS):
+        return True
+    if _other_faker_locale(parts):
         return True
     if len(parts) >= 3 and parts[:2] == ["spacy", "lang"]:
         lang = parts[2]
@@ -203,7 +221,8 @@ def strip_debug_info(bundle: Path) -> tuple[int, int]:
     spaCy's, thinc's and blis's extensions ship with DWARF debug info (spaCy: 110 MB -> 12 MB without).
     PyInstaller's own ``strip=True`` strips everything, which corrupts the patchelf-ed libraries that
     auditwheel vendors into ``*.libs`` folders (numpy's OpenBLAS then fails to load); so only files with
-    a ``.debug_info`` section are touched, outside ``*.libs`` folders, with ``strip --strip-debug``.
+    a ``.debug_info`` section are touched, outside ``*.libs`` folders, with ``strip --strip-unneeded``
+    (what Debian's dh_strip does to shared libraries: the dynamic symbol table stays).
     """
     import shutil
     import subprocess
@@ -224,7 +243,7 @@ def strip_debug_info(bundle: Path) -> tuple[int, int]:
         targets.append(f)
     before = sum(f.stat().st_size for f in targets)
     for i in range(0, len(targets), 50):
-        subprocess.run([strip, "--strip-debug", *map(str, targets[i:i + 50])], check=True)
+        subprocess.run([strip, "--strip-unneeded", *map(str, targets[i:i + 50])], check=True)
     return len(targets), before - sum(f.stat().st_size for f in targets)
 
 
