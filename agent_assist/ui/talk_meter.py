@@ -101,6 +101,8 @@ class TalkMeter(QFrame):
         super().__init__(parent)
         self.services = services
         self.setObjectName("talkMeter")
+        self.setStyleSheet("#talkMeter { background: #ffffff; border: 1px solid #dadce0; "
+                           "border-radius: 8px; }")
         self._settings: TalkSettings = talk_settings(services)
         self.listening = listening or LiveListening(services, parent=self)
         d = definitions(self._settings)
