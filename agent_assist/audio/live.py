@@ -16,6 +16,8 @@ the softphone's output, create a regular source from the monitor once, e.g.
 from __future__ import annotations
 
 import contextlib
+import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -45,7 +47,6 @@ def _pin_true() -> None:
     3.12 makes ``True`` immortal; on 3.11 we give it a reference count no session can use up.
     """
     import ctypes
-    import sys
 
     if sys.implementation.name != "cpython" or sys.version_info >= (3, 12):
         return
@@ -66,17 +67,36 @@ def _inline(fn: Callable[[], Any], on_done: Callable[[Any], None]) -> None:
     on_done(fn())
 
 
+def sound_server_available() -> bool:
+    """On Linux, whether a PulseAudio/PipeWire server is there to ask (asking Qt without one only
+    yields a warning and an empty device list). Elsewhere, always True."""
+    if not sys.platform.startswith("linux"):
+        return True
+    if os.environ.get("PULSE_SERVER"):
+        return True
+    runtime = os.environ.get("XDG_RUNTIME_DIR") or f"/run/user/{os.getuid()}"
+    return any(os.path.exists(os.path.join(runtime, p)) for p in ("pulse/native", "pipewire-0"))
+
+
+NO_SERVER = ("no sound server is running (PulseAudio or PipeWire), so live listening is off; "
+             "the figures of recordings and transcripts still work")
+
+
 def device_id(d: QAudioDevice) -> str:
     return bytes(d.id().data()).decode("utf-8", "replace")
 
 
 def input_devices() -> list[tuple[str, str]]:
     """(id, description) of every audio input Qt sees."""
+    if not sound_server_available():
+        return []
     return [(device_id(d), d.description()) for d in QMediaDevices.audioInputs()]
 
 
 def find_input(dev_id: str) -> QAudioDevice:
     """The input with this id ('' = the system default), or ``AudioError``."""
+    if not sound_server_available():
+        raise AudioError(NO_SERVER)
     if not dev_id:
         d = QMediaDevices.defaultAudioInput()
         if d.isNull():
@@ -245,13 +265,17 @@ class LiveCapture(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(poll_ms)
         self._timer.timeout.connect(self._poll)
-        self._devices = QMediaDevices(self)
-        self._devices.audioInputsChanged.connect(self._inputs_changed)
+        self._devices: QMediaDevices | None = None  # made in start(): it connects to the server
         self._device_gone.connect(self._gone)
         self._watch: _PulseWatch | None = None
         self.running = False
 
     def start(self) -> None:
+        if not sound_server_available():
+            raise AudioError(NO_SERVER)
+        if self._devices is None:
+            self._devices = QMediaDevices(self)
+            self._devices.audioInputsChanged.connect(self._inputs_changed)
         if self._stereo:
             self._inputs = [_Input(find_input(self._ids[0]), 2, self)]
         else:

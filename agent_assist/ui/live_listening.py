@@ -110,7 +110,10 @@ class LiveListening(QObject):
         except AudioError as e:
             self._source = None
             self._set_state(f"Not listening: {e}")
-            messages.warning(f"Talk meter: {e}")
+            s = self.services.settings
+            if s.agent_device or s.customer_device or s.stereo_input:
+                # the agent chose devices and expects listening: say so (else the meter's line is enough)
+                messages.warning(f"Talk meter: {e}")
             return
         self._source = source
         self._set_state("listening")
