@@ -247,7 +247,8 @@ class TalkMeter(QFrame):
         self._cue_timer.start(CUE_SHOW_MS)
 
     def _show_state(self, state: str) -> None:
-        text = {"listening": "● Listening", "stopped": "Not listening"}.get(state, state)
+        # the line stays short (the layout must not grow); the reason is in the tooltip
+        text = {"listening": "● Listening", "stopped": "Not listening"}.get(state, "⚠ Not listening")
         self._state.setText(text)
         self._state.setToolTip(state)
         colour = "#d64541" if state == "listening" else "#5f6368"

@@ -111,7 +111,7 @@ def test_device_failure_keeps_the_figures(qtbot: QtBot, call_wav: Path,
     after = listening.current_metrics()
     assert after is not None and after.agent_speech_s >= before.agent_speech_s
     assert any("disappeared" in t for t in shown)
-    assert "disappeared" in meter._state.text()
+    assert "disappeared" in meter._state.toolTip() and "Not listening" in meter._state.text()
     svc.active_call_changed.emit(0)
 
 
@@ -127,6 +127,7 @@ def test_missing_device_is_a_clear_message_not_a_crash(qtbot: QtBot, services: t
     assert not meter.listening.listening
     assert any("not available" in t or "no sound server" in t for t in shown), shown
     assert "Not listening" in meter._state.text()
+    assert "no sound server" in meter._state.toolTip() or "not available" in meter._state.toolTip()
     assert meter.listening.current_metrics() is not None  # an empty call, not a crash
 
 
