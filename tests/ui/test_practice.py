@@ -7,7 +7,9 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
+import soundfile as sf
 from PySide6.QtMultimedia import QMediaDevices
 from pytestqt.qtbot import QtBot
 
@@ -255,3 +257,146 @@ def test_every_scenario_plays_to_its_end_with_speech(qtbot: QtBot, services: Ser
     assert len(spoken) == card.replies + 1 and not card.customer_estimated
     assert card.goals_met >= len(card.goals) - 1
     settle(qtbot, services)
+
+
+# -- a real sound server: the customer is heard, the trainee is measured through the microphone ----------
+
+PULSE_CONFIG = """\
+load-module module-null-sink sink_name=speakers sink_properties=device.description=Speakers
+load-module module-null-sink sink_name=mic_sink sink_properties=device.description=MicSink
+load-module module-remap-source master=mic_sink.monitor source_name=mic_in source_properties=device.description=Mic
+load-module module-native-protocol-unix auth-anonymous=1 socket={socket}
+"""
+
+# Runs in a child process so Qt's audio backend connects to the private server (one per process).
+CHILD = r'''
+import json, sys, threading, time
+from pathlib import Path
+from PySide6.QtWidgets import QApplication
+from PySide6.QtTest import QTest
+app = QApplication(sys.argv)
+from agent_assist.audio.live import input_devices
+from agent_assist.settings import Settings
+from agent_assist.store.db import connect
+from agent_assist.ui.practice import PracticeView
+from agent_assist.ui.services import Services
+
+def wait(cond, what, t=30.0):
+    end = time.monotonic() + t
+    while not cond():
+        QTest.qWait(50)
+        if time.monotonic() > end:
+            state = {"scenario": view._scenario is not None, "nlp": view._nlp_done, "trainees":
+                     view.trainee_box.count(), "voices": view.voice_box.count(), "status": view.status.text(),
+                     "start": view.start_button.isEnabled()} if "view" in globals() else {}
+            print(json.dumps({"error": "timeout waiting for " + what, **state}), flush=True)
+            sys.exit(1)
+
+wait(lambda: "mic_in" in {i for i, _d in input_devices()}, "the microphone")
+db = Path(sys.argv[1]); connect(db).close()
+services = Services(Settings(agent_device="mic_in"), db)
+view = PracticeView(services)
+view.show()
+wait(lambda: view.ready and view.start_button.isEnabled() and view.voice_box.count() > 1, "the tab", 120.0)
+view.start_button.click()
+wait(lambda: view.reply_edit.isEnabled() and view._player is not None,
+     "the first line to play: " + view.status.text())
+playing = view._player.playbackState().name
+view.mic_button.setChecked(True)
+print("READY", flush=True)
+# the parent says (on stdin) when it has played the trainee's words into the microphone; read it on a
+# thread so the event loop keeps draining the microphone meanwhile
+played = []
+threading.Thread(target=lambda: played.append(sys.stdin.readline()), daemon=True).start()
+wait(lambda: bool(played), "the words to be played", 60.0)
+QTest.qWait(1500)  # the VAD's hangover closes the last segment
+measured = view._mic_speech_s
+view.reply_edit.setText("Hello, I'm so sorry about that. What happened?")
+view.send()
+wait(lambda: view.reply_edit.isEnabled(), "the customer's answer")
+line = next(ln for ln in view._session.lines if ln.party == "agent")
+print(json.dumps({"error": None, "playing": playing, "no_output": view._no_output, "measured": measured,
+                  "speech_s": line.duration_s, "estimated": line.estimated,
+                  "status": view.status.text()}), flush=True)
+view.shutdown()
+services.close()
+'''
+
+
+@pytest.fixture
+def pulse(tmp_path: Path) -> Iterator[dict[str, str]]:
+    import os
+    import shutil
+    import subprocess
+    import time
+
+    if shutil.which("pulseaudio") is None or shutil.which("paplay") is None:
+        pytest.fail("pulseaudio and pulseaudio-utils are needed (make system-test installs them)")
+    home = tmp_path / "pa"
+    rt = home / "runtime"
+    rt.mkdir(parents=True, mode=0o700)
+    sock = home / "native"
+    conf = home / "default.pa"
+    conf.write_text(PULSE_CONFIG.format(socket=sock))
+    env = dict(os.environ, HOME=str(home), XDG_RUNTIME_DIR=str(rt), PULSE_RUNTIME_PATH=str(rt),
+               PULSE_SERVER=f"unix:{sock}", XDG_CONFIG_HOME=str(home / "config"), QT_QPA_PLATFORM="offscreen")
+    env.pop("DISPLAY", None)
+    log = (home / "pulse.log").open("w")
+    proc = subprocess.Popen(["pulseaudio", "--daemonize=no", "--exit-idle-time=-1", "-n", f"--file={conf}",
+                             "--system=false", "--disallow-exit", "--use-pid-file=false",
+                             "--log-target=stderr"], env=env, stdout=log, stderr=log)
+    try:
+        deadline = time.monotonic() + 15
+        while subprocess.run(["pactl", "info"], env=env, capture_output=True).returncode != 0:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"pulseaudio did not come up: {(home / 'pulse.log').read_text()[-2000:]}")
+            time.sleep(0.2)
+        yield env
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+@pytest.mark.slow
+def test_spoken_customer_and_microphone_with_a_sound_server(pulse: dict[str, str], tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    words = tmp_path / "trainee.wav"
+    Pyttsx3Engine().synthesize("Hello, I am so sorry about that. What happened with your order?", words,
+                               rate=150)
+    # the words' speech time, measured the same way as calls (VAD over the file)
+    from agent_assist.audio.analysis import analyze_file
+
+    mono, rate = sf.read(words, dtype="int16")
+    stereo = tmp_path / "trainee-stereo.wav"
+    sf.write(stereo, np.stack([mono, np.zeros_like(mono)], axis=1), rate)
+    segs, _dur = analyze_file(stereo, agent_channel="left")
+    expected = sum(s.end - s.start for s in segs if s.party == "agent")
+    assert expected > 1.5
+
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(tmp_path / "p.db")], env=pulse,
+                             cwd=Path(__file__).resolve().parents[2], text=True, stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert child.stdout is not None and child.stdin is not None
+    line = child.stdout.readline().strip()
+    if line != "READY":
+        out, err = child.communicate(timeout=30)
+        pytest.fail(f"practice tab did not start: {line} {out} {err[-3000:]}")
+    subprocess.run(["paplay", "-d", "mic_sink", str(words)], env=pulse, check=True, timeout=30)
+    child.stdin.write("\n")
+    child.stdin.flush()
+    out, err = child.communicate(timeout=60)
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["error"] is None, err[-3000:]
+    # the customer's line went to the speakers through QtMultimedia
+    assert result["playing"] == "PlayingState" and not result["no_output"]
+    # the trainee's reply counts the microphone's speech time (VAD), not the typed estimate
+    assert not result["estimated"], (result["status"], result["measured"])
+    assert result["speech_s"] == pytest.approx(result["measured"])
+    assert abs(result["measured"] - expected) <= 1.0, (result, expected)
