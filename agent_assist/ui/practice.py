@@ -728,7 +728,10 @@ class PracticeView(QWidget):
     def _play(self, path: Path) -> None:
         from PySide6.QtMultimedia import QMediaDevices
 
-        if not QMediaDevices.audioOutputs():
+        from agent_assist.audio.live import sound_server_available
+
+        # without a sound server, asking Qt only logs a warning and lists nothing
+        if not sound_server_available() or not QMediaDevices.audioOutputs():
             self._no_output = True
             if NO_OUTPUT not in self.status.text():
                 self._note((self.status.text() + " " + NO_OUTPUT).strip())
