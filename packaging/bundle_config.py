@@ -78,7 +78,9 @@ EXCLUDED_MODULES = [
 ]
 
 # spaCy's languages: the app is English only. spacy.lang itself and these shared modules stay.
-KEEP_SPACY_LANGS = {"en"}
+# xx is imported by spacy.cli (loaded with spacy); ja, ko, th, vi, zh by spacy.registrations, which fills
+# the function registry when the model is loaded (their heavy tokenizer libraries are imported lazily).
+KEEP_SPACY_LANGS = {"en", "xx", "ja", "ko", "th", "vi", "zh"}
 # Faker's locales: the demo database is built with Faker("en_US") (store/demo.py); "en" is its fallback.
 KEEP_FAKER_LOCALES = {"en_US", "en"}
 _LOCALE = re.compile(r"^[a-z]{2,3}(_[A-Z][A-Za-z]{1,3})?$")
@@ -107,7 +109,7 @@ def excluded_module(name: str) -> bool:
 def _is_lang_package(name: str) -> bool:
     # spacy.lang's shared modules (char_classes, lex_attrs, norm_exceptions, punctuation,
     # tokenizer_exceptions) are not languages; language packages have short ISO codes.
-    return len(name) <= 3 or name in {"xx"}
+    return len(name) <= 3
 
 
 # -- files left out of the bundle (bundle-relative destination paths, fnmatch patterns) -------------------

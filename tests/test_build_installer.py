@@ -228,6 +228,10 @@ def test_exclusions() -> None:
     assert bundle_config.excluded_module("spacy.tests.test_misc")
     assert not bundle_config.excluded_module("spacy.lang.en.stop_words")
     assert not bundle_config.excluded_module("spacy.lang.punctuation")
+    assert not bundle_config.excluded_module("spacy.lang.xx")  # spacy.cli imports it at import time
+    assert not bundle_config.excluded_module("spacy.lang.zh")  # spacy.registrations imports it
+    assert bundle_config.excluded_module("faker.providers.address.de_DE")
+    assert not bundle_config.excluded_module("faker.providers.address.en_US")
     assert not bundle_config.excluded_module("PySide6.QtWidgets")
     assert bundle_config.excluded_file("PySide6/Qt/translations/qtbase_de.qm")
     assert bundle_config.excluded_file("PySide6/Qt/plugins/platforms/libqvnc.so")
