@@ -82,7 +82,25 @@ EXCLUDED_MODULES = [
 # the function registry when the model is loaded (their heavy tokenizer libraries are imported lazily).
 KEEP_SPACY_LANGS = {"en", "xx", "ja", "ko", "th", "vi", "zh"}
 # Faker's locales: the demo database is built with Faker("en_US") (store/demo.py); "en" is its fallback.
+# A provider without an en_US variant uses its own ``default_locale`` (bank: en_GB, lorem: la).
 KEEP_FAKER_LOCALES = {"en_US", "en"}
+
+
+def _faker_default_locales() -> set[str]:
+    import re as _re
+
+    spec = importlib.util.find_spec("faker.providers")
+    if spec is None or not spec.submodule_search_locations:
+        return set()
+    found = set()
+    for init in Path(next(iter(spec.submodule_search_locations))).glob("*/__init__.py"):
+        m = _re.search(r'^default_locale\s*=\s*"([A-Za-z_]+)"', init.read_text(encoding="utf-8"), _re.M)
+        if m:
+            found.add(m.group(1))
+    return found
+
+
+KEEP_FAKER_LOCALES |= _faker_default_locales()
 _LOCALE = re.compile(r"^[a-z]{2,3}(_[A-Z][A-Za-z]{1,3})?$")
 
 

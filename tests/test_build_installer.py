@@ -74,6 +74,21 @@ def test_bundle_self_test_passes(built: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@linux_only
+@pytest.mark.timeout(BUILD_TIMEOUT_S)
+def test_bundle_self_test_passes_on_an_x_display(built: Path, tmp_path: Path) -> None:
+    # the xcb platform plugin and the X libraries it needs, as on an agent's desktop (Xvfb: see Makefile)
+    env = bi.self_test_env(tmp_path)
+    del env["QT_QPA_PLATFORM"]
+    env.pop("DISPLAY", None)
+    r = subprocess.run(["xvfb-run", "-a", "-s", "-screen 0 1280x1024x24",
+                        str(built / APP_ID / APP_ID), "--self-test"],
+                       capture_output=True, text=True, timeout=300, env=env, cwd=tmp_path)
+    assert bi.check_self_test_output(r.returncode, r.stdout, r.stderr) == [], r.stdout + r.stderr
+    assert "on the xcb platform" in r.stdout
+
+
+@pytest.mark.slow
 @pytest.mark.timeout(BUILD_TIMEOUT_S)
 def test_bundle_is_within_the_size_budget_and_leaves_out_unused_parts(built: Path) -> None:
     bundle = built / APP_ID
@@ -232,6 +247,7 @@ def test_exclusions() -> None:
     assert not bundle_config.excluded_module("spacy.lang.zh")  # spacy.registrations imports it
     assert bundle_config.excluded_module("faker.providers.address.de_DE")
     assert not bundle_config.excluded_module("faker.providers.address.en_US")
+    assert not bundle_config.excluded_module("faker.providers.bank.en_GB")  # bank's default_locale
     assert not bundle_config.excluded_module("PySide6.QtWidgets")
     assert bundle_config.excluded_file("PySide6/Qt/translations/qtbase_de.qm")
     assert bundle_config.excluded_file("PySide6/Qt/plugins/platforms/libqvnc.so")
