@@ -99,6 +99,8 @@ def test_bundle_is_within_the_size_budget_and_leaves_out_unused_parts(built: Pat
     assert not [n for n in names if n.startswith("_internal/spacy/lang/de/")]
     assert any(n.endswith("plugins/platforms/libqxcb.so") for n in names)
     assert any(n.endswith("plugins/platforms/libqoffscreen.so") for n in names)
+    assert any(n.endswith("plugins/multimedia/libffmpegmediaplugin.so") for n in names)  # live audio
+    assert any(n.endswith("plugins/imageformats/libqsvg.so") for n in names)  # the SVG icons
     assert "_internal/resources/selftest/call.wav" in names
 
 
