@@ -142,14 +142,18 @@ class ReviewModel(QAbstractTableModel):
         )
 
     def _arrived(self, gen: int, offset: int, rows: list[tuple[Any, ...]]) -> None:
-        if gen != self._generation or offset != len(self._rows):
+        if gen != self._generation:
             return  # an answer to a query the user has since changed
-        self._loading = False
+        if offset != len(self._rows):  # cannot happen while _loading guards fetchMore; never wedge
+            self._loading = False
+            return
         self._more = len(rows) == self.page_size
         if rows:
+            # still "loading" while the rows go in: views call fetchMore from rowsInserted handlers
             self.beginInsertRows(QModelIndex(), offset, offset + len(rows) - 1)
             self._rows.extend(rows)
             self.endInsertRows()
+        self._loading = False
         self.page_loaded.emit(len(self._rows), self._more)
 
     def _failed(self, gen: int, e: BaseException) -> None:
