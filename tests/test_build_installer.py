@@ -15,6 +15,7 @@ import struct
 import subprocess
 import sys
 import tarfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -44,7 +45,7 @@ linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="th
 
 # -- the real build (slow) -----------------------------------------------------------------------------
 @pytest.fixture(scope="session")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The dist folder of one real build_installer.py run, shared by the slow tests of this session."""
     dist = tmp_path_factory.mktemp("dist")
     r = subprocess.run(
@@ -54,7 +55,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     assert r.returncode == 0, f"build failed:\n{r.stdout[-6000:]}\n{r.stderr[-6000:]}"
     assert "self-test passed" in r.stdout
-    return dist
+    yield dist
+    shutil.rmtree(dist, ignore_errors=True)  # ~550 MB of bundle and packages; pytest keeps 3 sessions
 
 
 def _self_test(exe: Path, home: Path) -> None:
