@@ -64,7 +64,7 @@ def _self_test(exe: Path, home: Path) -> None:
                        env=bi.self_test_env(home), cwd=home)
     assert bi.check_self_test_output(r.returncode, r.stdout, r.stderr) == [], r.stdout + r.stderr
     assert [line.split(":")[0] for line in r.stdout.splitlines()[:-1]] == [
-        "ok   model", "ok   database", "ok   window", "ok   phrasing", "ok   talk"]
+        "ok   model", "ok   database", "ok   window", "ok   phrasing", "ok   talk", "ok   voice"]
 
 
 @pytest.mark.slow

@@ -2,7 +2,7 @@
 
 It loads the spaCy model, opens a fresh database in a temporary folder, builds the main window (offscreen
 when there is no display), checks that a loaded question is flagged and analyses a short stereo call
-shipped in ``resources/selftest/``. Each check prints ``ok   <name>: <detail> (<seconds> s)`` or
+shipped in ``resources/selftest/``, and speaks one line to a file (practice mode's voice). Each check prints ``ok   <name>: <detail> (<seconds> s)`` or
 ``FAIL <name>: <reason>``; the exit code is 0 only when every check passed. Nothing outside the temporary
 folder is read or written, so it is safe on an agent's machine and is what the installer build runs on the
 frozen bundle.
@@ -25,6 +25,7 @@ SELFTEST_CALL = "selftest/call.wav"
 # The call in SELFTEST_CALL: the agent (left) speaks ~1 s, the customer (right) ~3.3 s after a pause.
 EXPECTED_RATIO = (0.10, 0.40)
 WINDOW_TIMEOUT_S = 60
+VOICE_LINE = "Thank you for calling."
 
 
 class CheckFailed(Exception):
@@ -97,6 +98,17 @@ class SelfTest:
         if ratio is None or not lo <= ratio <= hi:
             raise CheckFailed(f"talk ratio {ratio} outside the expected {lo:.2f}-{hi:.2f}")
         return f"ratio {ratio:.2f}, {len(segments)} segments in {duration:.1f} s"
+
+    def check_voice(self) -> str:
+        engine_mod = _import("agent_assist.voice.pyttsx3_engine")
+        engine = engine_mod.Pyttsx3Engine()
+        try:
+            seconds = engine.synthesize(VOICE_LINE, self.tmp / "voice.wav")
+        finally:
+            engine.close()
+        if seconds < 0.3:
+            raise CheckFailed(f"the spoken line lasts only {seconds:.2f} s")
+        return f"{engine.name}: {VOICE_LINE!r} spoken in {seconds:.1f} s of audio"
 
     # -- running ---------------------------------------------------------------------------------------
     def run_check(self, name: str, fn: Callable[[], str]) -> bool:
@@ -207,6 +219,7 @@ def run(args: argparse.Namespace | None = None) -> int:
             ("window", st.check_window),
             ("phrasing", st.check_phrasing),
             ("talk", st.check_talk),
+            ("voice", st.check_voice),
         ):
             st.run_check(name, fn)
     failed = [name for name, ok, _ in st.results if not ok]

@@ -12,7 +12,7 @@ import pytest
 from agent_assist.commands import selftest
 
 ROOT = Path(__file__).resolve().parents[2]
-CHECKS = ["model", "database", "window", "phrasing", "talk"]
+CHECKS = ["model", "database", "window", "phrasing", "talk", "voice"]
 
 
 def _run_cli(tmp_path: Path) -> subprocess.CompletedProcess[str]:
@@ -28,7 +28,7 @@ def test_self_test_passes_from_source(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stdout + r.stderr
     assert [line.split(":")[0].split()[-1] for line in lines[:-1]] == CHECKS
     assert all(line.startswith("ok   ") for line in lines[:-1]), r.stdout
-    assert lines[-1].startswith("self-test passed: 5 checks")
+    assert lines[-1].startswith("self-test passed: 6 checks")
     assert "flagged" in lines[CHECKS.index("phrasing")]
     # nothing on stderr but the offscreen platform's note (see build_installer.STDERR_ALLOWED)
     assert [e for e in r.stderr.splitlines()
