@@ -11,6 +11,8 @@ Profiles: the *agent* profile shows only the agent's own calls (the agent filter
 
 from __future__ import annotations
 
+import ctypes
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -75,6 +77,34 @@ def _pos(i: int) -> int:
     return rv.COLUMN_INDEX[VISIBLE[i]]
 
 
+_Cells = tuple[tuple[str, ...], tuple[QColor | None, ...], bool]  # texts, colours, ratio over target
+_DISPLAY = Qt.ItemDataRole.DisplayRole
+_FOREGROUND = Qt.ItemDataRole.ForegroundRole
+_ALIGN = Qt.ItemDataRole.TextAlignmentRole
+_FONT = Qt.ItemDataRole.FontRole
+_TOOLTIP = Qt.ItemDataRole.ToolTipRole
+_RATIO_COL = VISIBLE.index("talk_ratio")
+_ALIGNMENTS = tuple(
+    int((Qt.AlignmentFlag.AlignRight if k in NUMERIC else Qt.AlignmentFlag.AlignLeft)
+        | Qt.AlignmentFlag.AlignVCenter) for k in VISIBLE)
+
+# PySide6 6.12 on Python 3.11 drops one reference to None each time C++ calls a Python data()/headerData()
+# override that returns None (checked with sys.getrefcount: -1 per call); scrolling a big table would
+# deallocate None and abort the interpreter. Until None is immortal (Python 3.12), add the reference back.
+if sys.version_info < (3, 12):
+    _incref = ctypes.pythonapi.Py_IncRef
+    _incref.argtypes = [ctypes.py_object]
+    _incref.restype = None
+    _NONE = ctypes.py_object(None)
+
+    def _none() -> None:
+        _incref(_NONE)
+        return None
+else:
+    def _none() -> None:
+        return None
+
+
 class ReviewModel(QAbstractTableModel):
     """Finished calls, fetched page by page on the db lane."""
 
@@ -86,6 +116,9 @@ class ReviewModel(QAbstractTableModel):
         super().__init__(parent)
         self._services = services
         self._rows: list[tuple[Any, ...]] = []
+        self._cells: list[_Cells] = []
+        self._bold = QFont()
+        self._bold.setBold(True)
         self._filter = rv.ReviewFilter(target=services.settings.talk_target)
         self._sort = "started_at"
         self._desc = True
@@ -112,6 +145,7 @@ class ReviewModel(QAbstractTableModel):
         self._generation += 1
         self.beginResetModel()
         self._rows = []
+        self._cells = []
         self._more = True
         self._loading = False
         self.endResetModel()
@@ -135,13 +169,19 @@ class ReviewModel(QAbstractTableModel):
         self._loading = True
         gen, offset, flt, sort, desc, size = (self._generation, len(self._rows), self._filter,
                                               self._sort, self._desc, self.page_size)
+        target = flt.target
         self._services.db_call(
-            lambda db: rv.review_page(db, flt, sort, desc, offset, size),
-            lambda rows: self._arrived(gen, offset, rows),
+            lambda db: self._page(rv.review_page(db, flt, sort, desc, offset, size), target),
+            lambda page: self._arrived(gen, offset, page),
             lambda e: self._failed(gen, e),
         )
 
-    def _arrived(self, gen: int, offset: int, rows: list[tuple[Any, ...]]) -> None:
+    @classmethod
+    def _page(cls, rows: list[tuple[Any, ...]], target: float) -> tuple[list[tuple[Any, ...]], list[_Cells]]:
+        return rows, cls.format_page(rows, target)
+
+    def _arrived(self, gen: int, offset: int, page: tuple[list[tuple[Any, ...]], list[_Cells]]) -> None:
+        rows, cells = page
         if gen != self._generation:
             return  # an answer to a query the user has since changed
         if offset != len(self._rows):  # cannot happen while _loading guards fetchMore; never wedge
@@ -152,6 +192,7 @@ class ReviewModel(QAbstractTableModel):
             # still "loading" while the rows go in: views call fetchMore from rowsInserted handlers
             self.beginInsertRows(QModelIndex(), offset, offset + len(rows) - 1)
             self._rows.extend(rows)
+            self._cells.extend(cells)
             self.endInsertRows()
         self._loading = False
         self.page_loaded.emit(len(self._rows), self._more)
@@ -181,42 +222,49 @@ class ReviewModel(QAbstractTableModel):
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(VISIBLE):
-            return None
+            return _none()
         col = rv.COLUMNS[_pos(section)]
         if role == Qt.ItemDataRole.DisplayRole:
             if col.key == "talk_ratio":
                 return f"Talk ratio (≤ {self._filter.target * 100:.0f}%)"
             return col.title
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return col.tip or None
-        return None
+        if role == Qt.ItemDataRole.ToolTipRole and col.tip:
+            return col.tip
+        return _none()
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self._rows) or index.column() >= len(VISIBLE):
-            return None
-        row = self._rows[index.row()]
-        key = VISIBLE[index.column()]
-        value = row[_pos(index.column())]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(key, value, row)
+        r, c = index.row(), index.column()
+        if not index.isValid() or r >= len(self._rows) or c >= len(VISIBLE):
+            return _none()
+        if role == _DISPLAY:
+            return self._cells[r][0][c]
+        if role == _FOREGROUND:
+            color = self._cells[r][1][c]
+            return _none() if color is None else color
+        if role == _ALIGN:
+            return _ALIGNMENTS[c]
+        if role == _FONT:
+            return self._bold if self._cells[r][2] and c == _RATIO_COL else _none()
         if role == CALL_ID_ROLE:
-            return int(row[0])
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            if key in NUMERIC:
-                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ForegroundRole:
-            return self._color(key, value)
-        if role == Qt.ItemDataRole.FontRole and key == "talk_ratio" and value is not None \
-                and value > self._filter.target:
-            f = QFont()
-            f.setBold(True)
-            return f
-        if role == Qt.ItemDataRole.ToolTipRole and key == "talk_ratio":
+            return int(self._rows[r][0])
+        if role == _TOOLTIP and c == _RATIO_COL:
             return "agent speech / (agent + customer speech); silence excluded"
-        return None
+        return _none()
 
-    def _display(self, key: str, v: Any, row: tuple[Any, ...]) -> str:
+    @classmethod
+    def format_page(cls, rows: list[tuple[Any, ...]], target: float) -> list[_Cells]:
+        """Display text and colours of a page, computed once (on the db lane) rather than per paint."""
+        out = []
+        for row in rows:
+            vals = [row[_pos(i)] for i in range(len(VISIBLE))]
+            text = tuple(cls._display(k, v, row) for k, v in zip(VISIBLE, vals, strict=True))
+            colors = tuple(cls._color(k, v, target) for k, v in zip(VISIBLE, vals, strict=True))
+            ratio = vals[_RATIO_COL]
+            out.append((text, colors, ratio is not None and ratio > target))
+        return out
+
+    @staticmethod
+    def _display(key: str, v: Any, row: tuple[Any, ...]) -> str:
         if v is None:
             return "—" if key not in ("customer", "outcome") else ""
         if key == "kind":
@@ -235,9 +283,9 @@ class ReviewModel(QAbstractTableModel):
             return "·"
         return str(v)
 
-    def _color(self, key: str, v: Any) -> QColor | None:
+    @staticmethod
+    def _color(key: str, v: Any, t: float) -> QColor | None:
         if key == "talk_ratio" and v is not None:
-            t = self._filter.target
             return RED if v > t else (AMBER if v > t - 0.05 else GREEN)
         if (key.startswith("flags_") or key == "open_tasks") and v == 0:
             return FAINT
