@@ -168,7 +168,7 @@ def summary_html(s: CallSummary, timeline_url: str | None = None, heading: bool 
         parts.append(f"<p class='notice'>{_E(n)}</p>")
     if timeline_url:
         parts.append("<h2>Who spoke when</h2>")
-        parts.append(f"<p><img src='{timeline_url}' width='640'></p>")
+        parts.append(f"<p><img src='{timeline_url}' width='540'></p>")
         parts.append("<p class='sub'><span style='color:#2258c4'>■</span> agent &nbsp; "
                      "<span style='color:#1d7a46'>■</span> customer &nbsp; "
                      "<span style='color:#b42318'>■</span> overtalk &nbsp; "
@@ -303,7 +303,7 @@ def write_agent_report(
     for key, title in (("talk", "Weekly talk ratio (distribution, target line)"),
                        ("flags", "Phrasing flags per call, by week")):
         if key in charts:
-            parts.append(f"<h2>{title}</h2><p><img src='{key}.png' width='640'></p>")
+            parts.append(f"<h2>{title}</h2><p><img src='{key}.png' width='540'></p>")
     if moments:
         parts.append("<h2>Calls most worth coaching</h2><table class='grid' width='100%'>"
                      "<tr><th>Call</th><th>Start</th><th>Customer</th><th>Why</th></tr>")

@@ -438,7 +438,8 @@ class ReviewView(QWidget):
         fm = self.fontMetrics()
         for i, key in enumerate(VISIBLE):
             title = rv.COLUMNS[_pos(i)].title
-            width = {"agent": 130, "customer": 150, "started_at": 120, "outcome": 110}.get(key)
+            width = {"agent": 140, "customer": 150, "started_at": 150, "outcome": 130, "talk_ratio": 124,
+                     "overtalk_s": 100, "duration_s": 70}.get(key)
             hh.resizeSection(i, width or max(46, fm.horizontalAdvance(title) + 26))
         self.summary = SummaryPanel()
         split = QSplitter(Qt.Orientation.Vertical)

@@ -19,12 +19,14 @@ from PySide6.QtCharts import (
     QLineSeries,
     QValueAxis,
 )
-from PySide6.QtCore import QMargins, Qt, Signal
+from PySide6.QtCore import QMargins, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QComboBox,
     QFileDialog,
+    QGraphicsScene,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -140,19 +142,20 @@ def flags_chart(trends: list[rv.AgentTrend]) -> QChart:
 
 
 def chart_image(chart: QChart, width: int = 1800, height: int = 800) -> QImage:
-    """Render a chart into an image (for the PDF report) without showing it."""
-    view = QChartView(chart)
-    view.setRenderHint(QPainter.RenderHint.Antialiasing)
-    view.resize(width // 2, height // 2)
-    chart.resize(width // 2, height // 2)
+    """Render a chart into an image (for the PDF report) without showing it, at twice its layout size."""
+    scene = QGraphicsScene()
+    scene.addItem(chart)
+    chart.resize(width / 2, height / 2)
+    QApplication.sendPostedEvents()  # lets the chart lay out its axes and series
+    QApplication.processEvents()
     img = QImage(width, height, QImage.Format.Format_ARGB32)
     img.fill(QColor("white"))
     p = QPainter(img)
     p.setRenderHint(QPainter.RenderHint.Antialiasing)
-    view.render(p)
+    scene.render(p, QRectF(0, 0, width, height), QRectF(0, 0, width / 2, height / 2))
     p.end()
-    view.setChart(QChart())  # the caller keeps ownership questions simple: the view drops the chart
-    view.deleteLater()
+    scene.removeItem(chart)
+    chart.deleteLater()
     return img
 
 
