@@ -16,6 +16,9 @@ from agent_assist.store.db import connect
 from agent_assist.ui import messages
 from agent_assist.ui.app import AppController, install_excepthook, process_elapsed_ms
 
+# The whole window includes the live-audio widgets; with no sound server (CI) Qt Multimedia says so once.
+pytestmark = pytest.mark.qt_log_ignore("PulseAudioService: pa_context_connect")
+
 
 @pytest.fixture
 def make_controller(qtbot: QtBot) -> Iterator:
