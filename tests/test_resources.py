@@ -15,5 +15,5 @@ def test_escaping_names_are_refused(bad: str) -> None:
 
 
 def test_missing_resource_is_a_clear_error() -> None:
-    with pytest.raises(resources.ResourceError, match="missing resource: nope.txt"):
+    with pytest.raises(resources.ResourceError, match=r"missing resource: nope\.txt"):
         resources.read_text("nope.txt")
