@@ -38,26 +38,6 @@ from agent_assist.coach.talk import AGENT, CUSTOMER, Segment
 RATE = 16000
 
 
-def _pin_true() -> None:
-    """Work around a PySide6 6.12.0 bug that would crash a long live call.
-
-    ``SignalInstance.emit()`` returns ``True`` without a new reference, so every signal emitted from
-    Python takes one reference away from ``True``; after a few thousand emits (a minute or two of
-    live listening) CPython frees it and aborts ("bool_dealloc: deallocating True or False"). Python
-    3.12 makes ``True`` immortal; on 3.11 we give it a reference count no session can use up.
-    """
-    import ctypes
-
-    if sys.implementation.name != "cpython" or sys.version_info >= (3, 12):
-        return
-    if getattr(_pin_true, "done", False):
-        return
-    refcnt = ctypes.c_ssize_t.from_address(id(True))  # ob_refcnt is a PyObject's first field
-    refcnt.value += 1 << 40
-    _pin_true.done = True  # type: ignore[attr-defined]
-
-
-_pin_true()
 STALL_S = 5.0  # a party whose device delivers nothing for this long while the other's does is padded
 
 Runner = Callable[[Callable[[], Any], Callable[[Any], None]], Any]
