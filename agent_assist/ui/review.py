@@ -11,8 +11,6 @@ Profiles: the *agent* profile shows only the agent's own calls (the agent filter
 
 from __future__ import annotations
 
-import ctypes
-import sys
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -70,6 +68,8 @@ RED = QColor("#b42318")
 AMBER = QColor("#9a5b00")
 GREEN = QColor("#1d7a46")
 FAINT = QColor("#8a95a3")
+_PALETTE = (None, RED, AMBER, GREEN, FAINT)
+_C_RED, _C_AMBER, _C_GREEN, _C_FAINT = 1, 2, 3, 4
 MIN_DATE = QDate(2000, 1, 1)
 
 
@@ -77,7 +77,10 @@ def _pos(i: int) -> int:
     return rv.COLUMN_INDEX[VISIBLE[i]]
 
 
-_Cells = tuple[tuple[str, ...], tuple[QColor | None, ...], bool]  # texts, colours, ratio over target
+# Per row: display texts, colour codes (indexes into _PALETTE, 0 = default) and "ratio over target".
+# Only str/int/bool inside, so the cyclic garbage collector untracks these tuples: with QColor objects in
+# them, 100,000 loaded rows made every full collection walk them (50-130 ms stalls while scrolling).
+_Cells = tuple[tuple[str, ...], tuple[int, ...], bool]
 _DISPLAY = Qt.ItemDataRole.DisplayRole
 _FOREGROUND = Qt.ItemDataRole.ForegroundRole
 _ALIGN = Qt.ItemDataRole.TextAlignmentRole
@@ -87,23 +90,6 @@ _RATIO_COL = VISIBLE.index("talk_ratio")
 _ALIGNMENTS = tuple(
     int((Qt.AlignmentFlag.AlignRight if k in NUMERIC else Qt.AlignmentFlag.AlignLeft)
         | Qt.AlignmentFlag.AlignVCenter) for k in VISIBLE)
-
-# PySide6 6.12 on Python 3.11 drops one reference to None each time C++ calls a Python data()/headerData()
-# override that returns None (checked with sys.getrefcount: -1 per call); scrolling a big table would
-# deallocate None and abort the interpreter. Until None is immortal (Python 3.12), add the reference back.
-if sys.version_info < (3, 12):
-    _incref = ctypes.pythonapi.Py_IncRef
-    _incref.argtypes = [ctypes.py_object]
-    _incref.restype = None
-    _NONE = ctypes.py_object(None)
-
-    def _none() -> None:
-        _incref(_NONE)
-        return None
-else:
-    def _none() -> None:
-        return None
-
 
 class ReviewModel(QAbstractTableModel):
     """Finished calls, fetched page by page on the db lane."""
@@ -222,7 +208,7 @@ class ReviewModel(QAbstractTableModel):
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(VISIBLE):
-            return _none()
+            return None
         col = rv.COLUMNS[_pos(section)]
         if role == Qt.ItemDataRole.DisplayRole:
             if col.key == "talk_ratio":
@@ -230,37 +216,39 @@ class ReviewModel(QAbstractTableModel):
             return col.title
         if role == Qt.ItemDataRole.ToolTipRole and col.tip:
             return col.tip
-        return _none()
+        return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         r, c = index.row(), index.column()
         if not index.isValid() or r >= len(self._rows) or c >= len(VISIBLE):
-            return _none()
+            return None
         if role == _DISPLAY:
             return self._cells[r][0][c]
         if role == _FOREGROUND:
-            color = self._cells[r][1][c]
-            return _none() if color is None else color
+            code = self._cells[r][1][c]
+            return _PALETTE[code] if code else None
         if role == _ALIGN:
             return _ALIGNMENTS[c]
         if role == _FONT:
-            return self._bold if self._cells[r][2] and c == _RATIO_COL else _none()
+            return self._bold if self._cells[r][2] and c == _RATIO_COL else None
         if role == CALL_ID_ROLE:
             return int(self._rows[r][0])
         if role == _TOOLTIP and c == _RATIO_COL:
             return "agent speech / (agent + customer speech); silence excluded"
-        return _none()
+        return None
 
     @classmethod
     def format_page(cls, rows: list[tuple[Any, ...]], target: float) -> list[_Cells]:
         """Display text and colours of a page, computed once (on the db lane) rather than per paint."""
         out = []
+        display, color = cls._display, cls._color
+        keyed = [(k, _pos(i)) for i, k in enumerate(VISIBLE)]
+        ratio_pos = _pos(_RATIO_COL)
         for row in rows:
-            vals = [row[_pos(i)] for i in range(len(VISIBLE))]
-            text = tuple(cls._display(k, v, row) for k, v in zip(VISIBLE, vals, strict=True))
-            colors = tuple(cls._color(k, v, target) for k, v in zip(VISIBLE, vals, strict=True))
-            ratio = vals[_RATIO_COL]
-            out.append((text, colors, ratio is not None and ratio > target))
+            text = tuple([display(k, row[p], row) for k, p in keyed])
+            codes = tuple([color(k, row[p], target) for k, p in keyed])
+            ratio = row[ratio_pos]
+            out.append((text, codes, ratio is not None and ratio > target))
         return out
 
     @staticmethod
@@ -284,14 +272,14 @@ class ReviewModel(QAbstractTableModel):
         return str(v)
 
     @staticmethod
-    def _color(key: str, v: Any, t: float) -> QColor | None:
+    def _color(key: str, v: Any, t: float) -> int:
         if key == "talk_ratio" and v is not None:
-            return RED if v > t else (AMBER if v > t - 0.05 else GREEN)
+            return _C_RED if v > t else (_C_AMBER if v > t - 0.05 else _C_GREEN)
         if (key.startswith("flags_") or key == "open_tasks") and v == 0:
-            return FAINT
+            return _C_FAINT
         if key.startswith("flags_") and v:
-            return RED
-        return None
+            return _C_RED
+        return 0
 
 
 class TimelineWidget(QWidget):
