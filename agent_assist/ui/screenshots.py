@@ -1,7 +1,8 @@
 """Regenerate the documentation screenshots from the real app: ``python -m agent_assist.ui.screenshots docs``.
 
 Each shot starts the real window on a fresh demo database in a temporary folder, waits until the data
-is painted and grabs the window. Add a shot by adding a function to ``SHOTS``.
+is painted and grabs the window. Add a shot by adding a function to ``SHOTS``; a shot returns the path(s)
+it wrote. ``python -m agent_assist.ui.screenshots docs review`` retakes only the named shots.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from agent_assist.settings import Settings
 
-Shot = Callable[[Path], Path]
+Shot = Callable[[Path], "Path | list[Path]"]
 
 
 def shoot_caller_card(out_dir: Path) -> Path:
@@ -35,7 +36,65 @@ def shoot_caller_card(out_dir: Path) -> Path:
     return out
 
 
-SHOTS: dict[str, Shot] = {"caller-card": shoot_caller_card}
+def shoot_review(out_dir: Path) -> list[Path]:
+    """The supervisor's Review tab with a call's summary open, then its Trends tab."""
+    from agent_assist.ui.focus_shots import _settle, _wait
+    from agent_assist.ui.main_window import MainWindow
+    from agent_assist.ui.services import Services
+    from agent_assist.workflows.demo import build_demo_file
+
+    review_png, trends_png = out_dir / "review.png", out_dir / "trends.png"
+    with tempfile.TemporaryDirectory(prefix="agent-assist-shot-") as tmp:
+        db = Path(tmp) / "demo.db"
+        build_demo_file(db, customers=300)
+        services = Services(Settings(profile="supervisor"), db)
+        w = MainWindow(services)
+        try:
+            w.resize(1500, 900)
+            w.show()
+            w.tabs.setCurrentWidget(w.review_view)
+            calls = w.review_view.calls
+            _wait(lambda: services.tasks.pending == 0 and calls.model.rowCount() > 0)
+            shown: list[int] = []
+            calls.summary_shown.connect(shown.append)
+            calls.table.selectRow(1)
+            _wait(lambda: bool(shown))
+            _settle()
+            if not w.grab().save(str(review_png)):
+                raise SystemExit(f"could not write {review_png}")
+            loaded: list[bool] = []
+            w.review_view.trends.loaded.connect(lambda: loaded.append(True))
+            w.review_view.setCurrentWidget(w.review_view.trends)
+            w.review_view.trends.reload()
+            _wait(lambda: bool(loaded) and services.tasks.pending == 0)
+            _settle()
+            if not w.grab().save(str(trends_png)):
+                raise SystemExit(f"could not write {trends_png}")
+        finally:
+            w.close()
+            services.close()
+            w.deleteLater()
+    return [review_png, trends_png]
+
+
+def _shoot_call(out_dir: Path) -> list[Path]:
+    from agent_assist.ui.focus_shots import shoot_call
+
+    return shoot_call(out_dir)
+
+
+def _shoot_practice(out_dir: Path) -> list[Path]:
+    from agent_assist.ui.practice import shoot_practice
+
+    return [out_dir / "practice.png", shoot_practice(out_dir)]
+
+
+SHOTS: dict[str, Shot] = {
+    "caller-card": shoot_caller_card,
+    "call": _shoot_call,  # focus.png, wrapup.png
+    "review": shoot_review,  # review.png, trends.png
+    "practice": _shoot_practice,  # practice.png, scorecard.png
+}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,7 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     for name, shot in SHOTS.items():
         if only and name not in only:
             continue
-        print(shot(out_dir))
+        written = shot(out_dir)
+        for path in written if isinstance(written, list) else [written]:
+            print(path)
     return 0
 
 
