@@ -72,6 +72,10 @@ class MainWindow(QMainWindow):
         self.side_panel = self._build_side_panel()
         for w in (self.talk_meter, self.phrasing_panel, self.side_panel):
             self.right.addWidget(w)
+        # Idle, the work list gets the room (it is what the agent works from between calls); in a call it
+        # is hidden and the phrasing coach takes its place. The talk meter keeps its natural height.
+        for i, stretch in enumerate((0, 2, 3)):
+            self.right.setStretchFactor(i, stretch)
         self.desk_split.addWidget(self.right)
         self.desk_split.setStretchFactor(0, 3)
         self.desk_split.setStretchFactor(1, 2)
