@@ -15,11 +15,12 @@ from typing import Any, Protocol
 from agent_assist.coach.talk import Segment, TalkMetrics, TalkSettings, analyze, definitions
 
 FLAG_CATEGORIES = ("leading", "loaded", "negative", "negative_language", "over_promise")
+# The one set of names the agent, the supervisor and the trainer see (panel, summary, PDF, score card).
 FLAG_LABELS = {
     "leading": "Leading question",
     "loaded": "Loaded question",
-    "negative": "Negative phrasing",
-    "negative_language": "Blaming language",
+    "negative": "Negative / blaming question",
+    "negative_language": "Negative language",
     "over_promise": "Over-promise",
 }
 

@@ -23,11 +23,12 @@ from typing import Any
 from sqlite_utils import Database
 
 FLAG_CATEGORIES = ("leading", "loaded", "negative", "negative_language", "over_promise")
+# Short forms (column titles) of coach.summary.FLAG_LABELS, which store may not import.
 FLAG_LABELS = {
     "leading": "Leading",
     "loaded": "Loaded",
-    "negative": "Negative",
-    "negative_language": "Blaming",
+    "negative": "Negative/blaming",
+    "negative_language": "Neg. language",
     "over_promise": "Over-promise",
 }
 DEFAULT_TARGET = 0.30

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from agent_assist.coach.summary import FLAG_LABELS
 from agent_assist.ui.nlp import nlp_loader
 from agent_assist.ui.services import Services
 
@@ -41,13 +42,7 @@ COLOURS = {
     "negative_language": "#8e44ad",
     "over_promise": "#1f6fb5",
 }
-NAMES = {
-    "negative": "Negative / blaming question",
-    "loaded": "Loaded question",
-    "leading": "Leading question",
-    "negative_language": "Negative language",
-    "over_promise": "Over-promise",
-}
+NAMES = FLAG_LABELS
 
 
 class _Editor(QPlainTextEdit):

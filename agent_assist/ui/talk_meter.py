@@ -253,6 +253,9 @@ class TalkMeter(QFrame):
         self._state.setToolTip(state)
         colour = "#d64541" if state == "listening" else "#5f6368"
         self._state.setStyleSheet(f"color: {colour}")
+        if self._big.text() == "—":  # no figures yet: say why the meter is empty, not "No call yet"
+            self._verdict.setText({"listening": "Listening — nobody has spoken yet",
+                                   "stopped": "No call yet"}.get(state, "No audio input — choose one in Audio…"))
 
     def _show_levels(self, agent: float, customer: float) -> None:
         self._levels["agent"].setValue(round(min(agent, 1.0) * 100))

@@ -150,3 +150,20 @@ def test_colours_cues_and_tooltips(qtbot: QtBot, services: tuple[Services, int])
         assert "backchannel" in meter._fig[key].toolTip() or "silence" in meter._fig[key].toolTip().lower() \
             or "interrupt" in meter._fig[key].toolTip().lower()
     assert "silence is excluded" in meter.gauge.toolTip().lower()
+
+
+def test_empty_meter_says_why_it_is_empty(qtbot: QtBot, tmp_path: Path) -> None:
+    """In a call with no usable input the meter must not claim there is no call."""
+    services = Services(Settings(), tmp_path / "t.db")
+    meter = TalkMeter(services)
+    qtbot.addWidget(meter)
+    try:
+        meter._show_state("no audio input found: connect a microphone or choose one in Audio settings")
+        assert "No audio input" in meter._verdict.text()
+        assert meter._state.text() == "⚠ Not listening"
+        meter._show_state("listening")
+        assert "nobody has spoken" in meter._verdict.text()
+        meter._show_state("stopped")
+        assert meter._verdict.text() == "No call yet"
+    finally:
+        services.close()
