@@ -105,8 +105,13 @@ def paint_timeline(p: QPainter, rect: QRectF, segments: Sequence[tuple[str, floa
     t = 0.0
     while t <= end + 1e-9:
         p.drawLine(int(x(t)), int(lanes.bottom()), int(x(t)), int(lanes.bottom() + axis_h * 0.25))
-        p.drawText(QRectF(x(t) - 40, lanes.bottom() + axis_h * 0.2, 80, axis_h * 0.8),
-                   int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop), fmt_duration(t))
+        # centred on its tick, as wide as the text needs (drawText clips to the rectangle), and kept
+        # inside the picture: the last label used to lose its first digit
+        label = fmt_duration(t)
+        tw = p.fontMetrics().horizontalAdvance(label) + 8.0
+        left = max(rect.left(), min(x(t) - tw / 2, rect.right() - tw))
+        p.drawText(QRectF(left, lanes.bottom() + axis_h * 0.2, tw, axis_h * 0.8),
+                   int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop), label)
         t += step
     p.restore()
 

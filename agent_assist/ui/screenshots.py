@@ -44,6 +44,7 @@ def shoot_review(out_dir: Path) -> list[Path]:
     from agent_assist.workflows.demo import build_demo_file
 
     review_png, trends_png = out_dir / "review.png", out_dir / "trends.png"
+    report_png = out_dir / "report-page1.png"
     with tempfile.TemporaryDirectory(prefix="agent-assist-shot-") as tmp:
         db = Path(tmp) / "demo.db"
         build_demo_file(db, customers=300)
@@ -57,11 +58,18 @@ def shoot_review(out_dir: Path) -> list[Path]:
             _wait(lambda: services.tasks.pending == 0 and calls.model.rowCount() > 0)
             shown: list[int] = []
             calls.summary_shown.connect(shown.append)
-            calls.table.selectRow(1)
+            rows = range(calls.model.rowCount())
+            flagged = next((r for r in rows if calls.model.row(r)["flags_count"]), 1)
+            calls.table.selectRow(flagged)
             _wait(lambda: bool(shown))
             _settle()
             if not w.grab().save(str(review_png)):
                 raise SystemExit(f"could not write {review_png}")
+            pdfs: list[str] = []
+            calls.pdf_written.connect(pdfs.append)
+            calls.export_pdf(Path(tmp) / "report.pdf")
+            _wait(lambda: bool(pdfs))
+            _first_page_png(Path(pdfs[0]), report_png)
             loaded: list[bool] = []
             w.review_view.trends.loaded.connect(lambda: loaded.append(True))
             w.review_view.setCurrentWidget(w.review_view.trends)
@@ -74,7 +82,19 @@ def shoot_review(out_dir: Path) -> list[Path]:
             w.close()
             services.close()
             w.deleteLater()
-    return [review_png, trends_png]
+    return [review_png, trends_png, report_png]
+
+
+def _first_page_png(pdf: Path, png: Path) -> None:
+    """The PDF's first page as a PNG, through poppler's pdftoppm (what a PDF viewer shows)."""
+    import subprocess
+
+    stem = png.with_suffix("")
+    try:
+        subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(stem)],
+                       check=True, capture_output=True, timeout=60)
+    except (OSError, subprocess.SubprocessError) as e:
+        raise SystemExit(f"could not render {pdf.name} with pdftoppm ({e}); install poppler-utils") from None
 
 
 def _shoot_call(out_dir: Path) -> list[Path]:
@@ -92,7 +112,7 @@ def _shoot_practice(out_dir: Path) -> list[Path]:
 SHOTS: dict[str, Shot] = {
     "caller-card": shoot_caller_card,
     "call": _shoot_call,  # focus.png, wrapup.png
-    "review": shoot_review,  # review.png, trends.png
+    "review": shoot_review,  # review.png, trends.png, report-page1.png
     "practice": _shoot_practice,  # practice.png, scorecard.png
 }
 
