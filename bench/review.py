@@ -100,7 +100,7 @@ def main() -> int:
         print(f"  built in {time.perf_counter() - t:.1f} s")
     connect(CACHE).close()  # migrate a cached file built by an older schema
 
-    from PySide6.QtCore import QElapsedTimer, QTimer
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
     from agent_assist.settings import Settings
@@ -114,13 +114,12 @@ def main() -> int:
     view.show()
 
     def wait_page() -> None:
-        done = []
-        view.model.page_loaded.connect(lambda *_: done.append(1))
-        while not done:
-            app.processEvents()
-            time.sleep(0.0005)
-        view.model.page_loaded.disconnect()
-        view.model.page_loaded.connect(view._page_loaded)
+        # wait in a real event loop, as the window does (a processEvents/sleep poll here made the GUI
+        # thread compete with the db lane for the GIL and inflated "ours")
+        loop = QEventLoop()
+        view.model.page_loaded.connect(loop.quit)
+        loop.exec()
+        view.model.page_loaded.disconnect(loop.quit)
 
     paints: list[float] = []
 

@@ -102,7 +102,8 @@ class ReviewModel(QAbstractTableModel):
         super().__init__(parent)
         self._services = services
         self._rows: list[tuple[Any, ...]] = []
-        self._cells: list[_Cells] = []
+        # formatted lazily, the first time a row is painted (most loaded rows never are)
+        self._cells: list[_Cells | None] = []
         self._bold = QFont()
         self._bold.setBold(True)
         self._filter = rv.ReviewFilter(target=services.settings.talk_target)
@@ -155,19 +156,13 @@ class ReviewModel(QAbstractTableModel):
         self._loading = True
         gen, offset, flt, sort, desc, size = (self._generation, len(self._rows), self._filter,
                                               self._sort, self._desc, self.page_size)
-        target = flt.target
         self._services.db_call(
-            lambda db: self._page(rv.review_page(db, flt, sort, desc, offset, size), target),
+            lambda db: rv.review_page(db, flt, sort, desc, offset, size),
             lambda page: self._arrived(gen, offset, page),
             lambda e: self._failed(gen, e),
         )
 
-    @classmethod
-    def _page(cls, rows: list[tuple[Any, ...]], target: float) -> tuple[list[tuple[Any, ...]], list[_Cells]]:
-        return rows, cls.format_page(rows, target)
-
-    def _arrived(self, gen: int, offset: int, page: tuple[list[tuple[Any, ...]], list[_Cells]]) -> None:
-        rows, cells = page
+    def _arrived(self, gen: int, offset: int, rows: list[tuple[Any, ...]]) -> None:
         if gen != self._generation:
             return  # an answer to a query the user has since changed
         if offset != len(self._rows):  # cannot happen while _loading guards fetchMore; never wedge
@@ -178,7 +173,7 @@ class ReviewModel(QAbstractTableModel):
             # still "loading" while the rows go in: views call fetchMore from rowsInserted handlers
             self.beginInsertRows(QModelIndex(), offset, offset + len(rows) - 1)
             self._rows.extend(rows)
-            self._cells.extend(cells)
+            self._cells.extend([None] * len(rows))
             self.endInsertRows()
         self._loading = False
         self.page_loaded.emit(len(self._rows), self._more)
@@ -223,23 +218,29 @@ class ReviewModel(QAbstractTableModel):
         if not index.isValid() or r >= len(self._rows) or c >= len(VISIBLE):
             return None
         if role == _DISPLAY:
-            return self._cells[r][0][c]
+            return self._row_cells(r)[0][c]
         if role == _FOREGROUND:
-            code = self._cells[r][1][c]
+            code = self._row_cells(r)[1][c]
             return _PALETTE[code] if code else None
         if role == _ALIGN:
             return _ALIGNMENTS[c]
         if role == _FONT:
-            return self._bold if self._cells[r][2] and c == _RATIO_COL else None
+            return self._bold if c == _RATIO_COL and self._row_cells(r)[2] else None
         if role == CALL_ID_ROLE:
             return int(self._rows[r][0])
         if role == _TOOLTIP and c == _RATIO_COL:
             return "agent speech / (agent + customer speech); silence excluded"
         return None
 
+    def _row_cells(self, r: int) -> _Cells:
+        cells = self._cells[r]
+        if cells is None:
+            cells = self._cells[r] = self.format_page([self._rows[r]], self._filter.target)[0]
+        return cells
+
     @classmethod
     def format_page(cls, rows: list[tuple[Any, ...]], target: float) -> list[_Cells]:
-        """Display text and colours of a page, computed once (on the db lane) rather than per paint."""
+        """Display text and colours of rows, computed once per row rather than per paint."""
         out = []
         display, color = cls._display, cls._color
         keyed = [(k, _pos(i)) for i, k in enumerate(VISIBLE)]

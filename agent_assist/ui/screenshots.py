@@ -40,6 +40,7 @@ def shoot_review(out_dir: Path) -> list[Path]:
     """The supervisor's Review tab with a call's summary open, then its Trends tab."""
     from agent_assist.ui.focus_shots import _settle, _wait
     from agent_assist.ui.main_window import MainWindow
+    from agent_assist.ui.review import ReviewPage
     from agent_assist.ui.services import Services
     from agent_assist.workflows.demo import build_demo_file
 
@@ -53,8 +54,10 @@ def shoot_review(out_dir: Path) -> list[Path]:
         try:
             w.resize(1500, 900)
             w.show()
-            w.tabs.setCurrentWidget(w.review_view)
-            calls = w.review_view.calls
+            page = w.review_view
+            assert isinstance(page, ReviewPage)
+            w.tabs.setCurrentWidget(page)
+            calls = page.calls
             _wait(lambda: services.tasks.pending == 0 and calls.model.rowCount() > 0)
             shown: list[int] = []
             calls.summary_shown.connect(shown.append)
@@ -71,9 +74,9 @@ def shoot_review(out_dir: Path) -> list[Path]:
             _wait(lambda: bool(pdfs))
             _first_page_png(Path(pdfs[0]), report_png)
             loaded: list[bool] = []
-            w.review_view.trends.loaded.connect(lambda: loaded.append(True))
-            w.review_view.setCurrentWidget(w.review_view.trends)
-            w.review_view.trends.reload()
+            page.trends.loaded.connect(lambda: loaded.append(True))
+            page.setCurrentWidget(page.trends)
+            page.trends.reload()
             _wait(lambda: bool(loaded) and services.tasks.pending == 0)
             _settle()
             if not w.grab().save(str(trends_png)):

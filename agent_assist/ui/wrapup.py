@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from PySide6.QtCore import QDateTime, Qt, Signal
+from PySide6.QtCore import QDate, QDateTime, Qt, QTime, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -179,7 +179,8 @@ class WrapUpPanel(QWidget):
         self.follow_due.setCalendarPopup(True)
         self.follow_due.setDisplayFormat("ddd d MMM yyyy  HH:mm")
         self.proposed_due = propose_due(c, datetime.now())
-        self.follow_due.setDateTime(QDateTime(self.proposed_due))
+        d = self.proposed_due  # a naive local time, as the editor shows it
+        self.follow_due.setDateTime(QDateTime(QDate(d.year, d.month, d.day), QTime(d.hour, d.minute, d.second)))
         self.follow_text = QLineEdit()
         self.follow_text.setPlaceholderText("What the follow-up is about")
         self.follow_hint = QLabel(
