@@ -167,6 +167,9 @@ class _PulseWatch:
         self._names = names
         self._on_gone = on_gone
         self._stopped = threading.Event()
+        # guards self._pulse: libpulse aborts the process (not an exception) when event_listen_stop()
+        # wakes a mainloop that the watch thread has just freed, e.g. right after it reported a removal
+        self._lock = threading.Lock()
         self._pulse: Any = None
         try:
             import pulsectl
@@ -183,9 +186,10 @@ class _PulseWatch:
         self._thread.start()
 
     def _close(self) -> None:
-        if self._pulse is not None:
-            self._pulse.close()
-            self._pulse = None
+        with self._lock:
+            if self._pulse is not None:
+                self._pulse.close()
+                self._pulse = None
 
     def _run(self) -> None:
         import pulsectl
@@ -213,16 +217,20 @@ class _PulseWatch:
         except Exception:
             return  # the server went away: the capture itself will notice
         finally:
-            pulse.close()
+            self._close()
 
     def stop(self) -> None:
         self._stopped.set()
-        if self._pulse is not None and getattr(self, "_thread", None) is not None:
-            with contextlib.suppress(Exception):  # the thread may have closed it already
-                self._pulse.event_listen_stop()
-            self._thread.join(timeout=2)
-        elif self._pulse is not None:
+        thread = getattr(self, "_thread", None)
+        if thread is None:
             self._close()
+            return
+        with self._lock:
+            if self._pulse is not None:
+                with contextlib.suppress(Exception):
+                    self._pulse.event_listen_stop()
+        if thread is not threading.current_thread():  # on_gone may call stop() from the watch thread
+            thread.join(timeout=2)
 
 
 class LiveCapture(QObject):
