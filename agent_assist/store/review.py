@@ -1,9 +1,9 @@
 """Queries behind the supervisor's Review and Trends views.
 
 Hot reads are hand-written SQL. The review table is paged with ``LIMIT/OFFSET`` over an ORDER BY that an
-index serves (migration 5 indexes every sortable numeric column); per-row figures that are not stored on
-the call (flags by category, issues opened/resolved, open parked tasks) are correlated sub-queries, so
-they cost a few index lookups per *shown* row, never a scan of the whole table.
+index serves (migrations 5 and 6 index every sortable numeric column, flags per category included, which
+triggers keep on the call); the per-row figures that are not stored on the call (issues opened/resolved,
+open parked tasks) are correlated sub-queries, a few index lookups per row.
 
 Which issues belong to a call: the call's customer's issues opened (or resolved) between the call's start
 and end, the end being the moment the call was wrapped up.
@@ -56,7 +56,7 @@ _OPEN_TASKS = "(SELECT count(*) FROM tasks t WHERE t.call_id = c.id AND t.done =
 
 
 def _flag_sql(cat: str) -> str:
-    return f"(SELECT count(*) FROM phrasing_flags f WHERE f.call_id = c.id AND f.category = '{cat}')"
+    return f"c.flags_{cat}"  # kept by triggers on phrasing_flags (migration 6)
 
 
 # The review table's columns, in display order. ``ReviewRow`` tuples follow this order.
@@ -149,10 +149,7 @@ def _where(flt: ReviewFilter) -> tuple[str, list[Any]]:
         where.append("c.talk_ratio > ?")
         params.append(flt.target)
     if flt.flag_category:
-        where.append(
-            "EXISTS (SELECT 1 FROM phrasing_flags f WHERE f.call_id = c.id AND f.category = ?)"
-        )
-        params.append(flt.flag_category)
+        where.append(f"c.flags_{flt.flag_category} > 0")  # a known category, checked above
     return " AND ".join(where), params
 
 

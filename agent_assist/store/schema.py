@@ -244,3 +244,40 @@ def m005_review_indexes(db: Database) -> None:
     ]
     for s in stmts:
         db.execute(s)
+
+
+# Frozen here, not imported: a migration must do the same thing forever, whatever later code adds.
+_FLAG_CATEGORIES = ("leading", "loaded", "negative", "negative_language", "over_promise")
+
+
+@migration("per-category flag counts on calls, kept by triggers, indexed for sorting")
+def m006_call_flag_counts(db: Database) -> None:
+    # The review table shows and sorts by flags per category. As correlated sub-queries those cost a
+    # count per row for every row a sort or an OFFSET passes (0.6-1 s to sort 100k calls by one
+    # category); stored on the call they are a column like flags_count. Triggers keep them right for
+    # every writer (live calls, practice, imports, demo data), so no code path can forget them.
+    for cat in _FLAG_CATEGORIES:
+        db.execute(f"ALTER TABLE calls ADD COLUMN flags_{cat} INTEGER NOT NULL DEFAULT 0")
+    sets = ", ".join(
+        f"flags_{c} = (SELECT count(*) FROM phrasing_flags f WHERE f.call_id = calls.id AND f.category = '{c}')"
+        for c in _FLAG_CATEGORIES)
+    db.execute(f"UPDATE calls SET {sets} WHERE id IN (SELECT DISTINCT call_id FROM phrasing_flags)")
+
+    def delta(row: str, sign: str) -> str:
+        return ", ".join(f"flags_{c} = flags_{c} {sign} ({row}.category = '{c}')" for c in _FLAG_CATEGORIES)
+
+    db.execute("CREATE TRIGGER trg_flags_insert AFTER INSERT ON phrasing_flags BEGIN "
+               f"UPDATE calls SET {delta('NEW', '+')} WHERE id = NEW.call_id; END")
+    db.execute("CREATE TRIGGER trg_flags_delete AFTER DELETE ON phrasing_flags BEGIN "
+               f"UPDATE calls SET {delta('OLD', '-')} WHERE id = OLD.call_id; END")
+    db.execute("CREATE TRIGGER trg_flags_update AFTER UPDATE OF call_id, category ON phrasing_flags BEGIN "
+               f"UPDATE calls SET {delta('OLD', '-')} WHERE id = OLD.call_id; "
+               f"UPDATE calls SET {delta('NEW', '+')} WHERE id = NEW.call_id; END")
+    for cat in _FLAG_CATEGORIES:
+        db.execute(f"CREATE INDEX idx_calls_status_flags_{cat} ON calls(status, flags_{cat})")
+    # A database that has statistics (ANALYZE ran, e.g. after the demo build) must get them for the new
+    # indexes too: without, the planner took one of them for "status = 'done'" and sorted 100k calls for
+    # the default page (2 ms -> 240 ms).
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone():
+        for cat in _FLAG_CATEGORIES:
+            db.execute(f"ANALYZE idx_calls_status_flags_{cat}")

@@ -102,8 +102,8 @@ def test_failed_export_keeps_the_previous_file(dbfile: Path, tmp_path: Path) -> 
     out = tmp_path / "out.csv"
     out.write_text("previous export", encoding="utf-8")
     db = connect(dbfile)
-    db.execute("DROP TABLE phrasing_flags")  # the query now fails after the temporary file was opened
-    with pytest.raises(Exception, match="phrasing_flags"):
+    db.execute("DROP TABLE tasks")  # the query (open tasks per call) now fails after the temporary file was opened
+    with pytest.raises(Exception, match="tasks"):
         review.export_csv(db, review.ReviewFilter(), out)
     db.close()
     assert out.read_text(encoding="utf-8") == "previous export"

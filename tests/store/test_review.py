@@ -160,3 +160,48 @@ def test_first_page_uses_an_index(filled: Database) -> None:
         sql, params = review.review_sql(ReviewFilter(), sort)
         plan = " ".join(str(r[-1]) for r in filled.execute("EXPLAIN QUERY PLAN " + sql, params))
         assert "USE TEMP B-TREE FOR ORDER BY" not in plan, (sort, plan)
+
+
+def _counts(db: Database, cid: int) -> dict[str, int]:
+    cols = ", ".join(f"flags_{c}" for c in review.FLAG_CATEGORIES)
+    row = db.execute(f"SELECT {cols} FROM calls WHERE id = ?", [cid]).fetchone()
+    return {c: int(v) for c, v in zip(review.FLAG_CATEGORIES, row, strict=True) if v}
+
+
+def test_flag_counts_on_the_call_follow_every_change_of_its_flags(db: Database) -> None:
+    a = _call(db, 1, 10, "2026-11-02T09:00:00", "2026-11-02T09:10:00", 0.3, ["leading", "loaded", "leading"])
+    b = _call(db, 1, 11, "2026-11-03T09:00:00", "2026-11-03T09:10:00", 0.3)
+    assert _counts(db, a) == {"leading": 2, "loaded": 1} and _counts(db, b) == {}
+    with db.conn:
+        db.execute("UPDATE phrasing_flags SET category = 'over_promise' WHERE category = 'loaded'")
+        db.execute("UPDATE phrasing_flags SET call_id = ? WHERE id = (SELECT min(id) FROM phrasing_flags)", [b])
+    assert _counts(db, a) == {"leading": 1, "over_promise": 1} and _counts(db, b) == {"leading": 1}
+    with db.conn:
+        db.execute("DELETE FROM phrasing_flags WHERE call_id = ?", [a])
+    assert _counts(db, a) == {}
+    # what the review shows and filters on is the stored count
+    rows = review.review_page(db, ReviewFilter(flag_category="leading"))
+    assert [r[0] for r in rows] == [b]
+    assert review.row_dict(rows[0])["flags_leading"] == 1
+
+
+def test_migration_6_counts_the_flags_written_before_it(tmp_path: Path) -> None:
+    from agent_assist.store import db as dbm
+
+    path = tmp_path / "v5.db"
+    old = dbm.connect(path, migrate_schema=False)
+    dbm.migrate(old, upto=5)
+    old.execute("INSERT INTO agents (id, name) VALUES (1, 'Ann')")
+    old.execute("INSERT INTO calls (id, agent_id, status, started_at) VALUES (7, 1, 'done', '2026-11-02T09:00:00')")
+    for cat in ("negative", "negative", "over_promise"):
+        old.execute("INSERT INTO phrasing_flags (call_id, category) VALUES (7, ?)", [cat])
+    old.execute("ANALYZE")  # a database with statistics gets them for the new indexes too
+    old.conn.commit()
+    old.close()
+    db = dbm.connect(path)
+    try:
+        assert _counts(db, 7) == {"negative": 2, "over_promise": 1}
+        stats = {r[0] for r in db.execute("SELECT idx FROM sqlite_stat1").fetchall()}
+        assert {f"idx_calls_status_flags_{c}" for c in review.FLAG_CATEGORIES} <= stats
+    finally:
+        db.close()
