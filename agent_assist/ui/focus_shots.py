@@ -19,7 +19,7 @@ from agent_assist.settings import Settings
 DEMO_PHONE = "+15551234567"  # demo customer 1
 
 
-def _wait(cond: Callable[[], bool], timeout: float = 60.0) -> None:
+def wait_until(cond: Callable[[], bool], timeout: float = 60.0) -> None:
     from PySide6.QtWidgets import QApplication
 
     end = time.monotonic() + timeout
@@ -31,7 +31,7 @@ def _wait(cond: Callable[[], bool], timeout: float = 60.0) -> None:
     raise SystemExit("screenshot: the window never reached the expected state")
 
 
-def _settle(ms: int = 400) -> None:
+def settle(ms: int = 400) -> None:
     from PySide6.QtWidgets import QApplication
 
     end = time.monotonic() + ms / 1000
@@ -58,16 +58,16 @@ def shoot_call(out_dir: Path) -> list[Path]:
             w.resize(1400, 880)
             w.show()
             ctl = w.call_focus
-            _wait(lambda: services.tasks.pending == 0)
+            wait_until(lambda: services.tasks.pending == 0)
             ctl.notifications.post("Team huddle at 15:00 in room 2")
             services.call_requested.emit(DEMO_PHONE)
             card = w.caller_card
             card_state: Callable[[], dict[str, int]] = getattr(card, "state", lambda: {"cues": 1})
-            _wait(lambda: ctl.status == "active" and getattr(card, "mode", "card") == "card"
+            wait_until(lambda: ctl.status == "active" and getattr(card, "mode", "card") == "card"
                   and card_state().get("cues", 0) > 0)
             ctl.park_text("Send the refund confirmation by e-mail")
             ctl.park_text("Card 4111 1111 1111 1111 was charged twice — check with billing")
-            _wait(lambda: len(ctl.call.parked) == 2)
+            wait_until(lambda: len(ctl.call.parked) == 2)
             ctl.notifications.post("Queue alert: 6 callers waiting on the billing line", urgent=True)
             phrasing = w.phrasing_panel
             editor = getattr(phrasing, "editor", None)
@@ -75,13 +75,13 @@ def shoot_call(out_dir: Path) -> list[Path]:
                 flagged: list[object] = []
                 phrasing.flags_changed.connect(flagged.append)  # type: ignore[attr-defined]
                 editor.setPlainText("Didn't you read the manual? I guarantee it will be fixed by tomorrow.")
-                _wait(lambda: bool(flagged and flagged[-1]), timeout=120)
-            _settle()
+                wait_until(lambda: bool(flagged and flagged[-1]), timeout=120)
+            settle()
             if not w.grab().save(str(focus_png)):
                 raise SystemExit(f"could not write {focus_png}")
 
             ctl.end_call()
-            _wait(lambda: ctl.wrapup is not None)
+            wait_until(lambda: ctl.wrapup is not None)
             panel = ctl.wrapup
             assert panel is not None
             panel.set_done(0)
@@ -89,12 +89,12 @@ def shoot_call(out_dir: Path) -> list[Path]:
             panel.outcome.setCurrentIndex(panel.outcome.findData("follow_up"))
             panel.notes.setPlainText("Refund promised for the double charge on card 4111-1111-1111-1111, "
                                      "CVV 123 read out by the customer; asked them not to share it.")
-            _settle()
+            settle()
             if not w.grab().save(str(wrapup_png)):
                 raise SystemExit(f"could not write {wrapup_png}")
             panel.save()
-            _wait(lambda: ctl.status == "idle")
-            _settle(500)
+            wait_until(lambda: ctl.status == "idle")
+            settle(500)
         finally:
             w.close()
             services.close()

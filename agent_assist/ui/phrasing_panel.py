@@ -42,8 +42,6 @@ COLOURS = {
     "negative_language": "#8e44ad",
     "over_promise": "#1f6fb5",
 }
-NAMES = FLAG_LABELS
-
 
 class _Editor(QPlainTextEdit):
     """Plain-text editor whose Enter sends (when the panel says so) and Shift+Enter breaks the line."""
@@ -75,7 +73,7 @@ class _FlagRow(QFrame):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 4, 4, 4)
         lay.setSpacing(2)
-        head = QLabel(f"<b style='color:{colour}'>{html.escape(NAMES.get(flag.category, flag.category))}</b>"
+        head = QLabel(f"<b style='color:{colour}'>{html.escape(FLAG_LABELS.get(flag.category, flag.category))}</b>"
                       f" &nbsp;“{html.escape(flag.text)}”")
         reason = QLabel(flag.reason)
         reason.setTextFormat(Qt.TextFormat.PlainText)
@@ -133,7 +131,7 @@ class PhrasingPanel(QWidget):
         self.send_button.setToolTip("Store this reply with the call (Enter); Shift+Enter for a new line")
         self.send_button.setEnabled(False)
         self.legend = QLabel("  ".join(
-            f"<span style='color:{c}'>■</span>&nbsp;{html.escape(NAMES[k])}" for k, c in COLOURS.items()))
+            f"<span style='color:{c}'>■</span>&nbsp;{html.escape(FLAG_LABELS[k])}" for k, c in COLOURS.items()))
         self.legend.setObjectName("phrasingLegend")
         self.legend.setWordWrap(True)
 
@@ -258,7 +256,7 @@ class PhrasingPanel(QWidget):
 
     def _tooltip(self, f: Any) -> str:
         label = "Try" if f.is_rewrite else "Tip"
-        return (f"<b style='color:{COLOURS.get(f.category, '#000')}'>{html.escape(NAMES.get(f.category, ''))}"
+        return (f"<b style='color:{COLOURS.get(f.category, '#000')}'>{html.escape(FLAG_LABELS.get(f.category, ''))}"
                 f"</b><br>{html.escape(f.reason)}<br><b>{label}:</b> {html.escape(f.suggestion)}")
 
     def _fill_list(self) -> None:

@@ -854,9 +854,9 @@ class PracticeView(QWidget):
             f"<b style='color:{colour}'>{html.escape(who)}</b>{badge}<br>{body}</td></tr></table>")
 
     def _add_flag(self, f: FlagItem) -> None:
-        from agent_assist.ui.phrasing_panel import NAMES
+        from agent_assist.coach.summary import FLAG_LABELS
 
-        text = f"{NAMES.get(f.category, f.category)}: “{f.span}” — {f.reason}"
+        text = f"{FLAG_LABELS.get(f.category, f.category)}: “{f.span}” — {f.reason}"
         if f.suggestion:
             text += f"\nTry: {f.suggestion}"
         item = QListWidgetItem(text)
@@ -908,7 +908,8 @@ class PracticeView(QWidget):
 
 def card_html(card: ScoreCard) -> str:
     """The score card as HTML; the talk ratio comes first."""
-    from agent_assist.ui.phrasing_panel import COLOURS, NAMES
+    from agent_assist.coach.summary import FLAG_LABELS
+    from agent_assist.ui.phrasing_panel import COLOURS
 
     t = card.talk
     ok = card.talk_ok
@@ -931,7 +932,7 @@ def card_html(card: ScoreCard) -> str:
         items = []
         for f in card.flags:
             c = COLOURS.get(f.category, "#d0342c")
-            items.append(f"<li><b style='color:{c}'>{html.escape(NAMES.get(f.category, f.category))}</b> "
+            items.append(f"<li><b style='color:{c}'>{html.escape(FLAG_LABELS.get(f.category, f.category))}</b> "
                          f"“{html.escape(f.span)}” (reply {f.reply}): {html.escape(f.reason)}"
                          + (f"<br><b>Try:</b> {html.escape(f.suggestion)}" if f.suggestion else "") + "</li>")
         flags = f"{len(card.flags)}<ul style='margin:0'>{''.join(items)}</ul>"

@@ -87,6 +87,8 @@ _ALIGN = Qt.ItemDataRole.TextAlignmentRole
 _FONT = Qt.ItemDataRole.FontRole
 _TOOLTIP = Qt.ItemDataRole.ToolTipRole
 _RATIO_COL = VISIBLE.index("talk_ratio")
+_KEYED = tuple((k, rv.COLUMN_INDEX[k]) for k in VISIBLE)  # (column key, position in a store row)
+_RATIO_POS = rv.COLUMN_INDEX["talk_ratio"]
 _ALIGNMENTS = tuple(
     int((Qt.AlignmentFlag.AlignRight if k in NUMERIC else Qt.AlignmentFlag.AlignLeft)
         | Qt.AlignmentFlag.AlignVCenter) for k in VISIBLE)
@@ -243,12 +245,10 @@ class ReviewModel(QAbstractTableModel):
         """Display text and colours of rows, computed once per row rather than per paint."""
         out = []
         display, color = cls._display, cls._color
-        keyed = [(k, _pos(i)) for i, k in enumerate(VISIBLE)]
-        ratio_pos = _pos(_RATIO_COL)
         for row in rows:
-            text = tuple([display(k, row[p], row) for k, p in keyed])
-            codes = tuple([color(k, row[p], target) for k, p in keyed])
-            ratio = row[ratio_pos]
+            text = tuple([display(k, row[p], row) for k, p in _KEYED])
+            codes = tuple([color(k, row[p], target) for k, p in _KEYED])
+            ratio = row[_RATIO_POS]
             out.append((text, codes, ratio is not None and ratio > target))
         return out
 

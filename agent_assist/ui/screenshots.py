@@ -38,7 +38,7 @@ def shoot_caller_card(out_dir: Path) -> Path:
 
 def shoot_review(out_dir: Path) -> list[Path]:
     """The supervisor's Review tab with a call's summary open, then its Trends tab."""
-    from agent_assist.ui.focus_shots import _settle, _wait
+    from agent_assist.ui.focus_shots import settle, wait_until
     from agent_assist.ui.main_window import MainWindow
     from agent_assist.ui.review import ReviewPage
     from agent_assist.ui.services import Services
@@ -58,27 +58,27 @@ def shoot_review(out_dir: Path) -> list[Path]:
             assert isinstance(page, ReviewPage)
             w.tabs.setCurrentWidget(page)
             calls = page.calls
-            _wait(lambda: services.tasks.pending == 0 and calls.model.rowCount() > 0)
+            wait_until(lambda: services.tasks.pending == 0 and calls.model.rowCount() > 0)
             shown: list[int] = []
             calls.summary_shown.connect(shown.append)
             rows = range(calls.model.rowCount())
             flagged = next((r for r in rows if calls.model.row(r)["flags_count"]), 1)
             calls.table.selectRow(flagged)
-            _wait(lambda: bool(shown))
-            _settle()
+            wait_until(lambda: bool(shown))
+            settle()
             if not w.grab().save(str(review_png)):
                 raise SystemExit(f"could not write {review_png}")
             pdfs: list[str] = []
             calls.pdf_written.connect(pdfs.append)
             calls.export_pdf(Path(tmp) / "report.pdf")
-            _wait(lambda: bool(pdfs))
+            wait_until(lambda: bool(pdfs))
             _first_page_png(Path(pdfs[0]), report_png)
             loaded: list[bool] = []
             page.trends.loaded.connect(lambda: loaded.append(True))
             page.setCurrentWidget(page.trends)
             page.trends.reload()
-            _wait(lambda: bool(loaded) and services.tasks.pending == 0)
-            _settle()
+            wait_until(lambda: bool(loaded) and services.tasks.pending == 0)
+            settle()
             if not w.grab().save(str(trends_png)):
                 raise SystemExit(f"could not write {trends_png}")
         finally:
