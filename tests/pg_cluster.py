@@ -7,8 +7,11 @@ when the tests run as root. The server is always stopped at the end of the sessi
 from __future__ import annotations
 
 import itertools
+import shutil
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -18,13 +21,16 @@ _counter = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
-def pg_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCluster]:
-    cluster = LocalCluster(tmp_path_factory.mktemp("pg"))
+def pg_cluster() -> Iterator[LocalCluster]:
+    # Not under pytest's tmp dirs: those are private to root (0700), which the postgres user cannot enter.
+    root = Path(tempfile.mkdtemp(prefix="agent-assist-pg-"))
+    cluster = LocalCluster(root)
     try:
         cluster.start()
         yield cluster
     finally:
         cluster.stop("immediate")
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @dataclass

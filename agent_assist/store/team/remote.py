@@ -173,8 +173,9 @@ def _identity(conn: psycopg.Connection[Any]) -> Identity:
 class TeamStore:
     """A pool of connections to one team store. Safe to share between threads."""
 
-    def __init__(self, url: str, *, max_size: int = 2) -> None:
+    def __init__(self, url: str, *, max_size: int = 2, timeout_s: float = CONNECT_TIMEOUT_S) -> None:
         self.url = url
+        self._timeout = timeout_s
         self._conninfo = conninfo(url)
         self._pool: ConnectionPool[Any] | None = None
         self._max_size = max_size
@@ -185,7 +186,7 @@ class TeamStore:
             ident = identity(conn)
         if self._pool is None:
             self._pool = ConnectionPool(self._conninfo, min_size=0, max_size=self._max_size, open=True,
-                                        timeout=CONNECT_TIMEOUT_S * 2, check=ConnectionPool.check_connection,
+                                        timeout=self._timeout, check=ConnectionPool.check_connection,
                                         name="agent-assist-team")
         return ident
 
