@@ -30,7 +30,7 @@ from agent_assist.store.team.tables import BY_NAME, PULLED, TABLES
 
 CONFLICT_RULE = ("Customers and issues edited on two desks: the later edit wins the whole row "
                  "(ties: the one sent last).")
-PUSH_BATCH = 2000
+PUSH_BATCH = 5000
 PULL_BATCH = 2000
 
 

@@ -83,6 +83,15 @@ class LocalCluster:
         for d in (self.root, self.sock):
             d.mkdir(exist_ok=True)
             self._chown(d)
+        if self._as_root:
+            # The postgres user must be able to pass through the parent folders (search bit only: it
+            # cannot list them). A root's private tmp or home folder otherwise stops initdb.
+            p = self.root.parent
+            while p != p.parent:
+                mode = p.stat().st_mode
+                if not mode & 0o001:
+                    os.chmod(p, mode | 0o001)
+                p = p.parent
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
                   "--locale=C.UTF-8", "--no-sync")
         hba = self.data / "pg_hba.conf"

@@ -239,7 +239,7 @@ def upsert(conn: psycopg.Connection[Any], table: SyncedTable, rows: Sequence[Seq
             _t(table.name))
     conn.execute(sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT (uuid) DO UPDATE SET {}{}")
                  .format(_t(table.name), cols, cols, stage, sets, cond))
-    conn.execute(sql.SQL("TRUNCATE {}").format(stage))
+    # the staging rows go at commit (ON COMMIT DELETE ROWS); one table of a push stages once
 
 
 def delete(conn: psycopg.Connection[Any], table: SyncedTable, uuids: Sequence[str]) -> None:
