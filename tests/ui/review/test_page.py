@@ -18,7 +18,8 @@ from agent_assist.store import calls, review
 from agent_assist.store.db import connect
 from agent_assist.ui.common import messages
 from agent_assist.ui.common.services import Services
-from agent_assist.ui.review.page import VISIBLE, ReviewModel, ReviewPage, ReviewView
+from agent_assist.ui.review.page import ReviewPage, ReviewView
+from agent_assist.ui.review.table_model import VISIBLE, ReviewModel
 from agent_assist.workflows.demo_calls import add_demo_calls
 
 TODAY = date(2026, 11, 23)
