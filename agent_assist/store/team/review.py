@@ -181,3 +181,55 @@ def export_csv(conn: Any, flt: TeamFilter, path: Path | str, sort: str = "starte
             os.unlink(tmp)
         raise
     return n
+
+
+def short_id(uuid: str) -> int:
+    """A stable short number for a team call (its uuid's first 28 bits), for titles and file names."""
+    return int(str(uuid).replace("-", "")[:7], 16)
+
+
+def _dicts(cur: Any) -> list[dict[str, Any]]:
+    names = [d.name for d in cur.description or ()]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
+def call_detail(conn: Any, call_uuid: str) -> local.CallDetail:
+    """One team call in full, in the desk's ``CallDetail`` shape (the summary and PDF take it as is)."""
+    with conn.transaction():
+        rows = _dicts(conn.execute(
+            "SELECT c.*, c.uuid::text AS uuid, coalesce(m.display_name, c.agent_name, c.agent_login) AS agent,"
+            f" c.customer_name AS customer FROM agent_assist.calls c {_MEMBER} WHERE c.uuid = %s::uuid",
+            (call_uuid,)))
+        if not rows:
+            raise LookupError("That call is not in the team store (or this login may not see it).")
+        call = rows[0]
+        call["id"] = short_id(call_uuid)
+        segs = tuple((str(p), float(s), float(e)) for p, s, e in conn.execute(
+            "SELECT party, start_s, end_s FROM agent_assist.speech_segments WHERE call_uuid = %s::uuid"
+            " ORDER BY start_s, uuid", (call_uuid,)).fetchall())
+        utts = _dicts(conn.execute(
+            "SELECT uuid::text AS id, party, start_s, text, redacted FROM agent_assist.utterances"
+            " WHERE call_uuid = %s::uuid ORDER BY start_s NULLS LAST, uuid", (call_uuid,)))
+        flags: dict[str | None, list[dict[str, Any]]] = {}
+        for f in _dicts(conn.execute(
+                "SELECT utterance_uuid::text AS utterance_id, category, span_start AS start, span_end AS end,"
+                " reason, suggestion FROM agent_assist.phrasing_flags WHERE call_uuid = %s::uuid ORDER BY uuid",
+                (call_uuid,))):
+            flags.setdefault(f.pop("utterance_id"), []).append(f)
+        for u in utts:
+            u["flags"] = flags.get(u["id"], [])
+        tasks = _dicts(conn.execute("SELECT * FROM agent_assist.tasks WHERE call_uuid = %s::uuid ORDER BY created_at",
+                                    (call_uuid,)))
+        opened: list[dict[str, Any]] = []
+        resolved: list[dict[str, Any]] = []
+        if call.get("customer_uuid") is not None:
+            end = call.get("ended_at") or "9999"
+            q = ("SELECT uuid::text AS id, title, status, severity, opened_at, resolved_at FROM agent_assist.issues"
+                 " WHERE customer_uuid = %s AND {col} >= %s AND {col} <= %s ORDER BY {col}")
+            args = (call["customer_uuid"], call["started_at"], end)
+            opened = _dicts(conn.execute(q.format(col="opened_at"), args))
+            resolved = _dicts(conn.execute(q.format(col="resolved_at"), args))
+        practice = _dicts(conn.execute(
+            "SELECT * FROM agent_assist.practice_attempts WHERE call_uuid = %s::uuid LIMIT 1", (call_uuid,)))
+    return local.CallDetail(call, segs, tuple(utts), tuple(tasks), tuple(opened), tuple(resolved),
+                            practice[0] if practice else None)
