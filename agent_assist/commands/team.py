@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 
 from agent_assist.commands.common import db_path, load_settings, open_db
 from agent_assist.errors import CliError
@@ -19,11 +18,7 @@ from agent_assist.workflows import team_sync
 
 
 def team_url(args: argparse.Namespace, stored: str | None = None) -> str | None:
-    url = getattr(args, "url", None) or os.environ.get("AGENT_ASSIST_TEAM_URL")
-    if not url:
-        setting = load_settings(args).extra.get("team_url")
-        url = str(setting) if setting else None
-    return url or stored
+    return getattr(args, "url", None) or team_sync.configured_team_url(load_settings(args)) or stored
 
 
 def run(args: argparse.Namespace) -> int:

@@ -34,6 +34,17 @@ PUSH_BATCH = 5000
 PULL_BATCH = 2000
 
 
+def configured_team_url(settings: Any = None) -> str | None:
+    """The team store URL from ``AGENT_ASSIST_TEAM_URL``, else the ``team_url`` setting (None: no team)."""
+    import os
+
+    url = os.environ.get("AGENT_ASSIST_TEAM_URL")
+    if not url and settings is not None:
+        setting = getattr(settings, "extra", {}).get("team_url")
+        url = str(setting) if setting else None
+    return url or None
+
+
 @dataclass(frozen=True)
 class SyncStatus:
     connected: bool
@@ -189,10 +200,27 @@ class TeamSyncWorker:
         if self._on_status is not None:
             self._on_status(st)
 
-    def _run(self) -> None:
+    def _open(self) -> Database | None:
+        """The desk's database, on this thread. The GUI's db lane may be creating or migrating the same
+        file right now (first start); that is waited out, not reported as damage."""
         from agent_assist.store.db import connect
+        from agent_assist.store.errors import StoreError
 
-        db = connect(self._db_path)
+        delay = 0.1
+        while not self._stop.is_set():
+            try:
+                return connect(self._db_path)
+            except StoreError as e:
+                error = str(e)
+            self._emit(SyncStatus(connected=False, pending=0, last_push=None, error=error))
+            self._wake.wait(delay)
+            delay = min(delay * 2, self._retry_max)
+        return None
+
+    def _run(self) -> None:
+        db = self._open()
+        if db is None:
+            return
         store: remote.TeamStore | None = None
         delay = self._interval
         try:
@@ -224,5 +252,16 @@ class TeamSyncWorker:
             db.close()
 
 
-__all__ = ["BY_NAME", "CONFLICT_RULE", "SyncResult", "SyncStatus", "TeamSyncWorker", "join", "pull",
-           "push", "status", "sync_once"]
+__all__ = [
+    "BY_NAME",
+    "CONFLICT_RULE",
+    "SyncResult",
+    "SyncStatus",
+    "TeamSyncWorker",
+    "configured_team_url",
+    "join",
+    "pull",
+    "push",
+    "status",
+    "sync_once",
+]

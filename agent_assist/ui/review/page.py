@@ -51,21 +51,25 @@ from agent_assist.ui.review.table_model import (
     ReviewModel,
     _pos,
 )
+from agent_assist.workflows.review_source import ReviewSource
 
 
 class ReviewView(QWidget):
     """Filter bar, the lazy table and the selected call's summary."""
 
-    summary_shown = Signal(int)  # call id
+    summary_shown = Signal(object)  # call id (int; a uuid string in team mode)
     csv_written = Signal(str)
     pdf_written = Signal(str)
 
-    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+    def __init__(self, services: Services, parent: QWidget | None = None,
+                 source: ReviewSource | None = None) -> None:
         super().__init__(parent)
         self._services = services
         s = services.settings
         self._profile = s.profile if s.profile in ("agent", "supervisor", "trainer") else "agent"
-        self.model = ReviewModel(services, self)
+        self.model = ReviewModel(services, self, source=source)
+        self.source = self.model.source
+        self.team_mode = self.source.lane != "db"
         self._pending_call = 0
 
         # -- filter bar
@@ -98,6 +102,13 @@ class ReviewView(QWidget):
             bar.addWidget(w)
         bar.addStretch(1)
         bar2 = QHBoxLayout()
+        self.source_label = QLabel(self.source.label)
+        self.source_label.setObjectName("muted")
+        if self.team_mode:
+            from agent_assist.workflows.team_sync import CONFLICT_RULE
+
+            self.source_label.setToolTip(f"Team mode: every agent of your teams. {CONFLICT_RULE}")
+        bar2.addWidget(self.source_label)
         bar2.addWidget(self.count_label)
         bar2.addWidget(self.problem_label, 1)
         bar2.addWidget(self.csv_button)
@@ -195,7 +206,7 @@ class ReviewView(QWidget):
                 self.agent_combo.setCurrentIndex(i)
             self.agent_combo.blockSignals(False)
 
-        self._services.db_call(rv.agents_with_calls, done)
+        self.model.query(self.source.agents, done, self._query_failed)
 
     @staticmethod
     def _iso(e: QDateEdit) -> str | None:
@@ -230,8 +241,13 @@ class ReviewView(QWidget):
             return
         self.problem_label.setText("")
         self.model.set_filter(flt)
-        self._services.db_call(lambda db: rv.review_count(db, flt),
-                               lambda n: self._show_count(flt, n), lambda _e: None)
+        src = self.source
+        self.model.query(lambda db: src.count(db, flt), lambda n: self._show_count(flt, n), lambda _e: None)
+
+    def _query_failed(self, e: BaseException) -> None:
+        text = messages.describe(e)
+        self.problem_label.setText(text)
+        messages.warning(text)
 
     def _show_count(self, flt: rv.ReviewFilter, n: int) -> None:
         if flt != self.model.filter:
@@ -252,7 +268,7 @@ class ReviewView(QWidget):
             self.apply_filters()
 
     # -- opening a call ---------------------------------------------------------------------------------
-    def open_call(self, call_id: int) -> None:
+    def open_call(self, call_id: Any) -> None:
         """Load the call's detail on the db lane and show its summary."""
         st = self._services.settings
         targets = Targets(talk_ratio=st.talk_target, monologue_s=st.monologue_cue_s)
@@ -260,8 +276,10 @@ class ReviewView(QWidget):
                           backchannel_max_s=st.backchannel_max_s, window_s=st.window_s)
 
         def load(db: Any) -> tuple[CallSummary, list[tuple[str, float, float]]]:
-            d = rv.call_detail(db, call_id)
+            d = src.call_detail(db, call_id)
             return summarize_detail(d, targets, ts), list(d.segments)
+
+        src = self.source
 
         def done(result: tuple[CallSummary, list[tuple[str, float, float]]]) -> None:
             s, segs = result
@@ -269,15 +287,15 @@ class ReviewView(QWidget):
             self.pdf_button.setEnabled(True)
             self.summary_shown.emit(call_id)
 
-        self._services.db_call(load, done)
+        self.model.query(load, done, self._query_failed)
 
-    def show_call(self, call_id: int) -> None:
+    def show_call(self, call_id: Any) -> None:
         """Open a call from elsewhere (Trends): select it if it is loaded and show its summary."""
         self._pending_call = call_id
         self._select_call(call_id)
         self.open_call(call_id)
 
-    def _select_call(self, call_id: int) -> None:
+    def _select_call(self, call_id: Any) -> None:
         for r in range(self.model.rowCount()):
             if self.model.call_id(r) == call_id:
                 self._pending_call = 0
@@ -302,7 +320,8 @@ class ReviewView(QWidget):
             messages.info(f"Exported {n:,} calls to {path}.")
             self.csv_written.emit(str(path))
 
-        self._services.db_call(lambda db: rv.export_csv(db, flt, Path(path), sort, desc), done)
+        src = self.source
+        self.model.query(lambda db: src.export_csv(db, flt, Path(path), sort, desc), done)
 
     def _ask_pdf(self) -> None:
         s = self.summary.summary
@@ -332,12 +351,13 @@ class ReviewView(QWidget):
 class ReviewPage(QTabWidget):
     """The Review tab of the main window: Calls (table + summary) and Trends."""
 
-    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+    def __init__(self, services: Services, parent: QWidget | None = None,
+                 source: ReviewSource | None = None) -> None:
         super().__init__(parent)
         from agent_assist.ui.review.trends import TrendsView
 
         self.setDocumentMode(True)
-        self.calls = ReviewView(services)
+        self.calls = ReviewView(services, source=source)
         self.trends = TrendsView(services)
         self.addTab(self.calls, "Calls")
         self.addTab(self.trends, "Trends")
