@@ -235,7 +235,7 @@ class WeekStats:
 
 @dataclass(frozen=True)
 class AgentTrend:
-    agent_id: int
+    agent_id: int | str  # a login when read from the team store
     agent: str
     weeks: tuple[WeekStats, ...] = field(default=())
 
@@ -279,7 +279,7 @@ def weekly_trends(
 
 @dataclass(frozen=True)
 class CoachingMoment:
-    call_id: int
+    call_id: int | str  # a uuid when read from the team store
     agent: str
     customer: str | None
     started_at: str

@@ -35,6 +35,17 @@ class ReviewSource(Protocol):
 
     def call_detail(self, db: Database | None, call_id: Any) -> rv.CallDetail: ...
 
+    def date_range(self, db: Database | None) -> tuple[str | None, str | None]: ...
+
+    def weekly_trends(self, db: Database | None, date_from: str | None, date_to: str | None,
+                      agent: Any, kind: str | None) -> list[rv.AgentTrend]: ...
+
+    def worth_coaching(self, db: Database | None, flt: rv.ReviewFilter,
+                       limit: int) -> list[rv.CoachingMoment]: ...
+
+    def calls_for_agent(self, db: Database | None, agent: Any, date_from: str | None,
+                        date_to: str | None, kind: str | None) -> list[dict[str, Any]]: ...
+
 
 class SqliteReviewSource:
     """The desk's own calls (the default)."""
@@ -63,6 +74,25 @@ class SqliteReviewSource:
     def call_detail(self, db: Database | None, call_id: Any) -> rv.CallDetail:
         assert db is not None
         return rv.call_detail(db, int(call_id))
+
+    def date_range(self, db: Database | None) -> tuple[str | None, str | None]:
+        assert db is not None
+        return rv.call_date_range(db)
+
+    def weekly_trends(self, db: Database | None, date_from: str | None, date_to: str | None,
+                      agent: Any, kind: str | None) -> list[rv.AgentTrend]:
+        assert db is not None
+        return rv.weekly_trends(db, date_from, date_to, agent, kind)
+
+    def worth_coaching(self, db: Database | None, flt: rv.ReviewFilter,
+                       limit: int) -> list[rv.CoachingMoment]:
+        assert db is not None
+        return rv.worth_coaching(db, flt, limit)
+
+    def calls_for_agent(self, db: Database | None, agent: Any, date_from: str | None,
+                        date_to: str | None, kind: str | None) -> list[dict[str, Any]]:
+        assert db is not None
+        return rv.calls_for_agent(db, int(agent), date_from, date_to, kind)
 
 
 def team_filter(flt: rv.ReviewFilter) -> team_review.TeamFilter:
@@ -109,6 +139,26 @@ class TeamReviewSource:
     def call_detail(self, db: Database | None, call_id: Any) -> rv.CallDetail:
         with self._conn() as conn:
             return team_review.call_detail(conn, str(call_id))
+
+    def date_range(self, db: Database | None) -> tuple[str | None, str | None]:
+        with self._conn() as conn:
+            return team_review.call_date_range(conn)
+
+    def weekly_trends(self, db: Database | None, date_from: str | None, date_to: str | None,
+                      agent: Any, kind: str | None) -> list[rv.AgentTrend]:
+        with self._conn() as conn:
+            return team_review.weekly_trends(conn, date_from, date_to,
+                                             None if agent is None else str(agent), kind)
+
+    def worth_coaching(self, db: Database | None, flt: rv.ReviewFilter,
+                       limit: int) -> list[rv.CoachingMoment]:
+        with self._conn() as conn:
+            return team_review.worth_coaching(conn, team_filter(flt), limit)
+
+    def calls_for_agent(self, db: Database | None, agent: Any, date_from: str | None,
+                        date_to: str | None, kind: str | None) -> list[dict[str, Any]]:
+        with self._conn() as conn:
+            return team_review.calls_for_agent(conn, str(agent), date_from, date_to, kind)
 
     def close(self) -> None:
         if self._store is not None:

@@ -233,3 +233,61 @@ def call_detail(conn: Any, call_uuid: str) -> local.CallDetail:
             "SELECT * FROM agent_assist.practice_attempts WHERE call_uuid = %s::uuid LIMIT 1", (call_uuid,)))
     return local.CallDetail(call, segs, tuple(utts), tuple(tasks), tuple(opened), tuple(resolved),
                             practice[0] if practice else None)
+
+
+# -- trends over the floor (the same shapes as store.review's) ----------------------------------------------
+def call_date_range(conn: Any) -> tuple[str | None, str | None]:
+    row = conn.execute("SELECT min(started_at), max(started_at) FROM agent_assist.calls"
+                       " WHERE status = 'done'").fetchone()
+    if not row or row[0] is None:
+        return None, None
+    return str(row[0])[:10], str(row[1])[:10]
+
+
+def weekly_trends(conn: Any, date_from: str | None = None, date_to: str | None = None,
+                  agent: str | None = None, kind: str | None = "call") -> list[local.AgentTrend]:
+    """Per agent (login) and ISO week: talk ratios and flags per call, as ``store.review.weekly_trends``."""
+    where, params = _where(TeamFilter(agent=agent, date_from=date_from, date_to=date_to, kind=kind))
+    cur = conn.execute(
+        f"SELECT c.agent_login::text, coalesce(m.display_name, c.agent_name, c.agent_login),"
+        f" c.started_at, c.talk_ratio, c.flags_count FROM agent_assist.calls c {_MEMBER}"
+        f" WHERE {where} ORDER BY 2, 1", params)
+    acc: dict[tuple[str, str], dict[str, tuple[list[float], list[int]]]] = {}
+    for login, name, started, ratio, flags in cur.fetchall():
+        weeks = acc.setdefault((str(login), str(name)), {})
+        ratios, counts = weeks.setdefault(local._monday(str(started)), ([], []))
+        if ratio is not None:
+            ratios.append(float(ratio))
+        counts.append(int(flags or 0))
+    return [local.AgentTrend(login, name, tuple(
+        local.WeekStats(week=w, ratios=tuple(sorted(r)), calls=len(f), flags=sum(f))
+        for w, (r, f) in sorted(weeks.items()))) for (login, name), weeks in acc.items()]
+
+
+def worth_coaching(conn: Any, flt: TeamFilter, limit: int = 20) -> list[local.CoachingMoment]:
+    """The floor's calls most worth coaching (same score as the desk's)."""
+    where, params = _where(flt)
+    score = "(greatest(coalesce(c.talk_ratio, 0) - %s, 0) * 100 + coalesce(c.flags_count, 0) * 5)"
+    cur = conn.execute(
+        f"SELECT c.uuid::text, coalesce(m.display_name, c.agent_name, c.agent_login), c.customer_name,"
+        f" c.started_at, c.talk_ratio, c.flags_count, {score} AS score FROM agent_assist.calls c {_MEMBER}"
+        f" WHERE {where} AND {score} > 0 ORDER BY score DESC, c.uuid DESC LIMIT %s",
+        [flt.target, *params, flt.target, limit])
+    out = []
+    for cid, agent, customer, started, ratio, flags, sc in cur.fetchall():
+        why = []
+        if ratio is not None and ratio > flt.target:
+            why.append(f"talk ratio {ratio * 100:.0f}% (target {flt.target * 100:.0f}%)")
+        if flags:
+            why.append(f"{flags} phrasing flag{'s' if flags != 1 else ''}")
+        out.append(local.CoachingMoment(str(cid), str(agent), customer, str(started),
+                                        None if ratio is None else float(ratio), int(flags or 0),
+                                        float(sc), ", ".join(why)))
+    return out
+
+
+def calls_for_agent(conn: Any, agent: str, date_from: str | None, date_to: str | None,
+                    kind: str | None = None) -> list[dict[str, Any]]:
+    sql, params = review_sql(TeamFilter(agent=agent, date_from=date_from, date_to=date_to, kind=kind),
+                             "started_at", False, 0, None)
+    return [local.row_dict(r) for r in conn.execute(sql, params).fetchall()]

@@ -358,11 +358,11 @@ class ReviewPage(QTabWidget):
 
         self.setDocumentMode(True)
         self.calls = ReviewView(services, source=source)
-        self.trends = TrendsView(services)
+        self.trends = TrendsView(services, source=source)
         self.addTab(self.calls, "Calls")
         self.addTab(self.trends, "Trends")
         self.trends.open_call.connect(self._open_from_trends)
 
-    def _open_from_trends(self, call_id: int) -> None:
+    def _open_from_trends(self, call_id: Any) -> None:
         self.setCurrentWidget(self.calls)
         self.calls.show_call(call_id)

@@ -60,6 +60,14 @@ _ALIGNMENTS = tuple(
     int((Qt.AlignmentFlag.AlignRight if k in NUMERIC else Qt.AlignmentFlag.AlignLeft)
         | Qt.AlignmentFlag.AlignVCenter) for k in VISIBLE)
 
+def source_call(services: Services, source: ReviewSource, fn: Any, on_done: Any = None,
+                on_error: Any = None) -> Any:
+    """Run ``fn(db)`` where ``source`` reads: the db lane (with its connection) or the source's own lane."""
+    if source.lane == "db":
+        return services.db_call(fn, on_done, on_error)
+    return services.run(source.lane, lambda: fn(None), on_done, on_error)
+
+
 class ReviewModel(QAbstractTableModel):
     """Finished calls, fetched page by page on the db lane."""
 
@@ -87,9 +95,7 @@ class ReviewModel(QAbstractTableModel):
     # -- query -----------------------------------------------------------------------------------------
     def query(self, fn: Any, on_done: Any = None, on_error: Any = None) -> Any:
         """Run ``fn(db)`` on the source's lane: the db lane with its connection, or the team lane."""
-        if self.source.lane == "db":
-            return self._services.db_call(fn, on_done, on_error)
-        return self._services.run(self.source.lane, lambda: fn(None), on_done, on_error)
+        return source_call(self._services, self.source, fn, on_done, on_error)
 
     @property
     def filter(self) -> rv.ReviewFilter:

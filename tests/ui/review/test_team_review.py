@@ -129,3 +129,33 @@ def test_main_window_in_team_mode_shows_the_sync_line_and_the_floor(
     finally:
         win.close()
         services.close()
+
+
+def test_trends_and_coaching_list_read_the_floor(qtbot: QtBot, floor: TeamDb, services: Services,
+                                                 tmp_path: Path) -> None:
+    from agent_assist.ui.review.trends import TrendsView
+
+    source = TeamReviewSource(floor.url("u_sue", "pw"))
+    view = TrendsView(services, source=source)
+    qtbot.addWidget(view)
+    try:
+        view.period_combo.setCurrentIndex(view.period_combo.count() - 1)  # the longest period
+        qtbot.waitUntil(lambda: view.agent_combo.count() == 3 and not view.status.text().startswith("Loading"),
+                        timeout=15000)
+        qtbot.waitUntil(lambda: view.status.text().startswith("10 calls"), timeout=15000)
+        assert {t.agent for t in view.trends} == {"Ann", "Ben"}
+        assert {t.agent_id for t in view.trends} == {"u_ann", "u_ben"}
+        # every call talks 33% against the 30% target and has one flag: all are worth coaching
+        assert len(view.moments) == 10 and all(isinstance(m.call_id, str) for m in view.moments)
+        with qtbot.waitSignal(view.open_call, timeout=5000) as sig:
+            view._activated(0, 0)
+        assert sig.args[0] == view.moments[0].call_id
+        view.agent_combo.setCurrentIndex(view.agent_combo.findText("Ann"))
+        qtbot.waitUntil(lambda: view.status.text().startswith("6 calls"), timeout=15000)
+        out = tmp_path / "ann.pdf"
+        with qtbot.waitSignal(view.pdf_written, timeout=20000):
+            view.export_pdf(out)
+        assert out.read_bytes().startswith(b"%PDF")
+        qtbot.waitUntil(lambda: services.tasks.pending == 0, timeout=10000)
+    finally:
+        source.close()
