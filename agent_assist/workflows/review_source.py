@@ -30,6 +30,10 @@ class ReviewSource(Protocol):
 
     def agents(self, db: Database | None) -> list[tuple[Any, str]]: ...
 
+    def filter_choices(self, db: Database | None) -> tuple[list[str], list[str]]:
+        """(team names, outcomes) for the filter bar; a desk has no teams."""
+        ...
+
     def export_csv(self, db: Database | None, flt: rv.ReviewFilter, path: Path, sort: str,
                    descending: bool) -> int: ...
 
@@ -66,6 +70,12 @@ class SqliteReviewSource:
         assert db is not None
         return list(rv.agents_with_calls(db))
 
+    def filter_choices(self, db: Database | None) -> tuple[list[str], list[str]]:
+        assert db is not None
+        rows = db.execute("SELECT DISTINCT outcome FROM calls WHERE status = 'done' AND outcome IS NOT NULL"
+                          " ORDER BY 1").fetchall()
+        return [], [str(r[0]) for r in rows]
+
     def export_csv(self, db: Database | None, flt: rv.ReviewFilter, path: Path, sort: str,
                    descending: bool) -> int:
         assert db is not None
@@ -99,7 +109,7 @@ def team_filter(flt: rv.ReviewFilter) -> team_review.TeamFilter:
     return team_review.TeamFilter(
         agent=None if flt.agent_id is None else str(flt.agent_id), date_from=flt.date_from,
         date_to=flt.date_to, customer=flt.customer, above_target=flt.above_target, target=flt.target,
-        flag_category=flt.flag_category, kind=flt.kind)
+        flag_category=flt.flag_category, kind=flt.kind, outcome=flt.outcome, team=flt.team)
 
 
 class TeamReviewSource:
@@ -130,6 +140,10 @@ class TeamReviewSource:
     def agents(self, db: Database | None) -> list[tuple[Any, str]]:
         with self._conn() as conn:
             return list(team_review.agents(conn))
+
+    def filter_choices(self, db: Database | None) -> tuple[list[str], list[str]]:
+        with self._conn() as conn:
+            return team_review.teams(conn), team_review.outcomes(conn)
 
     def export_csv(self, db: Database | None, flt: rv.ReviewFilter, path: Path, sort: str,
                    descending: bool) -> int:

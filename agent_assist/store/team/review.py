@@ -134,6 +134,12 @@ def agents(conn: Any) -> list[tuple[str, str]]:
     return [(str(a), str(b)) for a, b in rows]
 
 
+def outcomes(conn: Any) -> list[str]:
+    rows = conn.execute("SELECT DISTINCT outcome FROM agent_assist.calls WHERE status = 'done'"
+                        " AND outcome IS NOT NULL ORDER BY 1").fetchall()
+    return [str(r[0]) for r in rows]
+
+
 def teams(conn: Any) -> list[str]:
     return [str(r[0]) for r in conn.execute("SELECT name FROM agent_assist.teams ORDER BY name").fetchall()]
 

@@ -96,10 +96,19 @@ class ReviewView(QWidget):
         self.pdf_button = QPushButton("PDF of this call…")
         self.pdf_button.setEnabled(False)
 
+        # team mode: which team, and the outcome (the floor is big enough to need both)
+        self.team_combo = QComboBox()
+        self.team_combo.addItem("All teams", None)
+        self.outcome_combo = QComboBox()
+        self.outcome_combo.addItem("Any outcome", None)
         bar = QHBoxLayout()
+        if self.team_mode:
+            bar.addWidget(self.team_combo)
         for w in (self.agent_combo, QLabel("From"), self.date_from, QLabel("to"), self.date_to,
                   self.customer_edit, self.above_box, self.flag_combo, self.kind_combo):
             bar.addWidget(w)
+        if self.team_mode:
+            bar.addWidget(self.outcome_combo)
         bar.addStretch(1)
         bar2 = QHBoxLayout()
         self.source_label = QLabel(self.source.label)
@@ -164,7 +173,7 @@ class ReviewView(QWidget):
         self._debounce.setInterval(300)
         self._debounce.timeout.connect(self.apply_filters)
         self.customer_edit.textChanged.connect(lambda _t: self._debounce.start())
-        for combo in (self.agent_combo, self.flag_combo, self.kind_combo):
+        for combo in (self.agent_combo, self.flag_combo, self.kind_combo, self.team_combo, self.outcome_combo):
             combo.currentIndexChanged.connect(lambda _i: self.apply_filters())
         self.above_box.toggled.connect(lambda _b: self.apply_filters())
         self.date_from.dateChanged.connect(lambda _d: self.apply_filters())
@@ -207,6 +216,16 @@ class ReviewView(QWidget):
             self.agent_combo.blockSignals(False)
 
         self.model.query(self.source.agents, done, self._query_failed)
+        if self.team_mode:
+            self.model.query(self.source.filter_choices, self._fill_choices, lambda _e: None)
+
+    def _fill_choices(self, choices: tuple[list[str], list[str]]) -> None:
+        teams, outcomes = choices
+        for combo, values in ((self.team_combo, teams), (self.outcome_combo, outcomes)):
+            combo.blockSignals(True)
+            for v in values:
+                combo.addItem(v, v)
+            combo.blockSignals(False)
 
     @staticmethod
     def _iso(e: QDateEdit) -> str | None:
@@ -229,6 +248,8 @@ class ReviewView(QWidget):
             target=self._services.settings.talk_target,
             flag_category=self.flag_combo.currentData(),
             kind=self.kind_combo.currentData(),
+            outcome=self.outcome_combo.currentData(),
+            team=self.team_combo.currentData(),
         )
 
     def apply_filters(self) -> None:

@@ -48,14 +48,23 @@ def services(qtbot: QtBot, tmp_path: Path) -> Iterator[Services]:
 
 def test_supervisor_review_pages_filters_opens_and_exports_the_floor(
         qtbot: QtBot, qtmodeltester: object, floor: TeamDb, services: Services, tmp_path: Path) -> None:
+    with remote.connect(floor.url()) as conn:
+        conn.execute("UPDATE agent_assist.calls SET outcome = 'escalated' WHERE uuid ="
+                     " (SELECT uuid FROM agent_assist.calls WHERE agent_login = 'u_ben' LIMIT 1)")
     source = TeamReviewSource(floor.url("u_sue", "pw"))
     view = ReviewView(services, source=source)
     qtbot.addWidget(view)
     try:
+        qtbot.waitUntil(lambda: view.outcome_combo.count() == 3 and view.team_combo.count() == 2, timeout=10000)
+        view.outcome_combo.setCurrentIndex(view.outcome_combo.findText("escalated"))
+        qtbot.waitUntil(lambda: view.count_label.text().startswith("1 finished"), timeout=10000)
+        view.outcome_combo.setCurrentIndex(0)
+        view.team_combo.setCurrentIndex(view.team_combo.findText("north"))
+        qtbot.waitUntil(lambda: view.count_label.text().startswith("10 finished"), timeout=10000)
         pages: list[int] = []
         view.model.page_loaded.connect(lambda rows, _more: pages.append(rows))
         view.model.page_size = 4
-        view.model.reload()
+        view.apply_filters()  # reloads the table and recounts
         # the view fills its viewport page by page: 4, 8, then the last 2
         qtbot.waitUntil(lambda: not view.model.loading and view.model.rowCount() == 10, timeout=10000)
         assert pages == [4, 8, 10] and not view.model.canFetchMore()
