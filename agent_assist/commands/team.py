@@ -27,6 +27,8 @@ def run(args: argparse.Namespace) -> int:
         return _init(args)
     if action == "status":
         return _status(args)
+    if action == "add-member":
+        return _add_member(args)
     return _sync(args)
 
 
@@ -47,6 +49,29 @@ def _init(args: argparse.Namespace) -> int:
         print(f"Team store {where}: schema version {version} (applied: {'; '.join(applied)}).")
     else:
         print(f"Team store {where}: schema version {version}, up to date.")
+    return 0
+
+
+def _add_member(args: argparse.Namespace) -> int:
+    import sys
+
+    import psycopg
+
+    password = None
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+        if not password:
+            raise CliError("No password on standard input.")
+    try:
+        with remote.connect(args.url) as conn:
+            remote.check_schema(conn)
+            remote.add_member(conn, args.login, team=args.team, role=args.role, name=args.name,
+                              password=password)
+    except TeamError as e:
+        raise CliError(str(e)) from None
+    except psycopg.Error as e:
+        raise CliError(f"Cannot add {args.login}: {str(e).strip().splitlines()[0]}") from None
+    print(f"{args.login} is now {'an' if args.role == 'agent' else 'a'} {args.role} of team {args.team}.")
     return 0
 
 

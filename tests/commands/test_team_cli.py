@@ -22,8 +22,11 @@ def test_team_init_status_sync_and_export(team_db: TeamDb, tmp_path: Path, capsy
     assert "schema version 2 (applied:" in capsys.readouterr().out
     assert main(["team", "init", team_db.url()]) == 0
     assert "schema version 2, up to date" in capsys.readouterr().out
+    monkeypatch.setattr("sys.stdin", io.StringIO("pw-a\n"))
+    assert main(["team", "add-member", team_db.url(), "c_alice", "--team", "north", "--role", "agent",
+                 "--name", "Alice", "--password-stdin"]) == 0
+    assert "c_alice is now an agent of team north" in capsys.readouterr().out
     with remote.connect(team_db.url()) as conn:
-        remote.add_member(conn, "c_alice", team="north", role="agent", name="Alice", password="pw-a")
         remote.add_member(conn, "c_sue", team="north", role="supervisor", name="Sue", password="pw-s")
     db = tmp_path / "desk.db"
     make_desk(db, finished=4).close()

@@ -188,3 +188,19 @@ def test_worker_reports_offline_then_delivers(team: TeamDb, tmp_path: Path) -> N
     finally:
         w.stop()
     assert server_counts(team)["calls"] == (3, 3)
+
+
+def test_a_row_the_server_refuses_is_parked_and_the_rest_arrives(team: TeamDb, stores: dict[str, remote.TeamStore],
+                                                                 tmp_path: Path) -> None:
+    desk = make_desk(tmp_path / "a.db", finished=6)
+    with desk.atomic():  # SQLite takes any integer; PostgreSQL's integer column cannot hold this one
+        desk.execute("UPDATE phrasing_flags SET start = 1099511627776 WHERE id = 3")
+    queued = team_sync.join(desk, stores["alice"])
+    assert team_sync.push(desk, stores["alice"], batch_size=16) == queued - 1
+    assert outbox.pending(desk) == 0 and outbox.rejected(desk) == 1
+    tbl, row_id, error = desk.execute("SELECT tbl, row_id, error FROM team_rejected").fetchone()
+    assert (tbl, row_id) == ("phrasing_flags", 3) and "out of range" in error
+    counts = server_counts(team)
+    assert counts["phrasing_flags"] == (5, 5) and counts["calls"] == (6, 6) and counts["utterances"] == (12, 12)
+    assert "1 refused by the server" in team_sync.status(desk, True).line()
+    desk.close()
