@@ -2,7 +2,9 @@
 
 1. Push: 10,000 finished calls queued in a desk's outbox, sent by the real pusher (SQLite read, COPY to a
    staging table, INSERT … ON CONFLICT by uuid, outbox acknowledged), against a bare psycopg COPY of the
-   same rows into an identical table (same indexes), and a bare executemany INSERT. Target: ≤ 2× COPY.
+   same rows into an identical table (same indexes, but no row-level security: PostgreSQL refuses COPY
+   into a table with RLS, so an agent's login could not do this on the real table), and a bare
+   executemany INSERT. Best of three runs each. Target: ≤ 2× COPY.
 2. Supervisor review, first page over 1,000,000 calls of 20 agents, as the supervisor's login (row-level
    security on): the app's ``review_page`` against the identical SQL run raw on a cursor. Target ≤ 1.5×.
 
@@ -84,14 +86,23 @@ def bench_push(cluster: LocalCluster, tmp: Path, n: int) -> float:
                     cur.executemany(f"INSERT INTO agent_assist.calls_many ({cols}) VALUES ({marks})", rows)
                 manys.append(time.perf_counter() - t)
         copy_s, many_s = min(copies), min(manys)
-        t = time.perf_counter()
-        sent = team_sync.push(desk, store)
-        push_s = time.perf_counter() - t
-    assert outbox.pending(desk) == 0 and sent >= n
+        pushes: list[float] = []
+        for attempt in range(3):  # best of three for the pusher too, each into an empty table
+            if attempt:
+                with remote.connect(cluster.url(dbname="push")) as conn:
+                    conn.execute("TRUNCATE agent_assist.calls, agent_assist.customers")
+                with desk.atomic():  # as if joining a new store: the whole history queued again
+                    desk.execute("UPDATE team_state SET store_id = 'again' WHERE id = 1")
+                team_sync.join(desk, store)
+            t = time.perf_counter()
+            sent = team_sync.push(desk, store)
+            pushes.append(time.perf_counter() - t)
+            assert outbox.pending(desk) == 0 and sent >= n
+            with remote.connect(cluster.url(dbname="push")) as conn:
+                got = conn.execute("SELECT count(*) FROM agent_assist.calls").fetchone()
+            assert got == (n,), got
+        push_s = min(pushes)
     desk.close()
-    with remote.connect(cluster.url(dbname="push")) as conn:
-        got = conn.execute("SELECT count(*) FROM agent_assist.calls").fetchone()
-    assert got == (n,), got
     print(f"push {n:,} calls: pusher {push_s * 1000:.0f} ms ({n / push_s:,.0f} calls/s); bare COPY "
           f"{copy_s * 1000:.0f} ms; bare executemany {many_s * 1000:.0f} ms")
     ratio = push_s / copy_s
@@ -152,6 +163,53 @@ def bench_first_page(cluster: LocalCluster, n: int, repeat: int) -> float:
     return ratio
 
 
+def bench_gui_stall(cluster: LocalCluster, tmp: Path, n: int) -> float:
+    """Longest event-loop gap of a Qt loop while the background worker pushes ``n`` queued calls."""
+    from PySide6.QtCore import QCoreApplication, QElapsedTimer, QEventLoop, QTimer
+
+    cluster.psql("CREATE DATABASE stall")
+    with remote.connect(cluster.url(dbname="stall")) as conn:
+        schema.migrate(conn)
+        remote.add_member(conn, "bench_bob", team="bench", role="agent", password="pw")
+    path = tmp / "stall.db"
+    make_desk(path, n)
+    app = QCoreApplication.instance() or QCoreApplication([])  # noqa: F841 (the loop needs one)
+    gaps: list[float] = []
+    clock = QElapsedTimer()
+    clock.start()
+    last = [clock.elapsed()]
+
+    def tick() -> None:
+        now = clock.elapsed()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    timer = QTimer()
+    timer.setInterval(5)
+    timer.timeout.connect(tick)
+    done: list[team_sync.SyncStatus] = []
+    worker = team_sync.TeamSyncWorker(path, cluster.url("bench_bob", "stall", "pw"), interval_s=0.5,
+                                      on_status=done.append)
+    loop = QEventLoop()
+    check = QTimer()
+    check.setInterval(50)
+    check.timeout.connect(lambda: loop.quit() if done and done[-1].connected and done[-1].pending == 0
+                          else None)
+    t = time.perf_counter()
+    timer.start()
+    check.start()
+    worker.start()
+    loop.exec()  # a real event loop, as the window's: it sleeps in poll between timer events
+    took = time.perf_counter() - t
+    check.stop()
+    worker.stop()
+    timer.stop()
+    stall = max(gaps) if gaps else 0.0
+    print(f"background push of {n:,} calls took {took:.1f} s; longest event-loop gap meanwhile {stall:.0f} ms"
+          f" (5 ms timer, {len(gaps)} ticks)")
+    return stall
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--calls", type=int, default=10_000)
@@ -163,6 +221,7 @@ def main() -> int:
     try:
         cluster.start()
         push = bench_push(cluster, tmp, args.calls)
+        bench_gui_stall(cluster, tmp, args.calls)
         page = bench_first_page(cluster, args.floor, args.repeat)
     finally:
         cluster.stop("immediate")

@@ -222,6 +222,7 @@ class TeamSyncWorker:
         if db is None:
             return
         store: remote.TeamStore | None = None
+        joined = False  # this session checked the login and joined (once; then only push and pull)
         delay = self._interval
         try:
             while not self._stop.is_set():
@@ -229,7 +230,11 @@ class TeamSyncWorker:
                 try:
                     if store is None:
                         store = remote.TeamStore(self._url)
-                    sync_once(db, store)
+                    if not joined:
+                        join(db, store)
+                        joined = True
+                    push(db, store)
+                    pull(db, store)
                     connected = True
                     outbox.set_error(db, None)
                     delay = self._interval
@@ -238,6 +243,7 @@ class TeamSyncWorker:
                     if not isinstance(e, TeamUnavailable) and store is not None:
                         store.close()
                         store = None
+                        joined = False
                     delay = min(max(delay * 2, 1.0), self._retry_max)
                 except Exception as e:  # a bug must not kill the desk's sync thread silently
                     outbox.set_error(db, f"team sync failed: {type(e).__name__}: {e}")

@@ -150,10 +150,12 @@ class Batch:
 def next_batch(db: Database, limit: int = 2000) -> Batch:
     """The oldest ``limit`` outbox entries with the current state of their rows (one read transaction)."""
     with db.atomic():
-        # Rows written since the last push have no uuid yet; they get it before anything is read.
-        fill_uuids(db)
         entries = db.execute(
             "SELECT seq, tbl, row_id, op, uuid FROM team_outbox ORDER BY seq LIMIT ?", [limit]).fetchall()
+        if not entries:
+            return Batch([], {}, {})
+        # Rows written since the last push have no uuid yet; they get it before anything is read.
+        fill_uuids(db)
         ids: dict[str, set[int]] = {}
         deletes: dict[str, list[str]] = {}
         for _seq, tbl, row_id, op, uuid in entries:
