@@ -141,7 +141,9 @@ class MainWindow(QMainWindow):
 
         label = TeamStatusLabel(self.services.db_path, url)
         self.statusBar().addPermanentWidget(label)
-        self.services.data_changed.connect(lambda _what: label.wake())
+        ev = self.services.events
+        for signal in (ev.call_changed, ev.tasks_changed, ev.customers_changed, ev.practice_changed):
+            signal.connect(lambda _e: label.wake())  # something to send: push now, not at the next round
         # Started once the db lane has opened (created, migrated) the file: two connections migrating a
         # new file at once would trip over each other.
         self.services.db_call(lambda _db: None, lambda _v: label.start() if not self._team_stopped else None)

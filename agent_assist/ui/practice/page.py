@@ -63,6 +63,7 @@ from agent_assist.coach.scenario import (
     ScoreCard,
 )
 from agent_assist.coach.talk import AGENT, TalkMetrics, TalkSettings
+from agent_assist.ui.common import events as ev
 from agent_assist.ui.common import messages
 from agent_assist.ui.common.services import Services
 from agent_assist.ui.practice.attempts import AttemptsModel
@@ -315,7 +316,8 @@ class PracticeView(QWidget):
         self.scenario_box.currentIndexChanged.connect(self._scenario_chosen)
         self.trainee_box.currentIndexChanged.connect(self._reload_attempts)
         self.all_trainees_box.toggled.connect(self._reload_attempts)
-        self.services.data_changed.connect(self._data_changed)
+        for signal in (self.services.events.practice_changed, self.services.events.database_replaced):
+            signal.connect(self._data_changed)
 
     # -- loading -------------------------------------------------------------------------------------
     def _load_catalog(self) -> None:
@@ -389,9 +391,9 @@ class PracticeView(QWidget):
         self.attempts_title.setText(f"ATTEMPTS — {name.upper()}")
         self.services.db_call(lambda db: wp.attempts(db, tid), self.attempts_model.set_rows)
 
-    def _data_changed(self, what: str) -> None:
-        if what in ("agents", "practice", "demo", "all"):
-            self._load_trainees()
+    def _data_changed(self, _event: ev.Event) -> None:
+        self._load_trainees()
+        self._reload_attempts()
 
     def _start_tts(self) -> None:
         if self._engine_given is not None:
@@ -714,7 +716,7 @@ class PracticeView(QWidget):
         self._note(note + (" " + NO_OUTPUT if self._no_output else ""))
         self._update_start()
         self._load_trainees()
-        self.services.data_changed.emit("practice")
+        self.services.events.publish(ev.PracticeChanged())
         self.attempt_saved.emit(saved.attempt_id)
 
     def _save_failed(self, e: BaseException) -> None:

@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 from agent_assist.coach.summary import CallSummary, Targets, summarize_detail
 from agent_assist.coach.talk import TalkSettings
 from agent_assist.store import review as rv
+from agent_assist.ui.common import events as ev
 from agent_assist.ui.common import messages
 from agent_assist.ui.common.services import Services
 from agent_assist.ui.review.detail import SummaryPanel
@@ -185,7 +186,9 @@ class ReviewView(QWidget):
         self.model.modelReset.connect(lambda: self.count_label.setText("Loading…"))
         self.csv_button.clicked.connect(self._ask_csv)
         self.pdf_button.clicked.connect(self._ask_pdf)
-        services.data_changed.connect(self._data_changed)
+        bus = services.events
+        for signal in (bus.call_changed, bus.practice_changed, bus.database_replaced):
+            signal.connect(self._data_changed)
 
         self._load_agents()
         self.apply_filters()
@@ -284,9 +287,8 @@ class ReviewView(QWidget):
         if self._pending_call:
             self._select_call(self._pending_call)
 
-    def _data_changed(self, what: str) -> None:
-        if what in ("calls", "call", "practice", "all", "demo"):
-            self.apply_filters()
+    def _data_changed(self, _event: ev.Event) -> None:
+        self.apply_filters()
 
     # -- opening a call ---------------------------------------------------------------------------------
     def open_call(self, call_id: Any) -> None:

@@ -237,7 +237,8 @@ class TrendsView(QWidget):
         self.agent_combo.currentIndexChanged.connect(lambda _i: self.reload())
         self.table.cellDoubleClicked.connect(self._activated)
         self.pdf_button.clicked.connect(self._ask_pdf)
-        services.data_changed.connect(lambda _w: self.reload())
+        for signal in (services.events.call_changed, services.events.database_replaced):
+            signal.connect(lambda _e: self.reload())
         self._load_agents()
 
     def _load_agents(self) -> None:
