@@ -137,6 +137,7 @@ class MainWindow(QMainWindow):
         url = configured_team_url(self.services.settings)
         if not url:
             return None
+        from agent_assist.ui.common.events import CustomersChanged
         from agent_assist.ui.desk.team_status import TeamStatusLabel
 
         label = TeamStatusLabel(self.services.db_path, url)
@@ -144,6 +145,9 @@ class MainWindow(QMainWindow):
         ev = self.services.events
         for signal in (ev.call_changed, ev.tasks_changed, ev.customers_changed, ev.practice_changed):
             signal.connect(lambda _e: label.wake())  # something to send: push now, not at the next round
+        # the team's customers and issues arrived in the replica: the card, search and work list reload
+        label.status_changed.connect(
+            lambda st: ev.publish(CustomersChanged()) if st.pulled else None)
         # Started once the db lane has opened (created, migrated) the file: two connections migrating a
         # new file at once would trip over each other.
         self.services.db_call(lambda _db: None, lambda _v: label.start() if not self._team_stopped else None)

@@ -57,11 +57,13 @@ class SyncStatus:
     backfill_left: int = 0
     rejected: int = 0
     error: str | None = None
+    pulled: int = 0  # directory rows this round brought into the desk's replica
 
     def as_json(self) -> dict[str, Any]:
         return {"connected": self.connected, "pending": self.pending, "last_push": self.last_push,
                 "last_pull": self.last_pull, "joined": self.joined, "role": self.role, "login": self.login,
-                "backfill_left": self.backfill_left, "rejected": self.rejected, "error": self.error}
+                "backfill_left": self.backfill_left, "rejected": self.rejected, "error": self.error,
+                "pulled": self.pulled}
 
     def line(self) -> str:
         """The desk's status line."""
@@ -78,12 +80,12 @@ class SyncStatus:
         return f"{line} — {self.error}" if self.error and not self.connected else line
 
 
-def status(db: Database, connected: bool = False) -> SyncStatus:
+def status(db: Database, connected: bool = False, pulled: int = 0) -> SyncStatus:
     st = outbox.state(db)
     return SyncStatus(connected=connected, pending=outbox.pending(db), last_push=st.last_push,
                       last_pull=st.last_pull, joined=st.joined, role=st.role, login=st.login,
                       backfill_left=outbox.backfill_left(db), rejected=outbox.rejected(db),
-                      error=st.last_error)
+                      error=st.last_error, pulled=pulled)
 
 
 def join(db: Database, store: remote.TeamStore) -> int:
@@ -227,6 +229,7 @@ class TeamSyncWorker:
         try:
             while not self._stop.is_set():
                 connected = False
+                pulled = 0
                 try:
                     if store is None:
                         store = remote.TeamStore(self._url)
@@ -234,7 +237,7 @@ class TeamSyncWorker:
                         join(db, store)
                         joined = True
                     push(db, store)
-                    pull(db, store)
+                    pulled = pull(db, store)
                     connected = True
                     outbox.set_error(db, None)
                     delay = self._interval
@@ -249,7 +252,7 @@ class TeamSyncWorker:
                     outbox.set_error(db, f"team sync failed: {type(e).__name__}: {e}")
                     delay = min(max(delay * 2, 1.0), self._retry_max)
                 self.rounds += 1
-                self._emit(status(db, connected))
+                self._emit(status(db, connected, pulled))
                 self._wake.wait(delay)
                 self._wake.clear()
         finally:

@@ -185,6 +185,8 @@ def test_worker_reports_offline_then_delivers(team: TeamDb, tmp_path: Path) -> N
                                 timeout=60)
         line = seen[-1].line()
         assert line.startswith("Team: connected, 0 waiting") and "last push 20" in line
+        # the round that joined also pulled the directory back (the desk's own 3 customers, now the team's)
+        assert any(st.pulled >= 3 for st in seen if st.connected)
     finally:
         w.stop()
     assert server_counts(team)["calls"] == (3, 3)
