@@ -206,3 +206,23 @@ def test_a_row_the_server_refuses_is_parked_and_the_rest_arrives(team: TeamDb, s
     assert counts["phrasing_flags"] == (5, 5) and counts["calls"] == (6, 6) and counts["utterances"] == (12, 12)
     assert "1 refused by the server" in team_sync.status(desk, True).line()
     desk.close()
+
+
+def test_practice_attempts_reach_the_trainer(team: TeamDb, stores: dict[str, remote.TeamStore],
+                                             tmp_path: Path) -> None:
+    with remote.connect(team.url()) as conn:
+        remote.add_member(conn, "w_tom", team="north", role="trainer", name="Tom", password="pw-t")
+    desk = make_desk(tmp_path / "a.db", finished=2)
+    team_sync.join(desk, stores["alice"])
+    pid = add_call(desk, 7, customer_id=None, finish=False, kind="practice")
+    with desk.atomic():
+        desk.execute("INSERT INTO practice_attempts (call_id, scenario, trainee_id, started_at, score, goals_met,"
+                     " goals_total) VALUES (?, 'double_billing', 1, '2026-11-07T10:07:00', 0.75, 3, 4)", [pid])
+    calls.finish_call(desk, pid, outcome="practice")
+    team_sync.push(desk, stores["alice"])
+    with remote.TeamStore(team.url("w_tom", "pw-t")) as tom, tom.connection() as conn:
+        assert conn.execute("SELECT scenario, score FROM agent_assist.practice_attempts").fetchall() == [
+            ("double_billing", 0.75)]
+        assert conn.execute("SELECT kind, count(*) FROM agent_assist.calls GROUP BY kind").fetchall() == [
+            ("practice", 1)]  # the trainer sees the practice call, not Alice's two live calls
+    desk.close()

@@ -117,6 +117,7 @@ class ReviewView(QWidget):
         if self.team_mode:
             from agent_assist.workflows.team_sync import CONFLICT_RULE
 
+            self.source_label.setText(f"{self.source.label} · edits on two desks: the later one wins")
             self.source_label.setToolTip(f"Team mode: every agent of your teams. {CONFLICT_RULE}")
         bar2.addWidget(self.source_label)
         bar2.addWidget(self.count_label)
