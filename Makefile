@@ -17,7 +17,7 @@ APT_RUN  := python3 python3-venv python3-pip libegl1 libgl1 libopengl0 libxkbcom
 APT_TEST := $(APT_RUN) pulseaudio pulseaudio-utils alsa-utils sox poppler-utils openbox x11-utils xdotool \
             wmctrl binutils fakeroot dpkg-dev
 
-.PHONY: run test lint bench screenshots clean system-run system-test venv
+.PHONY: run test test-repeat wheel-check lint bench screenshots clean system-run system-test venv
 
 define apt_install
 	@missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -36,7 +36,7 @@ system-test:
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip setuptools wheel
+	$(PY) -m pip install -q --upgrade pip
 
 # silero-vad ships the Silero VAD ONNX model we run with onnxruntime; its declared torch dependency is
 # not needed for that (and is huge), so it is installed without dependencies
@@ -69,8 +69,29 @@ lint: $(VENV)/.installed-test
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: system-test $(VENV)/.installed-test lint
+test: system-test $(VENV)/.installed-test lint wheel-check
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(ARGS)
+
+# The whole suite N times in a row (default 5); stops at the first failing run. A flaky test is a bug.
+REPEAT ?= 5
+test-repeat: system-test $(VENV)/.installed-test
+	@for i in $$(seq 1 $(REPEAT)); do echo "== run $$i of $(REPEAT)"; \
+	  QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -p no:randomly $(ARGS) || exit 1; done
+
+# Build the wheel, install it into a fresh venv outside the source tree, and run the installed app's
+# self-test and a phrasing check from an unrelated folder: proves the wheel carries everything it needs.
+wheel-check: $(VENV)/.installed-test
+	@set -e; tmp=$$(mktemp -d -t agent-assist-wheel.XXXXXX); trap 'rm -rf "$$tmp"' EXIT; \
+	echo "Building the wheel and installing it into $$tmp/venv"; \
+	$(PY) -m build --wheel --outdir "$$tmp/dist" . >"$$tmp/build.log" 2>&1 || { cat "$$tmp/build.log"; exit 1; }; \
+	$(PYTHON) -m venv "$$tmp/venv"; \
+	"$$tmp/venv/bin/python" -m pip install -q "$$tmp"/dist/*.whl >"$$tmp/pip.log" 2>&1 || { tail -40 "$$tmp/pip.log"; exit 1; }; \
+	cd "$$tmp"; export HOME="$$tmp/home" QT_QPA_PLATFORM=offscreen; unset PYTHONPATH; \
+	"$$tmp/venv/bin/agent-assist-cli" --self-test; \
+	out=$$("$$tmp/venv/bin/agent-assist-cli" check "Didn't you read the manual?"); echo "$$out"; \
+	case "$$out" in *blam*|*loaded*|*negative*|*Negative*|*Loaded*|*Blam*) ;; \
+	  *) echo "wheel-check: the installed app flagged nothing in a blaming question"; exit 1;; esac; \
+	echo "wheel-check: the installed wheel works outside the source tree"
 
 bench: $(VENV)/.installed-test
 	for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

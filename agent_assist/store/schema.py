@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
-from agent_assist.store.db import migration
+from agent_assist.store.migrations import migration
 
 
 @migration("create migrations table")

@@ -1,0 +1,350 @@
+"""The Review tab: every finished call and practice attempt, filtered and sorted, and a call's summary.
+
+``ReviewModel`` is a lazy table model: it fetches pages of ``store.review.PAGE_SIZE`` rows on the db lane
+when the view asks (``canFetchMore``/``fetchMore``) and appends them when they arrive, so neither opening
+the tab nor scrolling through 100,000 calls ever waits on SQLite in the GUI thread. Sorting and filtering
+restart the query; answers to an outdated query are dropped (a generation counter).
+
+Profiles: the *agent* profile shows only the agent's own calls (the agent filter is fixed), the
+*supervisor* sees everyone, the *trainer* starts on practice attempts.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import (
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from agent_assist.coach.summary import CallSummary, Targets, summarize_detail
+from agent_assist.coach.talk import TalkSettings
+from agent_assist.store import review as rv
+from agent_assist.ui.common import events as ev
+from agent_assist.ui.common import messages
+from agent_assist.ui.common.services import Services
+from agent_assist.ui.review.detail import SummaryPanel
+from agent_assist.ui.review.report_pdf import write_call_report
+from agent_assist.ui.review.table_model import (
+    MIN_DATE,
+    VISIBLE,
+    ReviewModel,
+    _pos,
+)
+
+
+class ReviewView(QWidget):
+    """Filter bar, the lazy table and the selected call's summary."""
+
+    summary_shown = Signal(int)  # call id
+    csv_written = Signal(str)
+    pdf_written = Signal(str)
+
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._services = services
+        s = services.settings
+        self._profile = s.profile if s.profile in ("agent", "supervisor", "trainer") else "agent"
+        self.model = ReviewModel(services, self)
+        self._pending_call = 0
+
+        # -- filter bar
+        self.agent_combo = QComboBox()
+        self.agent_combo.addItem("All agents", None)
+        self.date_from = self._date_edit("From")
+        self.date_to = self._date_edit("To")
+        self.customer_edit = QLineEdit()
+        self.customer_edit.setPlaceholderText("Customer name or phone")
+        self.customer_edit.setClearButtonEnabled(True)
+        self.above_box = QCheckBox(f"Above {s.talk_target * 100:.0f}% target")
+        self.flag_combo = QComboBox()
+        self.flag_combo.addItem("Any flags or none", None)
+        for cat in rv.FLAG_CATEGORIES:
+            self.flag_combo.addItem(f"Has {rv.FLAG_LABELS[cat].lower()} flags", cat)
+        self.kind_combo = QComboBox()
+        for label, kind in (("Calls and practice", None), ("Calls", "call"), ("Practice attempts", "practice")):
+            self.kind_combo.addItem(label, kind)
+        self.count_label = QLabel("")
+        self.count_label.setObjectName("muted")
+        self.problem_label = QLabel("")
+        self.problem_label.setStyleSheet("color: #b42318")
+        self.csv_button = QPushButton("Export CSV…")
+        self.pdf_button = QPushButton("PDF of this call…")
+        self.pdf_button.setEnabled(False)
+
+        bar = QHBoxLayout()
+        for w in (self.agent_combo, QLabel("From"), self.date_from, QLabel("to"), self.date_to,
+                  self.customer_edit, self.above_box, self.flag_combo, self.kind_combo):
+            bar.addWidget(w)
+        bar.addStretch(1)
+        bar2 = QHBoxLayout()
+        bar2.addWidget(self.count_label)
+        bar2.addWidget(self.problem_label, 1)
+        bar2.addWidget(self.csv_button)
+        bar2.addWidget(self.pdf_button)
+
+        # -- table + summary
+        self.table = QTableView()
+        self.table.setObjectName("reviewTable")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.setSortingEnabled(True)
+        self.table.horizontalHeader().setSortIndicator(VISIBLE.index("started_at"),
+                                                       Qt.SortOrder.DescendingOrder)
+        vh = self.table.verticalHeader()
+        vh.setVisible(False)
+        vh.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # no per-row measuring: cheap scrolling
+        vh.setDefaultSectionSize(self.fontMetrics().height() + 8)
+        hh = self.table.horizontalHeader()
+        hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        hh.setStretchLastSection(True)
+        fm = self.fontMetrics()
+        for i, key in enumerate(VISIBLE):
+            title = rv.COLUMNS[_pos(i)].title
+            width = {"agent": 140, "customer": 150, "started_at": 150, "outcome": 130, "talk_ratio": 124,
+                     "overtalk_s": 100, "duration_s": 70}.get(key)
+            hh.resizeSection(i, width or max(46, fm.horizontalAdvance(title) + 26))
+        self.summary = SummaryPanel()
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.table)
+        split.addWidget(self.summary)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 8, 8, 8)
+        lay.addLayout(bar)
+        lay.addLayout(bar2)
+        lay.addWidget(split, 1)
+
+        # -- profile
+        if self._profile == "agent":
+            self.agent_combo.setEnabled(False)
+            self.agent_combo.setToolTip("The agent profile shows only your own calls.")
+        if self._profile == "trainer":
+            self.kind_combo.setCurrentIndex(2)
+
+        # -- wiring
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(300)
+        self._debounce.timeout.connect(self.apply_filters)
+        self.customer_edit.textChanged.connect(lambda _t: self._debounce.start())
+        for combo in (self.agent_combo, self.flag_combo, self.kind_combo):
+            combo.currentIndexChanged.connect(lambda _i: self.apply_filters())
+        self.above_box.toggled.connect(lambda _b: self.apply_filters())
+        self.date_from.dateChanged.connect(lambda _d: self.apply_filters())
+        self.date_to.dateChanged.connect(lambda _d: self.apply_filters())
+        self.table.selectionModel().currentRowChanged.connect(
+            lambda cur, _prev: self.open_call(self.model.call_id(cur.row())) if cur.isValid() else None)
+        self.table.activated.connect(lambda idx: self.open_call(self.model.call_id(idx.row())))
+        self.model.page_loaded.connect(self._page_loaded)
+        self.model.modelReset.connect(lambda: self.count_label.setText("Loading…"))
+        self.csv_button.clicked.connect(self._ask_csv)
+        self.pdf_button.clicked.connect(self._ask_pdf)
+        bus = services.events
+        for signal in (bus.call_changed, bus.practice_changed, bus.database_replaced):
+            signal.connect(self._data_changed)
+
+        self._load_agents()
+        self.apply_filters()
+
+    # -- filters -------------------------------------------------------------------------------------------
+    def _date_edit(self, what: str) -> QDateEdit:
+        e = QDateEdit()
+        e.setCalendarPopup(True)
+        e.setDisplayFormat("yyyy-MM-dd")
+        e.setMinimumDate(MIN_DATE)
+        e.setSpecialValueText("any")  # shown at the minimum date: no bound
+        e.setDate(MIN_DATE)
+        e.setToolTip(f"{what} date (inclusive); 'any' for no bound")
+        return e
+
+    def _load_agents(self) -> None:
+        def done(agents: list[tuple[int, str]]) -> None:
+            own = self._services.settings.agent_id
+            self.agent_combo.blockSignals(True)
+            for aid, name in agents:
+                self.agent_combo.addItem(name, aid)
+            if self._profile == "agent":
+                i = self.agent_combo.findData(own)
+                if i < 0:
+                    self.agent_combo.addItem(f"agent {own}", own)
+                    i = self.agent_combo.count() - 1
+                self.agent_combo.setCurrentIndex(i)
+            self.agent_combo.blockSignals(False)
+
+        self._services.db_call(rv.agents_with_calls, done)
+
+    @staticmethod
+    def _iso(e: QDateEdit) -> str | None:
+        d = e.date()
+        return None if d == MIN_DATE else d.toString("yyyy-MM-dd")
+
+    def current_filter(self) -> rv.ReviewFilter:
+        """The filter the bar describes; ValueError (one line) for dates in the wrong order."""
+        agent = self.agent_combo.currentData()
+        if self._profile == "agent":
+            agent = self._services.settings.agent_id  # never anyone else's calls
+        d1, d2 = self._iso(self.date_from), self._iso(self.date_to)
+        rv.check_range(d1, d2)
+        return rv.ReviewFilter(
+            agent_id=agent,
+            date_from=d1,
+            date_to=d2,
+            customer=self.customer_edit.text().strip() or None,
+            above_target=self.above_box.isChecked(),
+            target=self._services.settings.talk_target,
+            flag_category=self.flag_combo.currentData(),
+            kind=self.kind_combo.currentData(),
+        )
+
+    def apply_filters(self) -> None:
+        try:
+            flt = self.current_filter()
+        except ValueError as e:
+            # keep showing the last good result; say what is wrong next to the filters
+            self.problem_label.setText(str(e))
+            messages.warning(str(e))
+            return
+        self.problem_label.setText("")
+        self.model.set_filter(flt)
+        self._services.db_call(lambda db: rv.review_count(db, flt),
+                               lambda n: self._show_count(flt, n), lambda _e: None)
+
+    def _show_count(self, flt: rv.ReviewFilter, n: int) -> None:
+        if flt != self.model.filter:
+            return
+        if n == 0:
+            self.count_label.setText("No finished calls match." if self.model.filter != rv.ReviewFilter(
+                target=flt.target, agent_id=flt.agent_id, kind=flt.kind) else
+                "No finished calls yet: calls appear here after wrap-up.")
+        else:
+            self.count_label.setText(f"{n:,} finished call{'s' if n != 1 else ''}")
+
+    def _page_loaded(self, rows: int, more: bool) -> None:
+        if self._pending_call:
+            self._select_call(self._pending_call)
+
+    def _data_changed(self, _event: ev.Event) -> None:
+        self.apply_filters()
+
+    # -- opening a call ---------------------------------------------------------------------------------
+    def open_call(self, call_id: int) -> None:
+        """Load the call's detail on the db lane and show its summary."""
+        st = self._services.settings
+        targets = Targets(talk_ratio=st.talk_target, monologue_s=st.monologue_cue_s)
+        ts = TalkSettings(target=st.talk_target, silence_threshold_s=st.silence_threshold_s,
+                          backchannel_max_s=st.backchannel_max_s, window_s=st.window_s)
+
+        def load(db: Any) -> tuple[CallSummary, list[tuple[str, float, float]]]:
+            d = rv.call_detail(db, call_id)
+            return summarize_detail(d, targets, ts), list(d.segments)
+
+        def done(result: tuple[CallSummary, list[tuple[str, float, float]]]) -> None:
+            s, segs = result
+            self.summary.show_summary(s, segs)
+            self.pdf_button.setEnabled(True)
+            self.summary_shown.emit(call_id)
+
+        self._services.db_call(load, done)
+
+    def show_call(self, call_id: int) -> None:
+        """Open a call from elsewhere (Trends): select it if it is loaded and show its summary."""
+        self._pending_call = call_id
+        self._select_call(call_id)
+        self.open_call(call_id)
+
+    def _select_call(self, call_id: int) -> None:
+        for r in range(self.model.rowCount()):
+            if self.model.call_id(r) == call_id:
+                self._pending_call = 0
+                self.table.blockSignals(True)
+                self.table.selectRow(r)
+                self.table.blockSignals(False)
+                self.table.scrollTo(self.model.index(r, 0))
+                return
+
+    # -- exports -------------------------------------------------------------------------------------------
+    def _ask_csv(self) -> None:
+        name = f"calls-{date.today().isoformat()}.csv"
+        path, _ = QFileDialog.getSaveFileName(self, "Export the filtered calls", name, "CSV (*.csv)")
+        if path:
+            self.export_csv(path)
+
+    def export_csv(self, path: str | Path) -> None:
+        """Write every row of the current filter (not just the loaded ones) to ``path``, on the db lane."""
+        flt, sort, desc = self.model.filter, self.model._sort, self.model._desc
+
+        def done(n: int) -> None:
+            messages.info(f"Exported {n:,} calls to {path}.")
+            self.csv_written.emit(str(path))
+
+        self._services.db_call(lambda db: rv.export_csv(db, flt, Path(path), sort, desc), done)
+
+    def _ask_pdf(self) -> None:
+        s = self.summary.summary
+        if s is None:
+            messages.warning("Open a call first; the PDF is that call's summary.")
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Save the call's report", f"call-{s.call_id}.pdf",
+                                              "PDF (*.pdf)")
+        if path:
+            self.export_pdf(path)
+
+    def export_pdf(self, path: str | Path) -> None:
+        """The open call's summary as a PDF (Qt's PDF writer; rendering is Qt work, so on this thread)."""
+        s = self.summary.summary
+        if s is None:
+            messages.warning("Open a call first; the PDF is that call's summary.")
+            return
+        try:
+            write_call_report(path, s, self.summary.segments)
+        except OSError as e:
+            messages.error(str(e))
+            return
+        messages.info(f"Saved the report of call #{s.call_id} to {path}.")
+        self.pdf_written.emit(str(path))
+
+
+class ReviewPage(QTabWidget):
+    """The Review tab of the main window: Calls (table + summary) and Trends."""
+
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        from agent_assist.ui.review.trends import TrendsView
+
+        self.setDocumentMode(True)
+        self.calls = ReviewView(services)
+        self.trends = TrendsView(services)
+        self.addTab(self.calls, "Calls")
+        self.addTab(self.trends, "Trends")
+        self.trends.open_call.connect(self._open_from_trends)
+
+    def _open_from_trends(self, call_id: int) -> None:
+        self.setCurrentWidget(self.calls)
+        self.calls.show_call(call_id)
