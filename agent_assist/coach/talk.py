@@ -344,6 +344,11 @@ class TalkTracker:
         self._sweep = _Sweep(self.settings)
         self._latest = 0.0
         self.count = 0
+        self._quality: tuple[ChannelQuality, ...] = ()
+
+    def set_quality(self, quality: Iterable[ChannelQuality]) -> None:
+        """The channels' latest quality (effective SNR, too noisy, bleed), carried by the figures."""
+        self._quality = tuple(quality)
 
     # -- feeding --
     def add(self, segment: Segment) -> None:
@@ -419,7 +424,8 @@ class TalkTracker:
         tail = {p: self._iv[p][self._settled[p]:] for p in PARTIES}
         for start, party, end, long in _ordered(tail, self.settings.backchannel_max_s):
             sweep.feed(party, start, end, long)
-        return sweep.result(self._latest if now_s is None else max(now_s, 0.0))
+        m = sweep.result(self._latest if now_s is None else max(now_s, 0.0))
+        return replace(m, quality=self._quality) if self._quality else m
 
     def window_metrics(self, now_s: float | None = None) -> TalkMetrics:
         """Figures of the last ``settings.window_s`` seconds before ``now_s``."""
@@ -439,7 +445,8 @@ class TalkTracker:
         sweep = _Sweep(self.settings, origin=t0)
         for start, party, end, long in items:
             sweep.feed(party, start, end, long)
-        return sweep.result(now)
+        m = sweep.result(now)
+        return replace(m, quality=self._quality) if self._quality else m
 
     def segments(self) -> list[Segment]:
         """The merged speech of both parties, in order of start."""
