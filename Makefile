@@ -38,12 +38,18 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 
+# silero-vad ships the Silero VAD ONNX model we run with onnxruntime; its declared torch dependency is
+# not needed for that (and is huge), so it is installed without dependencies
+SILERO := 'silero-vad>=6.2.3,<7'
+
 $(VENV)/.installed-run: pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e .
+	$(PY) -m pip install -q --no-deps $(SILERO)
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e '.[test,build]'
+	$(PY) -m pip install -q --no-deps $(SILERO)
 	touch $@ $(VENV)/.installed-run
 
 venv: $(VENV)/.installed-run
