@@ -32,6 +32,7 @@ class Lane(StrEnum):
     AUDIO = "audio"  # file analysis, microphone VAD
     TTS = "tts"  # pyttsx3 (its loop blocks; its engine stays on one thread)
     IO = "io"  # exports, reports, other file work
+    TEAM = "team"  # the team store (PostgreSQL): its network waits never hold up the db lane
 
 
 LANES = tuple(Lane)

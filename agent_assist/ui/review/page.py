@@ -52,21 +52,25 @@ from agent_assist.ui.review.table_model import (
     ReviewModel,
     _pos,
 )
+from agent_assist.workflows.review_source import ReviewSource
 
 
 class ReviewView(QWidget):
     """Filter bar, the lazy table and the selected call's summary."""
 
-    summary_shown = Signal(int)  # call id
+    summary_shown = Signal(object)  # call id (int; a uuid string in team mode)
     csv_written = Signal(str)
     pdf_written = Signal(str)
 
-    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+    def __init__(self, services: Services, parent: QWidget | None = None,
+                 source: ReviewSource | None = None) -> None:
         super().__init__(parent)
         self._services = services
         s = services.settings
         self._profile = s.profile if s.profile in ("agent", "supervisor", "trainer") else "agent"
-        self.model = ReviewModel(services, self)
+        self.model = ReviewModel(services, self, source=source)
+        self.source = self.model.source
+        self.team_mode = self.source.lane != "db"
         self._pending_call = 0
 
         # -- filter bar
@@ -93,12 +97,28 @@ class ReviewView(QWidget):
         self.pdf_button = QPushButton("PDF of this call…")
         self.pdf_button.setEnabled(False)
 
+        # team mode: which team, and the outcome (the floor is big enough to need both)
+        self.team_combo = QComboBox()
+        self.team_combo.addItem("All teams", None)
+        self.outcome_combo = QComboBox()
+        self.outcome_combo.addItem("Any outcome", None)
         bar = QHBoxLayout()
+        if self.team_mode:
+            bar.addWidget(self.team_combo)
         for w in (self.agent_combo, QLabel("From"), self.date_from, QLabel("to"), self.date_to,
                   self.customer_edit, self.above_box, self.flag_combo, self.kind_combo):
             bar.addWidget(w)
+        if self.team_mode:
+            bar.addWidget(self.outcome_combo)
         bar.addStretch(1)
         bar2 = QHBoxLayout()
+        self.source_label = QLabel(self.source.label)
+        self.source_label.setObjectName("muted")
+        if self.team_mode:
+            from agent_assist.workflows.team_sync import CONFLICT_RULE
+
+            self.source_label.setToolTip(f"Team mode: every agent of your teams. {CONFLICT_RULE}")
+        bar2.addWidget(self.source_label)
         bar2.addWidget(self.count_label)
         bar2.addWidget(self.problem_label, 1)
         bar2.addWidget(self.csv_button)
@@ -154,7 +174,7 @@ class ReviewView(QWidget):
         self._debounce.setInterval(300)
         self._debounce.timeout.connect(self.apply_filters)
         self.customer_edit.textChanged.connect(lambda _t: self._debounce.start())
-        for combo in (self.agent_combo, self.flag_combo, self.kind_combo):
+        for combo in (self.agent_combo, self.flag_combo, self.kind_combo, self.team_combo, self.outcome_combo):
             combo.currentIndexChanged.connect(lambda _i: self.apply_filters())
         self.above_box.toggled.connect(lambda _b: self.apply_filters())
         self.date_from.dateChanged.connect(lambda _d: self.apply_filters())
@@ -198,7 +218,17 @@ class ReviewView(QWidget):
                 self.agent_combo.setCurrentIndex(i)
             self.agent_combo.blockSignals(False)
 
-        self._services.db_call(rv.agents_with_calls, done)
+        self.model.query(self.source.agents, done, self._query_failed)
+        if self.team_mode:
+            self.model.query(self.source.filter_choices, self._fill_choices, lambda _e: None)
+
+    def _fill_choices(self, choices: tuple[list[str], list[str]]) -> None:
+        teams, outcomes = choices
+        for combo, values in ((self.team_combo, teams), (self.outcome_combo, outcomes)):
+            combo.blockSignals(True)
+            for v in values:
+                combo.addItem(v, v)
+            combo.blockSignals(False)
 
     @staticmethod
     def _iso(e: QDateEdit) -> str | None:
@@ -221,6 +251,8 @@ class ReviewView(QWidget):
             target=self._services.settings.talk_target,
             flag_category=self.flag_combo.currentData(),
             kind=self.kind_combo.currentData(),
+            outcome=self.outcome_combo.currentData(),
+            team=self.team_combo.currentData(),
         )
 
     def apply_filters(self) -> None:
@@ -233,8 +265,13 @@ class ReviewView(QWidget):
             return
         self.problem_label.setText("")
         self.model.set_filter(flt)
-        self._services.db_call(lambda db: rv.review_count(db, flt),
-                               lambda n: self._show_count(flt, n), lambda _e: None)
+        src = self.source
+        self.model.query(lambda db: src.count(db, flt), lambda n: self._show_count(flt, n), lambda _e: None)
+
+    def _query_failed(self, e: BaseException) -> None:
+        text = messages.describe(e)
+        self.problem_label.setText(text)
+        messages.warning(text)
 
     def _show_count(self, flt: rv.ReviewFilter, n: int) -> None:
         if flt != self.model.filter:
@@ -254,7 +291,7 @@ class ReviewView(QWidget):
         self.apply_filters()
 
     # -- opening a call ---------------------------------------------------------------------------------
-    def open_call(self, call_id: int) -> None:
+    def open_call(self, call_id: Any) -> None:
         """Load the call's detail on the db lane and show its summary."""
         st = self._services.settings
         targets = Targets(talk_ratio=st.talk_target, monologue_s=st.monologue_cue_s)
@@ -262,8 +299,10 @@ class ReviewView(QWidget):
                           backchannel_max_s=st.backchannel_max_s, window_s=st.window_s)
 
         def load(db: Any) -> tuple[CallSummary, list[tuple[str, float, float]]]:
-            d = rv.call_detail(db, call_id)
+            d = src.call_detail(db, call_id)
             return summarize_detail(d, targets, ts), list(d.segments)
+
+        src = self.source
 
         def done(result: tuple[CallSummary, list[tuple[str, float, float]]]) -> None:
             s, segs = result
@@ -271,15 +310,15 @@ class ReviewView(QWidget):
             self.pdf_button.setEnabled(True)
             self.summary_shown.emit(call_id)
 
-        self._services.db_call(load, done)
+        self.model.query(load, done, self._query_failed)
 
-    def show_call(self, call_id: int) -> None:
+    def show_call(self, call_id: Any) -> None:
         """Open a call from elsewhere (Trends): select it if it is loaded and show its summary."""
         self._pending_call = call_id
         self._select_call(call_id)
         self.open_call(call_id)
 
-    def _select_call(self, call_id: int) -> None:
+    def _select_call(self, call_id: Any) -> None:
         for r in range(self.model.rowCount()):
             if self.model.call_id(r) == call_id:
                 self._pending_call = 0
@@ -304,7 +343,8 @@ class ReviewView(QWidget):
             messages.info(f"Exported {n:,} calls to {path}.")
             self.csv_written.emit(str(path))
 
-        self._services.db_call(lambda db: rv.export_csv(db, flt, Path(path), sort, desc), done)
+        src = self.source
+        self.model.query(lambda db: src.export_csv(db, flt, Path(path), sort, desc), done)
 
     def _ask_pdf(self) -> None:
         s = self.summary.summary
@@ -334,17 +374,18 @@ class ReviewView(QWidget):
 class ReviewPage(QTabWidget):
     """The Review tab of the main window: Calls (table + summary) and Trends."""
 
-    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+    def __init__(self, services: Services, parent: QWidget | None = None,
+                 source: ReviewSource | None = None) -> None:
         super().__init__(parent)
         from agent_assist.ui.review.trends import TrendsView
 
         self.setDocumentMode(True)
-        self.calls = ReviewView(services)
-        self.trends = TrendsView(services)
+        self.calls = ReviewView(services, source=source)
+        self.trends = TrendsView(services, source=source)
         self.addTab(self.calls, "Calls")
         self.addTab(self.trends, "Trends")
         self.trends.open_call.connect(self._open_from_trends)
 
-    def _open_from_trends(self, call_id: int) -> None:
+    def _open_from_trends(self, call_id: Any) -> None:
         self.setCurrentWidget(self.calls)
         self.calls.show_call(call_id)

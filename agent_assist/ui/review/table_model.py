@@ -18,6 +18,7 @@ from agent_assist.coach.summary import fmt_duration
 from agent_assist.store import review as rv
 from agent_assist.ui.common import messages
 from agent_assist.ui.common.services import Services
+from agent_assist.workflows.review_source import ReviewSource, SqliteReviewSource
 
 Index = QModelIndex | QPersistentModelIndex
 CALL_ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -59,6 +60,14 @@ _ALIGNMENTS = tuple(
     int((Qt.AlignmentFlag.AlignRight if k in NUMERIC else Qt.AlignmentFlag.AlignLeft)
         | Qt.AlignmentFlag.AlignVCenter) for k in VISIBLE)
 
+def source_call(services: Services, source: ReviewSource, fn: Any, on_done: Any = None,
+                on_error: Any = None) -> Any:
+    """Run ``fn(db)`` where ``source`` reads: the db lane (with its connection) or the source's own lane."""
+    if source.lane == "db":
+        return services.db_call(fn, on_done, on_error)
+    return services.run(source.lane, lambda: fn(None), on_done, on_error)
+
+
 class ReviewModel(QAbstractTableModel):
     """Finished calls, fetched page by page on the db lane."""
 
@@ -66,9 +75,10 @@ class ReviewModel(QAbstractTableModel):
     page_loaded = Signal(int, bool)
     failed = Signal(str)
 
-    def __init__(self, services: Services, parent: Any = None) -> None:
+    def __init__(self, services: Services, parent: Any = None, source: ReviewSource | None = None) -> None:
         super().__init__(parent)
         self._services = services
+        self.source: ReviewSource = source or SqliteReviewSource()
         self._rows: list[tuple[Any, ...]] = []
         # formatted lazily, the first time a row is painted (most loaded rows never are)
         self._cells: list[_Cells | None] = []
@@ -83,6 +93,10 @@ class ReviewModel(QAbstractTableModel):
         self.page_size = rv.PAGE_SIZE
 
     # -- query -----------------------------------------------------------------------------------------
+    def query(self, fn: Any, on_done: Any = None, on_error: Any = None) -> Any:
+        """Run ``fn(db)`` on the source's lane: the db lane with its connection, or the team lane."""
+        return source_call(self._services, self.source, fn, on_done, on_error)
+
     @property
     def filter(self) -> rv.ReviewFilter:
         return self._filter
@@ -124,8 +138,9 @@ class ReviewModel(QAbstractTableModel):
         self._loading = True
         gen, offset, flt, sort, desc, size = (self._generation, len(self._rows), self._filter,
                                               self._sort, self._desc, self.page_size)
-        self._services.db_call(
-            lambda db: rv.review_page(db, flt, sort, desc, offset, size),
+        src = self.source
+        self.query(
+            lambda db: src.page(db, flt, sort, desc, offset, size),
             lambda page: self._arrived(gen, offset, page),
             lambda e: self._failed(gen, e),
         )
@@ -165,8 +180,10 @@ class ReviewModel(QAbstractTableModel):
     def row(self, r: int) -> dict[str, Any]:
         return rv.row_dict(self._rows[r])
 
-    def call_id(self, r: int) -> int:
-        return int(self._rows[r][0])
+    def call_id(self, r: int) -> Any:
+        """The row's call id: an int for the desk's calls, a uuid string for the team store's."""
+        v = self._rows[r][0]
+        return v if isinstance(v, str) else int(v)
 
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -195,7 +212,7 @@ class ReviewModel(QAbstractTableModel):
         if role == _FONT:
             return self._bold if c == _RATIO_COL and self._row_cells(r)[2] else None
         if role == CALL_ID_ROLE:
-            return int(self._rows[r][0])
+            return self.call_id(r)
         if role == _TOOLTIP and c == _RATIO_COL:
             return "agent speech / (agent + customer speech); silence excluded"
         return None
