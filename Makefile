@@ -38,12 +38,18 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 
+# silero-vad ships the Silero VAD ONNX model we run with onnxruntime; its declared torch dependency is
+# not needed for that (and is huge), so it is installed without dependencies
+SILERO := 'silero-vad>=6.2.3,<7'
+
 $(VENV)/.installed-run: pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e .
+	$(PY) -m pip install -q --no-deps $(SILERO)
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e '.[test,build]'
+	$(PY) -m pip install -q --no-deps $(SILERO)
 	touch $@ $(VENV)/.installed-run
 
 venv: $(VENV)/.installed-run
@@ -92,6 +98,7 @@ wheel-check: $(VENV)/.installed-test
 	$(PY) -m build --wheel --outdir "$$tmp/dist" . >"$$tmp/build.log" 2>&1 || { cat "$$tmp/build.log"; exit 1; }; \
 	$(PYTHON) -m venv "$$tmp/venv"; \
 	"$$tmp/venv/bin/python" -m pip install -q "$$tmp"/dist/*.whl >"$$tmp/pip.log" 2>&1 || { tail -40 "$$tmp/pip.log"; exit 1; }; \
+	"$$tmp/venv/bin/python" -m pip install -q --no-deps $(SILERO) >>"$$tmp/pip.log" 2>&1 || { tail -40 "$$tmp/pip.log"; exit 1; }; \
 	cd "$$tmp"; export HOME="$$tmp/home" QT_QPA_PLATFORM=offscreen; unset PYTHONPATH; \
 	"$$tmp/venv/bin/agent-assist-cli" --self-test; \
 	out=$$("$$tmp/venv/bin/agent-assist-cli" check "Didn't you read the manual?"); echo "$$out"; \
