@@ -65,4 +65,4 @@ def test_unknown_lane_and_shut_down_manager_are_refused(tasks: TaskManager) -> N
 
 
 def test_lanes_are_the_enum() -> None:
-    assert tuple(Lane) == LANES and {str(x) for x in Lane} == {"db", "nlp", "audio", "tts", "io"}
+    assert tuple(Lane) == LANES and {str(x) for x in Lane} == {"db", "nlp", "audio", "tts", "io", "team"}
