@@ -1,0 +1,81 @@
+"""The checker: chunked, never-raising ``check(text)`` over a loaded pipeline."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from spacy.language import Language
+
+from agent_assist.coach.phrasing.model import CHUNK_CHARS, Flag, add_coach
+
+# --------------------------------------------------------------------------------------------------------
+# the checker
+
+
+_BOUNDARY = re.compile(r"(?<=[.!?\n…])\s+|\n")
+
+
+def chunks(text: str, size: int = CHUNK_CHARS) -> list[tuple[int, str]]:
+    """Split ``text`` into ``(offset, piece)`` chunks of at most ``size`` characters, at sentence ends
+    where possible, else at whitespace, else hard — so the parser never sees a huge document."""
+    if len(text) <= size:
+        return [(0, text)]
+    out: list[tuple[int, str]] = []
+    start = 0
+    n = len(text)
+    while start < n:
+        end = min(n, start + size)
+        if end < n:
+            window = text[start:end]
+            cut = -1
+            for m in _BOUNDARY.finditer(window):
+                if m.end() > size // 4:
+                    cut = m.end()
+            if cut <= 0:
+                ws = max(window.rfind(" "), window.rfind("\t"))
+                cut = ws + 1 if ws > size // 4 else len(window)
+            end = start + cut
+        out.append((start, text[start:end]))
+        start = end
+    return out
+
+
+def _safe(text: object) -> str:
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    if not isinstance(text, str):
+        text = str(text)
+    # lone surrogates (from bad decoding) break spaCy's hashing; replace them, keeping length and offsets
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace") if any(
+        "\ud800" <= c <= "\udfff" for c in text) else text
+
+
+class PhrasingChecker:
+    """Check agent text with a loaded pipeline: ``check(text)`` / ``check_many(texts)``."""
+
+    def __init__(self, nlp: Language, batch_size: int = 64) -> None:
+        self.nlp = nlp
+        self.coach = add_coach(nlp)
+        self.batch_size = batch_size
+
+    def check(self, text: str) -> list[Flag]:
+        return self.check_many([text])[0]
+
+    def check_many(self, texts: Iterable[str]) -> list[list[Flag]]:
+        """Flags for each text, in order. Long texts are parsed in chunks; results carry whole-text offsets."""
+        items = [_safe(t) for t in texts]
+        pieces: list[tuple[int, int, str]] = []
+        for k, t in enumerate(items):
+            if not t.strip():
+                continue
+            for off, piece in chunks(t):
+                if piece.strip():
+                    pieces.append((k, off, piece))
+        results: list[list[Flag]] = [[] for _ in items]
+        docs = self.nlp.pipe((p for _k, _o, p in pieces), batch_size=self.batch_size)
+        for (k, off, _p), doc in zip(pieces, docs, strict=True):
+            flags = doc._.phrasing_flags or []
+            results[k].extend(f.shifted(off) if off else f for f in flags)
+        return results
+

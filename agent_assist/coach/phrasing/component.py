@@ -1,0 +1,150 @@
+"""The ``phrasing_coach`` spaCy component (written like spaCy's ``SpanRuler``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
+
+from spacy.language import Language
+from spacy.matcher import Matcher
+from spacy.tokens import Doc, Span
+
+from agent_assist import resources
+from agent_assist.coach.phrasing.checks import CHECKS
+from agent_assist.coach.phrasing.model import CATEGORIES, PIPE_NAME, RESOURCE_DIR, Flag, Hit, Rule
+from agent_assist.coach.phrasing.rewrites import BUILDERS
+
+# --------------------------------------------------------------------------------------------------------
+# the component
+
+
+@Language.factory(
+    PIPE_NAME,
+    assigns=["doc._.phrasing_flags"],
+    requires=["token.dep", "token.tag", "token.lemma", "token.morph"],
+    default_config={"resource_dir": RESOURCE_DIR},
+)
+def make_phrasing_coach(nlp: Language, name: str, resource_dir: str) -> PhrasingCoach:
+    return PhrasingCoach(nlp, name, resource_dir=resource_dir)
+
+
+class PhrasingCoach:
+    """Pipeline component setting ``doc._.phrasing_flags`` (a list of :class:`Flag`, at most one per
+    sentence: the rule with the highest priority)."""
+
+    def __init__(self, nlp: Language, name: str = PIPE_NAME, *, resource_dir: str = RESOURCE_DIR) -> None:
+        self.name = name
+        self.vocab = nlp.vocab
+        self.resource_dir = resource_dir
+        self.matcher = Matcher(nlp.vocab, validate=True)
+        self.rules: dict[str, Rule] = {}
+        self.templates: dict[str, str] = {}
+        self.words: dict[str, frozenset[str]] = {}
+        self.is_initialized = False
+        if not Doc.has_extension("phrasing_flags"):
+            Doc.set_extension("phrasing_flags", default=None)
+
+    # -- loading (SpanRuler style) -----------------------------------------------------------------------
+    def initialize(
+        self,
+        get_examples: Callable[[], Iterable[Any]] | None = None,
+        *,
+        nlp: Language | None = None,
+        patterns: Iterable[Mapping[str, Any]] | None = None,
+        rewrites: Iterable[Mapping[str, Any]] | None = None,
+        lexicon: Iterable[Mapping[str, Any]] | None = None,
+    ) -> None:
+        """Load patterns, rewrite templates and word lists (from ``resources/phrasing/`` unless given)."""
+        self.clear()
+        d = self.resource_dir
+        for w in lexicon if lexicon is not None else resources.read_jsonl(f"{d}/lexicon.jsonl"):
+            self.words[str(w["id"])] = frozenset(str(x).lower() for x in w["words"])
+        for t in rewrites if rewrites is not None else resources.read_jsonl(f"{d}/rewrites.jsonl"):
+            self.templates[str(t["id"])] = str(t["template"])
+        self.add_patterns(patterns if patterns is not None else resources.read_jsonl(f"{d}/patterns.jsonl"))
+        self.is_initialized = True
+
+    def add_patterns(self, patterns: Iterable[Mapping[str, Any]]) -> None:
+        for p in patterns:
+            rule = Rule(
+                id=str(p["id"]), label=str(p["label"]), priority=int(p.get("priority", 0)),
+                check=str(p.get("check", "always")), rewrite=p.get("rewrite"), reason=str(p["reason"]),
+                tip=str(p.get("tip", "")), variants=dict(p.get("variants", {})),
+            )
+            if rule.label not in CATEGORIES:
+                raise ValueError(f"phrasing pattern {rule.id}: unknown label {rule.label!r}")
+            if rule.check not in CHECKS:
+                raise ValueError(f"phrasing pattern {rule.id}: unknown check {rule.check!r}")
+            if rule.rewrite is not None and rule.rewrite not in BUILDERS:
+                raise ValueError(f"phrasing pattern {rule.id}: unknown rewrite {rule.rewrite!r}")
+            self.rules[rule.id] = rule
+            self.matcher.add(rule.id, [list(p["pattern"])])
+
+    def clear(self) -> None:
+        for rid in list(self.rules):
+            self.matcher.remove(rid)
+        self.rules.clear()
+        self.templates.clear()
+        self.words.clear()
+
+    def w(self, name: str) -> frozenset[str]:
+        return self.words.get(name, frozenset())
+
+    # -- matching --------------------------------------------------------------------------------------
+    def __call__(self, doc: Doc) -> Doc:
+        if not self.is_initialized:
+            self.initialize()
+        doc._.phrasing_flags = self.set_annotations(doc, self.match(doc))
+        return doc
+
+    def pipe(self, stream: Iterable[Doc], batch_size: int = 128) -> Iterator[Doc]:
+        for doc in stream:
+            yield self(doc)
+
+    def match(self, doc: Doc) -> list[tuple[Rule, Hit, Span]]:
+        """Candidates from the matcher, confirmed by their checks, best first per sentence."""
+        found: list[tuple[Rule, Hit, Span]] = []
+        if not doc.has_annotation("DEP"):
+            return found
+        for match_id, start, end in self.matcher(doc):
+            rule = self.rules[self.vocab.strings[match_id]]
+            span = doc[start:end]
+            hit = CHECKS[rule.check](self, span)
+            if hit is not None:
+                found.append((rule, hit, span))
+        return found
+
+    def set_annotations(self, doc: Doc, found: list[tuple[Rule, Hit, Span]]) -> list[Flag]:
+        best: dict[int, tuple[int, Flag]] = {}
+        for rule, hit, span in found:
+            variant = rule.variants.get(hit.variant or "", {})
+            label = str(variant.get("label", rule.label))
+            priority = int(variant.get("priority", rule.priority))
+            sent = span.sent
+            prev = best.get(sent.start)
+            if prev is not None and prev[0] >= priority:
+                continue
+            toks = hit.tokens or list(span)
+            start = min(t.idx for t in toks)
+            end = max(t.idx + len(t.text) for t in toks)
+            rewrite = None
+            if rule.rewrite is not None:
+                try:
+                    rewrite = BUILDERS[rule.rewrite](self, sent, hit)
+                except (IndexError, KeyError, ValueError):  # a parse we did not foresee: fall back to the tip
+                    rewrite = None
+            flag = Flag(
+                category=label, start=start, end=end,
+                reason=str(variant.get("reason", rule.reason)),
+                suggestion=rewrite or str(variant.get("tip", rule.tip)),
+                text=doc.text[start:end], sent_start=sent.start_char,
+                sent_end=_sent_end_char(sent), is_rewrite=rewrite is not None, rule=rule.id,
+            )
+            best[sent.start] = (priority, flag)
+        return [f for _p, f in sorted(best.values(), key=lambda pf: pf[1].start)]
+
+
+def _sent_end_char(sent: Span) -> int:
+    toks = [t for t in sent if not t.is_space]
+    return toks[-1].idx + len(toks[-1].text) if toks else sent.end_char
+
