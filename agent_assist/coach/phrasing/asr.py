@@ -79,3 +79,22 @@ def restore_contractions(text: str) -> str:
 
     t = _SPLIT.sub(lambda m: m.group(1) + "'" + m.group(2), text)
     return _WORD.sub(fused, t)
+
+
+def restore_with_offsets(text: str) -> tuple[str, list[int]]:
+    """:func:`restore_contractions` plus, for each character of the result (and its end), the offset in
+    ``text`` it came from, so flags found on the restored text point into the original."""
+    restored = restore_contractions(text)
+    if restored == text:
+        return text, list(range(len(text) + 1))
+    # both strings differ only inside words: align word by word (same number of whitespace-split parts
+    # except where "you re" became "you're")
+    import difflib
+
+    sm = difflib.SequenceMatcher(a=text, b=restored, autojunk=False)
+    pos = [0] * (len(restored) + 1)
+    for tag, a0, a1, b0, b1 in sm.get_opcodes():
+        for k in range(b1 - b0):
+            pos[b0 + k] = a0 + (k if tag == "equal" else min(k, max(0, a1 - a0 - 1)))
+    pos[len(restored)] = len(text)
+    return restored, pos

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 
 from spacy.language import Language
 
+from agent_assist.coach.phrasing.asr import restore_with_offsets
 from agent_assist.coach.phrasing.model import CHUNK_CHARS, Flag, add_coach
 
 # --------------------------------------------------------------------------------------------------------
@@ -73,9 +75,40 @@ class PhrasingChecker:
                 if piece.strip():
                     pieces.append((k, off, piece))
         results: list[list[Flag]] = [[] for _ in items]
-        docs = self.nlp.pipe((p for _k, _o, p in pieces), batch_size=self.batch_size)
-        for (k, off, _p), doc in zip(pieces, docs, strict=True):
-            flags = doc._.phrasing_flags or []
-            results[k].extend(f.shifted(off) if off else f for f in flags)
+        # recogniser spellings ("didnt", "you re") are restored before parsing; offsets map back
+        restored = [restore_with_offsets(p) for _k, _o, p in pieces]
+        docs = self.nlp.pipe((r for r, _pos in restored), batch_size=self.batch_size)
+        for (k, off, piece), (_r, pos), doc in zip(pieces, restored, docs, strict=True):
+            for f in doc._.phrasing_flags or []:
+                f = _map_back(f, pos, piece)
+                results[k].append(f.shifted(off) if off else f)
         return results
+
+
+def _map_back(f: Flag, pos: list[int], original: str) -> Flag:
+    if len(pos) == len(original) + 1 and pos[-1] == len(original) and all(
+            pos[i] == i for i in (f.start, f.end, f.sent_start, f.sent_end)):
+        return f
+
+    def end(i: int) -> int:
+        return pos[i - 1] + 1 if i > 0 else 0
+
+    start, stop = pos[f.start], end(f.end)
+    return replace(f, start=start, end=stop, text=original[start:stop], sent_start=pos[f.sent_start],
+                   sent_end=end(f.sent_end))
+
+
+def not_text_reason(text: object) -> str | None:
+    """Why ``text`` can't be checked as agent wording (binary data, mostly control characters), else None."""
+    if isinstance(text, bytes):
+        if b"\x00" in text[:4096]:
+            return "This looks like binary data, not text: nothing was checked."
+        text = text.decode("utf-8", errors="replace")
+    if not isinstance(text, str) or not text.strip():
+        return None
+    sample = text[:4096]
+    bad = sum(1 for c in sample if (ord(c) < 32 and c not in "\n\r\t") or c == "\ufffd")
+    if bad > max(8, len(sample) // 10):
+        return "This looks like binary data, not text: nothing was checked."
+    return None
 

