@@ -104,8 +104,8 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
 
     from agent_assist.settings import Settings
-    from agent_assist.ui.review import ReviewView
-    from agent_assist.ui.services import Services
+    from agent_assist.ui.common.services import Services
+    from agent_assist.ui.review.page import ReviewView
 
     app = QApplication.instance() or QApplication([])
     services = Services(Settings(profile="supervisor"), CACHE)

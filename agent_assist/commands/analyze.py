@@ -52,7 +52,7 @@ def _write_timeline(segments: list[Segment], duration: float, path: str, talk: T
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(["agent-assist"])
-    from agent_assist.ui.timeline import render_png
+    from agent_assist.ui.review.timeline import render_png
 
     out = render_png(segments, duration, path, settings=talk)
     del app

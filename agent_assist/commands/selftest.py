@@ -153,8 +153,8 @@ def _build_window(db_path: Path) -> str:
     from PySide6.QtCore import QCoreApplication, QDeadlineTimer, QEventLoop
 
     from agent_assist import APP_NAME, settings
-    from agent_assist.ui import messages
     from agent_assist.ui.app import AppController, make_application
+    from agent_assist.ui.common import messages
 
     app = make_application()
     errors: list[str] = []

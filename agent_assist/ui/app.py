@@ -32,9 +32,9 @@ from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QProgressBar, Q
 from agent_assist import APP_ID, APP_NAME, ORG_NAME, __version__
 from agent_assist.settings import Settings
 from agent_assist.store.errors import DataDirUnwritable, StoreError
-from agent_assist.ui import messages, style
+from agent_assist.ui.common import messages, style
+from agent_assist.ui.common.services import Services
 from agent_assist.ui.main_window import MainWindow
-from agent_assist.ui.services import Services
 from agent_assist.ui.single_instance import InstanceServer, ListenResult, send, server_name
 
 log = logging.getLogger(__name__)

@@ -31,11 +31,11 @@ from PySide6.QtWidgets import (
 )
 
 from agent_assist import APP_NAME
-from agent_assist.ui import messages
-from agent_assist.ui.services import Services
+from agent_assist.ui.common import messages
+from agent_assist.ui.common.services import Services
 
 if TYPE_CHECKING:
-    from agent_assist.ui.call_focus import CallController
+    from agent_assist.ui.desk.call_focus import CallController
 
 
 def _placeholder(text: str) -> QWidget:
@@ -93,30 +93,30 @@ class MainWindow(QMainWindow):
 
     # -- feature widgets (each issue replaces its placeholder) ----------------------------------------
     def _build_caller_card(self) -> QWidget:
-        from agent_assist.ui.caller_card import CallerCardWidget
+        from agent_assist.ui.desk.caller_card import CallerCardWidget
 
         # pops on services.call_requested (connected in the widget)
         return CallerCardWidget(self.services)
 
     def _build_talk_meter(self) -> QWidget:
-        from agent_assist.ui.talk_meter import TalkMeter
+        from agent_assist.ui.desk.talk_meter import TalkMeter
 
         return TalkMeter(self.services)
 
     def _build_phrasing_panel(self) -> QWidget:
-        from agent_assist.ui.phrasing_panel import PhrasingPanel
+        from agent_assist.ui.desk.coach_panel import PhrasingPanel
 
         return PhrasingPanel(self.services)
 
     def _build_side_panel(self) -> QWidget:
-        from agent_assist.ui.work_list import SidePanel
+        from agent_assist.ui.desk.work_list import SidePanel
 
         # work list, queue, inbox and the notification centre; hidden (and held) during a call
         return SidePanel(self.services)
 
     # -- call focus (issue 5): screen pop / Ctrl+Shift+C -> focus layout, Ctrl+P parks, wrap-up ----------
     def _build_call_focus(self) -> CallController:
-        from agent_assist.ui.call_focus import CallController
+        from agent_assist.ui.desk.call_focus import CallController
 
         return CallController(self, self.services)
 
@@ -129,7 +129,7 @@ class MainWindow(QMainWindow):
         self.call_focus.leave_focus()
 
     def _build_review(self) -> QWidget:
-        from agent_assist.ui.review import ReviewPage
+        from agent_assist.ui.review.page import ReviewPage
 
         # Calls (lazy table + summary) and Trends; the profile decides whose calls it shows
         profile = self.services.settings.profile
@@ -137,7 +137,7 @@ class MainWindow(QMainWindow):
         return ReviewPage(self.services)
 
     def _build_practice(self) -> QWidget:
-        from agent_assist.ui.practice import PracticeView
+        from agent_assist.ui.practice.page import PracticeView
 
         # scenario + trainee, a spoken customer (TTS lane), score card and the trainee's attempts
         return PracticeView(self.services)

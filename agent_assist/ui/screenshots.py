@@ -38,10 +38,10 @@ def shoot_caller_card(out_dir: Path) -> Path:
 
 def shoot_review(out_dir: Path) -> list[Path]:
     """The supervisor's Review tab with a call's summary open, then its Trends tab."""
-    from agent_assist.ui.focus_shots import settle, wait_until
+    from agent_assist.ui.common.services import Services
+    from agent_assist.ui.desk.focus_shots import settle, wait_until
     from agent_assist.ui.main_window import MainWindow
-    from agent_assist.ui.review import ReviewPage
-    from agent_assist.ui.services import Services
+    from agent_assist.ui.review.page import ReviewPage
     from agent_assist.workflows.demo import build_demo_file
 
     review_png, trends_png = out_dir / "review.png", out_dir / "trends.png"
@@ -101,13 +101,13 @@ def _first_page_png(pdf: Path, png: Path) -> None:
 
 
 def _shoot_call(out_dir: Path) -> list[Path]:
-    from agent_assist.ui.focus_shots import shoot_call
+    from agent_assist.ui.desk.focus_shots import shoot_call
 
     return shoot_call(out_dir)
 
 
 def _shoot_practice(out_dir: Path) -> list[Path]:
-    from agent_assist.ui.practice import shoot_practice
+    from agent_assist.ui.practice.page import shoot_practice
 
     return [out_dir / "practice.png", shoot_practice(out_dir)]
 

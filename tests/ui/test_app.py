@@ -13,8 +13,8 @@ from pytestqt.qtbot import QtBot
 
 from agent_assist.settings import Settings
 from agent_assist.store.db import connect
-from agent_assist.ui import messages
 from agent_assist.ui.app import AppController, install_excepthook, process_elapsed_ms
+from agent_assist.ui.common import messages
 
 # The whole window includes the live-audio widgets; with no sound server (CI) Qt Multimedia says so once.
 pytestmark = pytest.mark.qt_log_ignore("PulseAudioService: pa_context_connect")

@@ -1,0 +1,345 @@
+"""The Trends tab: each agent's weekly talk ratio (box plots with the target line), flags per call, and the
+calls most worth coaching. Data is read on the db lane; charts are QtCharts.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCharts import (
+    QBarCategoryAxis,
+    QBarSeries,
+    QBarSet,
+    QBoxPlotSeries,
+    QBoxSet,
+    QChart,
+    QChartView,
+    QLineSeries,
+    QValueAxis,
+)
+from PySide6.QtCore import QMargins, QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPen
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QComboBox,
+    QFileDialog,
+    QGraphicsScene,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from agent_assist.coach.summary import box_stats
+from agent_assist.store import review as rv
+from agent_assist.ui.common import messages
+from agent_assist.ui.common.services import Services
+from agent_assist.ui.review.report_pdf import write_agent_report
+
+SERIES_COLORS = ["#2258c4", "#1d7a46", "#9a5b00", "#7a3fb0", "#0f7c8c", "#b0417a", "#5f6b7a", "#8c6d1f"]
+PERIODS = (("Last 4 weeks", 4), ("Last 8 weeks", 8), ("Last 12 weeks", 12), ("All time", 0))
+
+
+def _week_label(monday: str) -> str:
+    d = date.fromisoformat(monday)
+    return d.strftime("%d %b")
+
+
+def talk_chart(trends: list[rv.AgentTrend], target: float) -> QChart:
+    """One box plot per agent and week (talk ratio in %), with a dashed target line."""
+    chart = QChart()
+    chart.setTitle("Weekly talk ratio per agent (%, box = middle half of the calls)")
+    chart.setAnimationOptions(QChart.AnimationOption.NoAnimation)
+    chart.setMargins(QMargins(4, 4, 4, 4))
+    weeks = sorted({w.week for t in trends for w in t.weeks})
+    axis_x = QBarCategoryAxis()
+    axis_x.append([_week_label(w) for w in weeks] or ["—"])
+    axis_y = QValueAxis()
+    axis_y.setRange(0, 100)
+    axis_y.setTickCount(6)
+    axis_y.setLabelFormat("%d%%")
+    chart.addAxis(axis_x, Qt.AlignmentFlag.AlignBottom)
+    chart.addAxis(axis_y, Qt.AlignmentFlag.AlignLeft)
+    for i, t in enumerate(trends):
+        series = QBoxPlotSeries()
+        series.setName(t.agent)
+        color = QColor(SERIES_COLORS[i % len(SERIES_COLORS)])
+        fill = QColor(color)
+        fill.setAlpha(90)
+        series.setBrush(QBrush(fill))
+        series.setPen(QPen(color, 1.4))
+        by_week = {w.week: w for w in t.weeks}
+        for w in weeks:
+            st = box_stats(by_week[w].ratios) if w in by_week else None
+            box = QBoxSet(_week_label(w))
+            if st is not None:
+                box.setValue(QBoxSet.ValuePositions.LowerExtreme, st.low * 100)
+                box.setValue(QBoxSet.ValuePositions.LowerQuartile, st.q1 * 100)
+                box.setValue(QBoxSet.ValuePositions.Median, st.median * 100)
+                box.setValue(QBoxSet.ValuePositions.UpperQuartile, st.q3 * 100)
+                box.setValue(QBoxSet.ValuePositions.UpperExtreme, st.high * 100)
+            series.append(box)
+        chart.addSeries(series)
+        series.attachAxis(axis_x)
+        series.attachAxis(axis_y)
+    # the target as a line across the whole plot: a value axis over the same span as the categories
+    line = QLineSeries()
+    line.setName(f"target {target * 100:.0f}%")
+    line.setPen(QPen(QColor("#b42318"), 2, Qt.PenStyle.DashLine))
+    n = max(1, len(weeks))
+    line.append(-0.5, target * 100)
+    line.append(n - 0.5, target * 100)
+    axis_line = QValueAxis()
+    axis_line.setRange(-0.5, n - 0.5)
+    axis_line.setVisible(False)
+    chart.addAxis(axis_line, Qt.AlignmentFlag.AlignTop)
+    chart.addSeries(line)
+    line.attachAxis(axis_line)
+    line.attachAxis(axis_y)
+    chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
+    return chart
+
+
+def flags_chart(trends: list[rv.AgentTrend]) -> QChart:
+    """Phrasing flags per call, per agent and week."""
+    chart = QChart()
+    chart.setTitle("Phrasing flags per call")
+    chart.setAnimationOptions(QChart.AnimationOption.NoAnimation)
+    chart.setMargins(QMargins(4, 4, 4, 4))
+    weeks = sorted({w.week for t in trends for w in t.weeks})
+    series = QBarSeries()
+    top = 0.0
+    for i, t in enumerate(trends):
+        bs = QBarSet(t.agent)
+        bs.setColor(QColor(SERIES_COLORS[i % len(SERIES_COLORS)]))
+        bs.setBorderColor(QColor(SERIES_COLORS[i % len(SERIES_COLORS)]))
+        by_week = {w.week: w for w in t.weeks}
+        for w in weeks:
+            v = by_week[w].flags_per_call if w in by_week else 0.0
+            top = max(top, v)
+            bs.append(v)
+        series.append(bs)
+    chart.addSeries(series)
+    axis_x = QBarCategoryAxis()
+    axis_x.append([_week_label(w) for w in weeks] or ["—"])
+    axis_y = QValueAxis()
+    axis_y.setRange(0, max(1.0, round(top + 0.5)))
+    axis_y.setLabelFormat("%.1f")
+    chart.addAxis(axis_x, Qt.AlignmentFlag.AlignBottom)
+    chart.addAxis(axis_y, Qt.AlignmentFlag.AlignLeft)
+    series.attachAxis(axis_x)
+    series.attachAxis(axis_y)
+    chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
+    return chart
+
+
+def chart_image(chart: QChart, width: int = 1800, height: int = 800) -> QImage:
+    """Render a chart into an image (for the PDF report) without showing it, at twice its layout size."""
+    scene = QGraphicsScene()
+    scene.addItem(chart)
+    chart.resize(width / 2, height / 2)
+    QApplication.sendPostedEvents()  # lets the chart lay out its axes and series
+    QApplication.processEvents()
+    img = QImage(width, height, QImage.Format.Format_ARGB32)
+    img.fill(QColor("white"))
+    p = QPainter(img)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    scene.render(p, QRectF(0, 0, width, height), QRectF(0, 0, width / 2, height / 2))
+    p.end()
+    scene.removeItem(chart)
+    chart.deleteLater()
+    return img
+
+
+class TrendsView(QWidget):
+    open_call = Signal(int)
+    loaded = Signal()
+    pdf_written = Signal(str)
+
+    COLUMNS = ("Score", "Agent", "Customer", "Start (UTC)", "Talk ratio", "Flags", "Why")
+
+    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._services = services
+        s = services.settings
+        self._profile = s.profile
+        self.trends: list[rv.AgentTrend] = []
+        self.moments: list[rv.CoachingMoment] = []
+        self._period: tuple[str | None, str | None] = (None, None)
+
+        self.period_combo = QComboBox()
+        for label, weeks in PERIODS:
+            self.period_combo.addItem(label, weeks)
+        self.period_combo.setCurrentIndex(1)
+        self.agent_combo = QComboBox()
+        self.agent_combo.addItem("All agents", None)
+        self.pdf_button = QPushButton("PDF of agent's period…")
+        self.pdf_button.setToolTip("Pick one agent first")
+        self.pdf_button.setEnabled(False)
+        self.status = QLabel("")
+        bar = QHBoxLayout()
+        bar.addWidget(QLabel("Period"))
+        bar.addWidget(self.period_combo)
+        bar.addWidget(self.agent_combo)
+        bar.addWidget(self.status, 1)
+        bar.addWidget(self.pdf_button)
+
+        self.talk_view = QChartView(QChart())
+        self.talk_view.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.flags_view = QChartView(QChart())
+        self.flags_view.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.table = QTableWidget(0, len(self.COLUMNS))
+        self.table.setHorizontalHeaderLabels(list(self.COLUMNS))
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setAlternatingRowColors(True)
+        coach_box = QWidget()
+        cl = QVBoxLayout(coach_box)
+        cl.setContentsMargins(0, 0, 0, 0)
+        title = QLabel("<b>Calls most worth coaching</b> — one point per percentage point above the "
+                       "talk target, five per phrasing flag. Double-click to open.")
+        cl.addWidget(title)
+        cl.addWidget(self.table)
+
+        charts = QSplitter(Qt.Orientation.Horizontal)
+        charts.addWidget(self.talk_view)
+        charts.addWidget(self.flags_view)
+        charts.setStretchFactor(0, 3)
+        charts.setStretchFactor(1, 2)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(charts)
+        split.addWidget(coach_box)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 8, 8, 8)
+        lay.addLayout(bar)
+        lay.addWidget(split, 1)
+
+        if self._profile == "agent":
+            self.agent_combo.setEnabled(False)
+        self.period_combo.currentIndexChanged.connect(lambda _i: self.reload())
+        self.agent_combo.currentIndexChanged.connect(lambda _i: self.reload())
+        self.table.cellDoubleClicked.connect(self._activated)
+        self.pdf_button.clicked.connect(self._ask_pdf)
+        services.data_changed.connect(lambda _w: self.reload())
+        self._load_agents()
+
+    def _load_agents(self) -> None:
+        def done(agents: list[tuple[int, str]]) -> None:
+            self.agent_combo.blockSignals(True)
+            for aid, name in agents:
+                self.agent_combo.addItem(name, aid)
+            if self._profile == "agent":
+                i = self.agent_combo.findData(self._services.settings.agent_id)
+                self.agent_combo.setCurrentIndex(max(0, i))
+            self.agent_combo.blockSignals(False)
+            self.reload()
+
+        self._services.db_call(rv.agents_with_calls, done)
+
+    def _agent(self) -> int | None:
+        if self._profile == "agent":
+            return self._services.settings.agent_id
+        data = self.agent_combo.currentData()
+        return None if data is None else int(data)
+
+    def reload(self) -> None:
+        weeks = self.period_combo.currentData()
+        agent = self._agent()
+        kind = "practice" if self._profile == "trainer" else "call"
+        target = self._services.settings.talk_target
+
+        def load(db: Any) -> tuple[tuple[str | None, str | None], list[rv.AgentTrend],
+                                   list[rv.CoachingMoment]]:
+            first, last = rv.call_date_range(db)
+            d_from = None
+            if weeks and last:
+                end = date.fromisoformat(last)
+                d_from = (end - timedelta(days=end.weekday()) - timedelta(weeks=weeks - 1)).isoformat()
+            flt = rv.ReviewFilter(agent_id=agent, date_from=d_from, kind=kind, target=target)
+            return ((d_from or first, last), rv.weekly_trends(db, d_from, None, agent, kind),
+                    rv.worth_coaching(db, flt, 25))
+
+        self.status.setText("Loading…")
+        self._services.db_call(load, self._show)
+
+    def _show(self, result: tuple[tuple[str | None, str | None], list[rv.AgentTrend],
+                                  list[rv.CoachingMoment]]) -> None:
+        self._period, self.trends, self.moments = result
+        target = self._services.settings.talk_target
+        for view, chart in ((self.talk_view, talk_chart(self.trends, target)),
+                            (self.flags_view, flags_chart(self.trends))):
+            old = view.chart()
+            view.setChart(chart)
+            old.deleteLater()
+        n = sum(w.calls for t in self.trends for w in t.weeks)
+        if n == 0:
+            self.status.setText("No finished calls in this period yet.")
+        else:
+            a, b = self._period
+            self.status.setText(f"{n:,} calls, {a} to {b}")
+        self.table.setRowCount(len(self.moments))
+        for r, m in enumerate(self.moments):
+            vals = (f"{m.score:.0f}", m.agent, m.customer or "—", m.started_at[:16].replace("T", " "),
+                    "—" if m.talk_ratio is None else f"{m.talk_ratio * 100:.0f}%", str(m.flags), m.why)
+            for c, v in enumerate(vals):
+                item = QTableWidgetItem(v)
+                item.setData(Qt.ItemDataRole.UserRole, m.call_id)
+                if c == 4 and m.talk_ratio is not None and m.talk_ratio > target:
+                    item.setForeground(QColor("#b42318"))
+                self.table.setItem(r, c, item)
+        self.pdf_button.setEnabled(self._agent() is not None)
+        self.loaded.emit()
+
+    def _activated(self, row: int, _col: int) -> None:
+        item = self.table.item(row, 0)
+        if item is not None:
+            self.open_call.emit(int(item.data(Qt.ItemDataRole.UserRole)))
+
+    # -- the agent's period as a PDF ----------------------------------------------------------------------
+    def _ask_pdf(self) -> None:
+        if self._agent() is None:
+            messages.warning("Pick one agent first; the report covers one agent's period.")
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Save the agent's report", "agent-report.pdf",
+                                              "PDF (*.pdf)")
+        if path:
+            self.export_pdf(path)
+
+    def export_pdf(self, path: str | Path) -> None:
+        agent = self._agent()
+        if agent is None:
+            messages.warning("Pick one agent first; the report covers one agent's period.")
+            return
+        d1, d2 = self._period
+        kind = "practice" if self._profile == "trainer" else "call"
+        trends = [t for t in self.trends if t.agent_id == agent]
+        moments = [m for m in self.moments]
+        target = self._services.settings.talk_target
+
+        def done(calls: list[dict[str, Any]]) -> None:
+            name = str(calls[0]["agent"]) if calls else self.agent_combo.currentText()
+            charts = {"talk": chart_image(talk_chart(trends, target)),
+                      "flags": chart_image(flags_chart(trends))}
+            try:
+                write_agent_report(path, agent=name, period=f"{d1 or '…'} to {d2 or '…'}", calls=calls,
+                                   charts=charts, moments=moments[:10], target=target)
+            except OSError as e:
+                messages.error(str(e))
+                return
+            messages.info(f"Saved {name}'s report to {path}.")
+            self.pdf_written.emit(str(path))
+
+        self._services.db_call(lambda db: rv.calls_for_agent(db, agent, d1, d2, kind), done)
