@@ -254,3 +254,7 @@ def check_unnegated(coach: PhrasingCoach, span: Span) -> Hit | None:
 
 
 MORE_CHECKS["unnegated"] = check_unnegated
+
+# checks that never confirm a statement: their patterns run only on docs with a question (component.py)
+QUESTION_CHECKS = frozenset({"question", "question_after_comma", "question_charged", "question_praise",
+                             "still_habit", "double_barrel"})

@@ -6,11 +6,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from spacy.language import Language
-from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 
 from agent_assist import resources
 from agent_assist.coach.phrasing.checks import CHECKS
+from agent_assist.coach.phrasing.checks_more import QUESTION_CHECKS, is_question
+from agent_assist.coach.phrasing.gated import GatedMatcher
+from agent_assist.coach.phrasing.learned import SentenceClassifier
 from agent_assist.coach.phrasing.model import CATEGORIES, PIPE_NAME, RESOURCE_DIR, Flag, Hit, Rule
 from agent_assist.coach.phrasing.rewrites import BUILDERS
 
@@ -22,21 +24,27 @@ from agent_assist.coach.phrasing.rewrites import BUILDERS
     PIPE_NAME,
     assigns=["doc._.phrasing_flags"],
     requires=["token.dep", "token.tag", "token.lemma", "token.morph"],
-    default_config={"resource_dir": RESOURCE_DIR},
+    default_config={"resource_dir": RESOURCE_DIR, "use_learned": True},
 )
-def make_phrasing_coach(nlp: Language, name: str, resource_dir: str) -> PhrasingCoach:
-    return PhrasingCoach(nlp, name, resource_dir=resource_dir)
+def make_phrasing_coach(nlp: Language, name: str, resource_dir: str, use_learned: bool) -> PhrasingCoach:
+    return PhrasingCoach(nlp, name, resource_dir=resource_dir, use_learned=use_learned)
 
 
 class PhrasingCoach:
     """Pipeline component setting ``doc._.phrasing_flags`` (a list of :class:`Flag`, at most one per
     sentence: the rule with the highest priority)."""
 
-    def __init__(self, nlp: Language, name: str = PIPE_NAME, *, resource_dir: str = RESOURCE_DIR) -> None:
+    def __init__(self, nlp: Language, name: str = PIPE_NAME, *, resource_dir: str = RESOURCE_DIR,
+                 use_learned: bool = True) -> None:
         self.name = name
+        # sentences no pattern flags go to the small trained classifier (learned.py)
+        self.learned: SentenceClassifier | None = SentenceClassifier() if use_learned else None
         self.vocab = nlp.vocab
         self.resource_dir = resource_dir
-        self.matcher = Matcher(nlp.vocab, validate=True)
+        self.matcher = GatedMatcher(nlp.vocab, validate=True)
+        # patterns whose check only confirms questions run only on docs that contain a question: the
+        # matcher's cost grows with the number of patterns, and most utterances are statements
+        self.q_matcher = GatedMatcher(nlp.vocab, validate=True)
         self.rules: dict[str, Rule] = {}
         self.templates: dict[str, str] = {}
         self.words: dict[str, frozenset[str]] = {}
@@ -78,11 +86,11 @@ class PhrasingCoach:
             if rule.rewrite is not None and rule.rewrite not in BUILDERS:
                 raise ValueError(f"phrasing pattern {rule.id}: unknown rewrite {rule.rewrite!r}")
             self.rules[rule.id] = rule
-            self.matcher.add(rule.id, [list(p["pattern"])])
+            (self.q_matcher if rule.check in QUESTION_CHECKS else self.matcher).add(rule.id, list(p["pattern"]))
 
     def clear(self) -> None:
         for rid in list(self.rules):
-            self.matcher.remove(rid)
+            (self.q_matcher if self.rules[rid].check in QUESTION_CHECKS else self.matcher).remove(rid)
         self.rules.clear()
         self.templates.clear()
         self.words.clear()
@@ -106,7 +114,10 @@ class PhrasingCoach:
         found: list[tuple[Rule, Hit, Span]] = []
         if not doc.has_annotation("DEP"):
             return found
-        for match_id, start, end in self.matcher(doc):
+        matches = list(self.matcher(doc))
+        if any(is_question(s) for s in doc.sents):
+            matches += self.q_matcher(doc)
+        for match_id, start, end in matches:
             rule = self.rules[self.vocab.strings[match_id]]
             span = doc[start:end]
             hit = CHECKS[rule.check](self, span)
@@ -141,6 +152,17 @@ class PhrasingCoach:
                 sent_end=_sent_end_char(sent), is_rewrite=rewrite is not None, rule=rule.id,
             )
             best[sent.start] = (priority, flag)
+        if self.learned is not None:
+            rest = [s for s in doc.sents if s.start not in best and any(not t.is_punct for t in s)]
+            for sent, verdict in zip(rest, self.learned.classify(rest), strict=True):
+                if verdict is None:
+                    continue
+                start = verdict.tokens[0].idx
+                end = verdict.tokens[-1].idx + len(verdict.tokens[-1].text)
+                best[sent.start] = (0, Flag(
+                    category=verdict.category, start=start, end=end, reason=verdict.reason,
+                    suggestion=verdict.tip, text=doc.text[start:end], sent_start=sent.start_char,
+                    sent_end=_sent_end_char(sent), is_rewrite=False, rule="learned"))
         return [f for _p, f in sorted(best.values(), key=lambda pf: pf[1].start)]
 
 

@@ -108,6 +108,8 @@ def build_tag_question(coach: PhrasingCoach, sent: Span, hit: Hit) -> str | None
 def build_assumptive(coach: PhrasingCoach, sent: Span, hit: Hit) -> str | None:
     verb: Token = hit.info["verb"]
     subj: Token = hit.info["subj"]
+    if _lemma(verb) in {"agree", "admit"}:
+        return None  # "Will you agree…?" is still leading: show the tip
     return to_yes_no(coach, verb, subj, _tag_start(coach, sent))
 
 
