@@ -76,7 +76,7 @@ class PhrasingChecker:
                     pieces.append((k, off, piece))
         results: list[list[Flag]] = [[] for _ in items]
         # recogniser spellings ("didnt", "you re") are restored before parsing; offsets map back
-        restored = [restore_with_offsets(p) for _k, _o, p in pieces]
+        restored = [restore_with_offsets(_uncapped(p)) for _k, _o, p in pieces]
         docs = self.nlp.pipe((r for r, _pos in restored), batch_size=self.batch_size)
         for (k, off, piece), (_r, pos), doc in zip(pieces, restored, docs, strict=True):
             for f in doc._.phrasing_flags or []:
@@ -85,10 +85,21 @@ class PhrasingChecker:
         return results
 
 
+def _uncapped(text: str) -> str:
+    """Shouted text ("WHY DIDN'T YOU…") in lower case, which the tagger reads far better; same length,
+    so offsets stay."""
+    letters = [c for c in text if c.isalpha()]
+    if len(letters) < 8 or sum(c.isupper() for c in letters) < 0.8 * len(letters):
+        return text
+    low = text.lower()
+    return low if len(low) == len(text) else text
+
+
 def _map_back(f: Flag, pos: list[int], original: str) -> Flag:
     if len(pos) == len(original) + 1 and pos[-1] == len(original) and all(
             pos[i] == i for i in (f.start, f.end, f.sent_start, f.sent_end)):
-        return f
+        text = original[f.start:f.end]
+        return f if text == f.text else replace(f, text=text)
 
     def end(i: int) -> int:
         return pos[i - 1] + 1 if i > 0 else 0
