@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, Span, Token
 
 from agent_assist import resources
 from agent_assist.coach.phrasing.checks import CHECKS
@@ -70,6 +70,10 @@ class PhrasingCoach:
         for t in rewrites if rewrites is not None else resources.read_jsonl(f"{d}/rewrites.jsonl"):
             self.templates[str(t["id"])] = str(t["template"])
         self.add_patterns(patterns if patterns is not None else resources.read_jsonl(f"{d}/patterns.jsonl"))
+        if self.learned is not None:
+            # load the classifier now (with the pipeline, on the loading thread), not in the first check:
+            # a first check that loads a model holds the GIL long enough to stall the GUI thread
+            _ = self.learned.nlp
         self.is_initialized = True
 
     def add_patterns(self, patterns: Iterable[Mapping[str, Any]]) -> None:
@@ -148,7 +152,7 @@ class PhrasingCoach:
                 category=label, start=start, end=end,
                 reason=str(variant.get("reason", rule.reason)),
                 suggestion=rewrite or str(variant.get("tip", rule.tip)),
-                text=doc.text[start:end], sent_start=sent.start_char,
+                text=doc.text[start:end], sent_start=_rewrite_start(sent, toks, rewrite),
                 sent_end=_sent_end_char(sent), is_rewrite=rewrite is not None, rule=rule.id,
             )
             best[sent.start] = (priority, flag)
@@ -164,6 +168,20 @@ class PhrasingCoach:
                     suggestion=verdict.tip, text=doc.text[start:end], sent_start=sent.start_char,
                     sent_end=_sent_end_char(sent), is_rewrite=False, rule="learned"))
         return [f for _p, f in sorted(best.values(), key=lambda pf: pf[1].start)]
+
+
+def _rewrite_start(sent: Span, toks: list[Token], rewrite: str | None) -> int:
+    """Where the text a rewrite replaces starts: the sentence start, or — when the rewrite begins at the
+    question itself and leaves out words before it ("thanks for calling didn't you read…") — the
+    question's first word, so Apply keeps those words."""
+    first = min(toks, key=lambda t: t.i)
+    if rewrite is None or first.i == sent.start:
+        return sent.start_char
+    lead = [t for t in sent if t.i < first.i and not (t.is_punct or t.is_space)]
+    opener = first.pos_ == "AUX" or first.tag_ in {"MD", "WRB", "WP", "WDT"}
+    if lead and opener and not rewrite.lower().startswith(lead[0].lower_):
+        return first.idx
+    return sent.start_char
 
 
 def _sent_end_char(sent: Span) -> int:

@@ -22,10 +22,13 @@ CLAUSE_DEPS = {"advcl", "ccomp", "csubj", "relcl", "acl", "pcomp", "xcomp", "con
 
 
 def _subject(verb: Token) -> Token | None:
-    for c in verb.children:
-        if c.dep_ in SUBJ_DEPS:
-            return c
-    return None
+    """The verb's subject; of two (run-on speech: "thanks for calling didn't you read…", "hello there
+    did you…"), the one nearest before the verb, else the first after it."""
+    cands = [c for c in verb.children if c.dep_ in SUBJ_DEPS]
+    if len(cands) <= 1:
+        return cands[0] if cands else None
+    before = [c for c in cands if c.i < verb.i]
+    return max(before, key=lambda c: c.i) if before else cands[0]
 
 
 def _auxes(verb: Token) -> list[Token]:
