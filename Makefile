@@ -17,7 +17,7 @@ APT_RUN  := python3 python3-venv python3-pip libegl1 libgl1 libopengl0 libxkbcom
 APT_TEST := $(APT_RUN) pulseaudio pulseaudio-utils alsa-utils sox poppler-utils openbox x11-utils xdotool \
             wmctrl binutils fakeroot dpkg-dev postgresql
 
-.PHONY: run test test-repeat wheel-check lint bench screenshots clean system-run system-test venv team-demo
+.PHONY: run test test-repeat wheel-check lint bench screenshots clean system-run system-test venv team-demo train-phrasing
 
 define apt_install
 	@missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -114,3 +114,8 @@ screenshots: system-test $(VENV)/.installed-test
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
+
+# The phrasing coach's sentence classifier (resources/phrasing/textcat/), from the dev split only; seeded.
+train-phrasing: $(VENV)/.installed-test
+	$(PY) scripts/phrasing/build_eval.py
+	$(PY) scripts/phrasing/train.py

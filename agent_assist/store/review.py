@@ -12,6 +12,7 @@ and end, the end being the moment the call was wrapped up.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import tempfile
 from collections.abc import Sequence
@@ -22,15 +23,13 @@ from typing import Any
 
 from sqlite_utils import Database
 
-FLAG_CATEGORIES = ("leading", "loaded", "negative", "negative_language", "over_promise")
-# Short forms (column titles) of coach.summary.FLAG_LABELS, which store may not import.
-FLAG_LABELS = {
-    "leading": "Leading",
-    "loaded": "Loaded",
-    "negative": "Negative/blaming",
-    "negative_language": "Neg. language",
-    "over_promise": "Over-promise",
-}
+from agent_assist import resources
+
+# The flag vocabulary is resources/phrasing/flags.json (read by coach.flags, which store may not import):
+# category ids in display order and their short labels for column titles and the CSV.
+_VOCAB = json.loads(resources.read_text("phrasing/flags.json"))
+FLAG_CATEGORIES: tuple[str, ...] = tuple(str(c["id"]) for c in _VOCAB["categories"])
+FLAG_LABELS: dict[str, str] = {str(c["id"]): str(c["short"]) for c in _VOCAB["categories"]}
 DEFAULT_TARGET = 0.30
 PAGE_SIZE = 200
 

@@ -362,3 +362,34 @@ def m_team_outbox(db: Database) -> None:
     db.execute("CREATE TRIGGER trg_calls_outbox_finished AFTER UPDATE OF status ON calls"
                " WHEN (SELECT enabled FROM team_state WHERE id = 1) AND NEW.status = 'done'"
                f" AND OLD.status IS NOT 'done' BEGIN {children} END")
+
+
+# Frozen here as well: the category ids after "negative" became "blaming" (coach.flags).
+_FLAG_CATEGORIES_7 = ("leading", "loaded", "blaming", "negative_language", "over_promise")
+
+
+@migration("phrasing flag category 'negative' renamed 'blaming' (flags, per-call column, triggers, index)")
+def m008_flag_category_blaming(db: Database) -> None:
+    # The coach now flags blaming statements as well as questions under one id, "blaming". Stored flags
+    # and the per-call count column follow, so Review, the CSV and the PDF name them the same way.
+    for t in ("trg_flags_insert", "trg_flags_delete", "trg_flags_update"):
+        db.execute(f"DROP TRIGGER IF EXISTS {t}")
+    db.execute("UPDATE phrasing_flags SET category = 'blaming' WHERE category = 'negative'")
+    db.execute("DROP INDEX IF EXISTS idx_calls_status_flags_negative")
+    db.execute("ALTER TABLE calls RENAME COLUMN flags_negative TO flags_blaming")
+    db.execute("UPDATE calls SET flags_blaming = (SELECT count(*) FROM phrasing_flags f WHERE f.call_id = calls.id"
+               " AND f.category = 'blaming') WHERE id IN (SELECT call_id FROM phrasing_flags WHERE category = 'blaming')")
+
+    def delta(row: str, sign: str) -> str:
+        return ", ".join(f"flags_{c} = flags_{c} {sign} ({row}.category = '{c}')" for c in _FLAG_CATEGORIES_7)
+
+    db.execute("CREATE TRIGGER trg_flags_insert AFTER INSERT ON phrasing_flags BEGIN "
+               f"UPDATE calls SET {delta('NEW', '+')} WHERE id = NEW.call_id; END")
+    db.execute("CREATE TRIGGER trg_flags_delete AFTER DELETE ON phrasing_flags BEGIN "
+               f"UPDATE calls SET {delta('OLD', '-')} WHERE id = OLD.call_id; END")
+    db.execute("CREATE TRIGGER trg_flags_update AFTER UPDATE OF call_id, category ON phrasing_flags BEGIN "
+               f"UPDATE calls SET {delta('OLD', '-')} WHERE id = OLD.call_id; "
+               f"UPDATE calls SET {delta('NEW', '+')} WHERE id = NEW.call_id; END")
+    db.execute("CREATE INDEX idx_calls_status_flags_blaming ON calls(status, flags_blaming)")
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone():
+        db.execute("ANALYZE idx_calls_status_flags_blaming")

@@ -31,7 +31,7 @@ def test_sqlite_and_team_sources_page_the_same_calls(team_db: TeamDb, tmp_path: 
         tp = team.page(None, flt, "started_at", True, 0, 3)
         assert len(tp) == 3 and len(tp[0]) == len(rv.COLUMNS)
         pos = rv.COLUMN_INDEX
-        for key in ("started_at", "talk_ratio", "flags_count", "flags_negative", "outcome", "open_tasks"):
+        for key in ("started_at", "talk_ratio", "flags_count", "flags_blaming", "outcome", "open_tasks"):
             assert [r[pos[key]] for r in lp] == [r[pos[key]] for r in tp], key
         assert {r[pos["agent"]] for r in tp} == {"Alice"}
         assert team.agents(None) == [("r_alice", "Alice")]
@@ -39,7 +39,7 @@ def test_sqlite_and_team_sources_page_the_same_calls(team_db: TeamDb, tmp_path: 
         assert team.count(None, flt.with_(agent_id="r_nobody")) == 0
         # a team call opens into the same summary as the desk's own
         detail = team.call_detail(None, tp[0][0])
-        assert len(detail.utterances) == 2 and detail.utterances[1]["flags"][0]["category"] == "negative"
+        assert len(detail.utterances) == 2 and detail.utterances[1]["flags"][0]["category"] == "blaming"
         assert len(detail.segments) == 2 and len(detail.tasks) == 1
         summary = summarize_detail(detail, Targets(), TalkSettings())
         assert summary.agent == "Alice"

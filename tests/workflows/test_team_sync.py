@@ -98,7 +98,7 @@ def test_two_desks_and_a_supervisor(team: TeamDb, stores: dict[str, remote.TeamS
         page = team_review.review_page(conn, flt, "started_at", True, 0, 3)
         assert len(page) == 3 and {r[2] for r in team_review.review_page(conn, flt)} == {"Alice", "Bob"}
         assert team_review.review_count(conn, flt.with_(agent="w_bob")) == 3
-        assert team_review.review_count(conn, flt.with_(team="north", flag_category="negative")) == 8
+        assert team_review.review_count(conn, flt.with_(team="north", flag_category="blaming")) == 8
     with stores["bob"].connection() as conn:
         assert team_review.review_count(conn, team_review.TeamFilter()) == 3
     a.close()

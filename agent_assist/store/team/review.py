@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from agent_assist.store import review as local
-from agent_assist.store.team.tables import FLAG_CATEGORIES
+from agent_assist.store.team.tables import FLAG_CATEGORIES, REMOTE_FLAG
 
 PAGE_SIZE = local.PAGE_SIZE
 
@@ -55,6 +55,7 @@ _SQL = {
     "open_tasks": "(SELECT count(*) FROM agent_assist.tasks t WHERE t.call_uuid = c.uuid AND t.done = 0)",
     "agent_id": "c.agent_login::text",
     "customer_id": "c.customer_uuid::text",
+    **{f"flags_{local_id}": f"c.flags_{remote_id}" for local_id, remote_id in REMOTE_FLAG.items()},
 }
 SELECT = ", ".join(f"{_SQL.get(col.key, 'c.' + col.key)} AS {col.key}" for col in local.COLUMNS)
 # One display name per login: the first team's (a login in two teams is one agent).
@@ -64,7 +65,7 @@ _MEMBER = ("LEFT JOIN LATERAL (SELECT display_name FROM agent_assist.members mm 
 
 def _where(flt: TeamFilter) -> tuple[str, list[Any]]:
     d1, d2 = local.check_range(flt.date_from, flt.date_to)
-    if flt.flag_category is not None and flt.flag_category not in FLAG_CATEGORIES:
+    if flt.flag_category is not None and REMOTE_FLAG.get(flt.flag_category, flt.flag_category) not in FLAG_CATEGORIES:
         raise ValueError(f"Unknown flag category {flt.flag_category!r}.")
     where = ["c.status = 'done'"]
     params: list[Any] = []
@@ -95,7 +96,7 @@ def _where(flt: TeamFilter) -> tuple[str, list[Any]]:
         where.append("c.talk_ratio > %s")
         params.append(flt.target)
     if flt.flag_category:
-        where.append(f"c.flags_{flt.flag_category} > 0")  # a known category, checked above
+        where.append(f"c.flags_{REMOTE_FLAG.get(flt.flag_category, flt.flag_category)} > 0")  # checked above
     return " AND ".join(where), params
 
 

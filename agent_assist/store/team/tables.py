@@ -19,6 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 FLAG_CATEGORIES = ("leading", "loaded", "negative", "negative_language", "over_promise")
+# Remote column names are frozen with the team schema; the desk renamed flags_negative to flags_blaming
+# (desk migration "phrasing flag category 'negative' renamed 'blaming'"), so it is read under its old name.
+LOCAL_FLAG = {"negative": "blaming"}
+REMOTE_FLAG = {v: k for k, v in LOCAL_FLAG.items()}
 
 
 @dataclass(frozen=True)
@@ -71,7 +75,7 @@ CALLS = SyncedTable(
     "calls", _CALL_COLS,
     _sel("a.name, cu.uuid, cu.name, t.phone_e164, t.kind, t.source, t.status, t.started_at, t.ended_at,"
          " t.outcome, t.notes, " + ", ".join(f"t.{c}" for c in _METRICS) + ", "
-         + ", ".join(f"t.flags_{c}" for c in FLAG_CATEGORIES) + ", t.summary_json",
+         + ", ".join(f"t.flags_{LOCAL_FLAG.get(c, c)}" for c in FLAG_CATEGORIES) + ", t.summary_json",
          "calls t LEFT JOIN agents a ON a.id = t.agent_id LEFT JOIN customers cu ON cu.id = t.customer_id"),
     owned=True, deletes=True)
 SEGMENTS = SyncedTable(

@@ -97,7 +97,7 @@ class _Step:
 
 
 def _html_flagged(text: str, flags: tuple[FlagItem, ...]) -> str:
-    from agent_assist.ui.desk.coach_panel import COLOURS
+    from agent_assist.coach.flags import COLOURS
 
     out, pos = [], 0
     for f in sorted(flags, key=lambda f: f.start):
@@ -735,7 +735,7 @@ class PracticeView(QWidget):
             f"<b style='color:{colour}'>{html.escape(who)}</b>{badge}<br>{body}</td></tr></table>")
 
     def _add_flag(self, f: FlagItem) -> None:
-        from agent_assist.coach.summary import FLAG_LABELS
+        from agent_assist.coach.flags import LABELS as FLAG_LABELS
 
         text = f"{FLAG_LABELS.get(f.category, f.category)}: “{f.span}” — {f.reason}"
         if f.suggestion:

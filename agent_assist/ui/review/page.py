@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from agent_assist.coach import flags as flag_vocab
 from agent_assist.coach.summary import CallSummary, Targets, summarize_detail
 from agent_assist.coach.talk import TalkSettings
 from agent_assist.store import review as rv
@@ -85,7 +86,7 @@ class ReviewView(QWidget):
         self.flag_combo = QComboBox()
         self.flag_combo.addItem("Any flags or none", None)
         for cat in rv.FLAG_CATEGORIES:
-            self.flag_combo.addItem(f"Has {rv.FLAG_LABELS[cat].lower()} flags", cat)
+            self.flag_combo.addItem(f"Has {flag_vocab.label(cat).lower()} flags", cat)
         self.kind_combo = QComboBox()
         for label, kind in (("Calls and practice", None), ("Calls", "call"), ("Practice attempts", "practice")):
             self.kind_combo.addItem(label, kind)

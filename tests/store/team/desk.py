@@ -30,7 +30,7 @@ def add_call(db: Database, i: int, *, customer_id: int | None = 1, finish: bool 
     calls.add_segments(db, cid, [("agent", 0.0, 2.0), ("customer", 2.0, 6.0)])
     calls.add_utterance(db, cid, party="agent", text=f"How can I help {i}?", start_s=0.0)
     calls.add_utterance(db, cid, party="agent", text="Didn't you read the manual?", start_s=1.0,
-                        flags=[{"category": "negative", "start": 0, "end": 6, "reason": "blaming",
+                        flags=[{"category": "blaming", "start": 0, "end": 6, "reason": "blaming",
                                 "suggestion": "Have you had a chance to look at the guide?"}])
     calls.add_task(db, text=f"call back {i}", agent_id=1, call_id=cid, customer_id=customer_id)
     if finish:
