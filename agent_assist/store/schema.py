@@ -281,3 +281,15 @@ def m006_call_flag_counts(db: Database) -> None:
     if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone():
         for cat in _FLAG_CATEGORIES:
             db.execute(f"ANALYZE idx_calls_status_flags_{cat}")
+
+
+@migration("coaching comments and bookmarks a supervisor leaves on a call")
+def m_coaching_comments(db: Database) -> None:
+    # One row per comment; ``at_s`` set makes it a bookmark on that moment of the call (seconds from its
+    # start), NULL a comment on the whole call. The author is whoever was signed in on the desk.
+    db.execute(
+        "CREATE TABLE coaching_comments ("
+        " id INTEGER PRIMARY KEY, call_id INTEGER NOT NULL REFERENCES calls(id) ON DELETE CASCADE,"
+        " author_id INTEGER, author TEXT, created_at TEXT NOT NULL, at_s REAL, text TEXT NOT NULL DEFAULT '')"
+    )
+    db.execute("CREATE INDEX idx_coaching_comments_call ON coaching_comments(call_id, at_s)")

@@ -20,18 +20,19 @@ from PySide6.QtCore import (
     QDate,
     QModelIndex,
     QPersistentModelIndex,
+    QPoint,
     QRectF,
     QSize,
     Qt,
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent
+from PySide6.QtGui import QColor, QFont, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCalendarWidget,
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -42,6 +43,7 @@ from PySide6.QtWidgets import (
     QTableView,
     QTabWidget,
     QTextBrowser,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -49,9 +51,16 @@ from PySide6.QtWidgets import (
 from agent_assist.coach.summary import CallSummary, Targets, fmt_duration, summarize_detail
 from agent_assist.coach.talk import TalkSettings
 from agent_assist.store import review as rv
+from agent_assist.store.outcomes import local_time, local_zone_name, outcome_label
 from agent_assist.ui.common import messages
 from agent_assist.ui.common.services import Services
-from agent_assist.ui.review.report_pdf import paint_timeline, summary_html, write_call_report
+from agent_assist.ui.review.report_pdf import (
+    Mark,
+    paint_timeline,
+    summary_html,
+    timeline_marks,
+    write_call_report,
+)
 
 Index = QModelIndex | QPersistentModelIndex
 CALL_ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -70,7 +79,8 @@ GREEN = QColor("#1d7a46")
 FAINT = QColor("#8a95a3")
 _PALETTE = (None, RED, AMBER, GREEN, FAINT)
 _C_RED, _C_AMBER, _C_GREEN, _C_FAINT = 1, 2, 3, 4
-MIN_DATE = QDate(2000, 1, 1)
+# figures that only exist when speech was recorded: "—" rather than 0 for a call without any
+_SPEECH_KEYS = ("talk_ratio", "overtalk_s", "longest_monologue_s")
 
 
 def _pos(i: int) -> int:
@@ -211,6 +221,8 @@ class ReviewModel(QAbstractTableModel):
             if col.key == "talk_ratio":
                 return f"Talk ratio (≤ {self._filter.target * 100:.0f}%)"
             return col.title
+        if role == Qt.ItemDataRole.ToolTipRole and col.key in ("started_at", "ended_at"):
+            return f"local time ({local_zone_name()}); stored in UTC"
         if role == Qt.ItemDataRole.ToolTipRole and col.tip:
             return col.tip
         return None
@@ -254,12 +266,16 @@ class ReviewModel(QAbstractTableModel):
 
     @staticmethod
     def _display(key: str, v: Any, row: tuple[Any, ...]) -> str:
+        if key == "outcome":
+            return outcome_label(v) if v else ""
+        if key in _SPEECH_KEYS and row[_RATIO_POS] is None:
+            return "—"  # no speech recorded: no talk figures, not zeros
         if v is None:
-            return "—" if key not in ("customer", "outcome") else ""
+            return "—" if key != "customer" else ""
         if key == "kind":
             return "Practice" if v == "practice" else "Call"
         if key == "started_at":
-            return str(v)[:16].replace("T", " ")
+            return local_time(str(v))
         if key in ("duration_s", "longest_monologue_s"):
             return fmt_duration(float(v))
         if key == "talk_ratio":
@@ -274,6 +290,8 @@ class ReviewModel(QAbstractTableModel):
 
     @staticmethod
     def _color(key: str, v: Any, t: float) -> int:
+        if key in ("overtalk_s", "longest_monologue_s") and not v:
+            return _C_FAINT
         if key == "talk_ratio" and v is not None:
             return _C_RED if v > t else (_C_AMBER if v > t - 0.05 else _C_GREEN)
         if (key.startswith("flags_") or key == "open_tasks") and v == 0:
@@ -284,38 +302,88 @@ class ReviewModel(QAbstractTableModel):
 
 
 class TimelineWidget(QWidget):
-    """Two lanes (agent above, customer below) from stored speech segments."""
+    """Two lanes (agent above, customer below) from stored speech segments, flags and bookmarks marked.
+    A click picks that moment of the call (``moment_picked``), for a bookmark."""
+
+    moment_picked = Signal(float)  # seconds from the start of the call
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._segments: list[tuple[str, float, float]] = []
         self._duration: float | None = None
-        self.setMinimumHeight(72)
+        self.marks: list[Mark] = []
+        self.setMinimumHeight(84)
+        self.setToolTip("Who spoke when. Orange ▼: a phrasing flag; purple ▼: a bookmark. "
+                        "Click a moment to bookmark it.")
 
-    def set_segments(self, segments: list[tuple[str, float, float]], duration_s: float | None) -> None:
+    def set_segments(self, segments: list[tuple[str, float, float]], duration_s: float | None,
+                     marks: list[Mark] | None = None) -> None:
         self._segments, self._duration = list(segments), duration_s
+        self.marks = list(marks or [])
         self.update()
 
     def sizeHint(self) -> QSize:
-        return QSize(600, 84)
+        return QSize(600, 96)
+
+    def _end(self) -> float:
+        return max([self._duration or 0.0, *(e for _p, _s, e in self._segments),
+                    *(t for t, _k in self.marks)]) or 1.0
+
+    def time_at(self, pos: QPoint) -> float:
+        """The moment of the call under a point (the lanes span the width minus the labels)."""
+        r = QRectF(self.rect()).adjusted(4, 4, -4, -2)
+        label_w = min(r.width() * 0.2, self.fontMetrics().horizontalAdvance("Customer") + 12.0)
+        left, width = r.left() + label_w, r.width() - label_w - 20
+        frac = min(1.0, max(0.0, (pos.x() - left) / width)) if width > 0 else 0.0
+        return round(frac * self._end(), 1)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if self._segments and event.button() == Qt.MouseButton.LeftButton:
+            self.moment_picked.emit(self.time_at(event.position().toPoint()))
+        super().mousePressEvent(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         p = QPainter(self)
         if self._segments:
-            paint_timeline(p, QRectF(self.rect()).adjusted(4, 4, -4, -2), self._segments, self._duration)
+            paint_timeline(p, QRectF(self.rect()).adjusted(4, 4, -4, -2), self._segments, self._duration,
+                           marks=self.marks)
         else:
             p.setPen(FAINT)
             p.drawText(self.rect(), int(Qt.AlignmentFlag.AlignCenter), "No speech recorded")
         p.end()
 
 
-class SummaryPanel(QWidget):
-    """A call's summary: timeline, metrics against targets, flagged utterances, wrap-up."""
+def parse_moment(text: str) -> float | None:
+    """``"2:15"``, ``"135"`` or ``"1:02:03"`` as seconds; None for empty; ValueError with one line."""
+    t = text.strip()
+    if not t:
+        return None
+    try:
+        parts = [float(x) for x in t.split(":")]
+    except ValueError:
+        parts = []
+    if not parts or len(parts) > 3 or any(x < 0 for x in parts):
+        raise ValueError(f"The moment {t!r} is not a time in the call; write it as m:ss (e.g. 2:15).")
+    secs = 0.0
+    for x in parts:
+        secs = secs * 60 + x
+    return secs
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+
+class SummaryPanel(QWidget):
+    """A call's summary: timeline, metrics against targets, flagged utterances, coaching comments, wrap-up.
+
+    Supervisors and trainers leave comments (or, with a moment, bookmarks) here: ``comment_requested``
+    carries the text and the moment; the view stores it and shows the call again.
+    """
+
+    comment_requested = Signal(int, str, object)  # call id, text, seconds or None
+
+    def __init__(self, parent: QWidget | None = None, can_comment: bool = True) -> None:
         super().__init__(parent)
         self.summary: CallSummary | None = None
         self.segments: list[tuple[str, float, float]] = []
+        self.comments: list[rv.Comment] = []
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         self.title = QLabel("Open a call to see its summary.")
@@ -330,36 +398,147 @@ class SummaryPanel(QWidget):
                              "<span style='color:#1d7a46'>■</span> customer &nbsp; "
                              "<span style='color:#b42318'>■</span> overtalk &nbsp; "
                              "<span style='color:#b8bfc9'>■</span> silence over 3 s")
+        self.legend.setText(self.legend.text() + " &nbsp; <span style='color:#e04f16'>▼</span> phrasing "
+                            "flag &nbsp; <span style='color:#7a3fb0'>▼</span> bookmark")
         self.body = QTextBrowser()
         self.body.setOpenLinks(False)
+        self.comment_edit = QLineEdit()
+        self.comment_edit.setObjectName("coachingComment")
+        self.comment_edit.setPlaceholderText("Coaching comment for the agent…")
+        self.at_edit = QLineEdit()
+        self.at_edit.setPlaceholderText("at m:ss")
+        self.at_edit.setToolTip("A moment of the call makes the comment a bookmark; click the timeline "
+                                "to pick one. Empty: a comment on the whole call.")
+        self.at_edit.setMaximumWidth(90)
+        self.comment_button = QPushButton("Add comment")
+        self.comment_row = QWidget()
+        row = QHBoxLayout(self.comment_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.comment_edit, 1)
+        row.addWidget(self.at_edit)
+        row.addWidget(self.comment_button)
         lay.addWidget(self.title)
         lay.addWidget(self.timeline)
         lay.addWidget(self.legend)
         lay.addWidget(self.body, 1)
+        lay.addWidget(self.comment_row)
+        self._can_comment = can_comment
         self.timeline.hide()
         self.legend.hide()
+        self.comment_row.hide()
+        self.timeline.moment_picked.connect(self._moment_picked)
+        self.comment_edit.returnPressed.connect(self._submit)
+        self.comment_button.clicked.connect(self._submit)
+        self.at_edit.textChanged.connect(lambda t: self.comment_button.setText(
+            "Add bookmark" if t.strip() else "Add comment"))
 
-    def show_summary(self, s: CallSummary, segments: list[tuple[str, float, float]]) -> None:
-        self.summary, self.segments = s, segments
+    def show_summary(self, s: CallSummary, segments: list[tuple[str, float, float]],
+                     comments: list[rv.Comment] | None = None) -> None:
+        self.summary, self.segments, self.comments = s, segments, list(comments or [])
         kind = "Practice attempt" if s.kind == "practice" else "Call"
         self.title.setText(f"{kind} #{s.call_id}: {s.agent} with {s.customer or 'no customer on record'}")
-        self.timeline.set_segments(segments, s.duration_s)
+        self.timeline.set_segments(segments, s.duration_s, timeline_marks(s, self.comments))
         self.timeline.show()
         self.legend.setVisible(bool(segments))
-        self.body.setHtml(summary_html(s, heading=False))
+        self.body.setHtml(summary_html(s, heading=False, comments=self.comments))
+        self.comment_row.setVisible(self._can_comment)
 
     def clear(self, text: str = "Open a call to see its summary.") -> None:
         self.summary = None
+        self.comments = []
         self.title.setText(text)
         self.timeline.hide()
         self.legend.hide()
+        self.comment_row.hide()
         self.body.clear()
+
+    def _moment_picked(self, t: float) -> None:
+        total = round(t)
+        self.at_edit.setText(f"{total // 60}:{total % 60:02d}")
+        self.comment_edit.setFocus()
+
+    def _submit(self) -> None:
+        if self.summary is None:
+            return
+        try:
+            at = parse_moment(self.at_edit.text())
+        except ValueError as e:
+            messages.warning(str(e))
+            return
+        text = self.comment_edit.text().strip()
+        if not text and at is None:
+            messages.warning("Write a comment first (or give a moment of the call to bookmark it).")
+            return
+        self.comment_requested.emit(self.summary.call_id, text, at)
+
+
+class DateField(QWidget):
+    """A date you can type (``YYYY-MM-DD``, empty for no bound) or pick on a calendar that opens on the
+    typed date, or on today. ``changed`` fires when the text is empty or a whole date, and when editing
+    finishes (so a half-typed date is judged only when the user is done)."""
+
+    changed = Signal()
+
+    def __init__(self, what: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.edit = QLineEdit()
+        self.edit.setPlaceholderText("any date")
+        self.edit.setClearButtonEnabled(True)
+        self.edit.setToolTip(f"{what} date, inclusive, as YYYY-MM-DD (your local calendar); empty for no "
+                             "bound")
+        self.edit.setMaximumWidth(self.fontMetrics().horizontalAdvance("2026-12-31") + 44)
+        self.button = QToolButton()
+        self.button.setText("▾")
+        self.button.setToolTip("Pick the date on a calendar")
+        self.calendar = QCalendarWidget(self)
+        self.calendar.setWindowFlags(Qt.WindowType.Popup)
+        self.calendar.setGridVisible(True)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        lay.addWidget(self.edit)
+        lay.addWidget(self.button)
+        self.button.clicked.connect(self.open_calendar)
+        self.calendar.clicked.connect(self._picked)
+        self.calendar.activated.connect(self._picked)
+        self.edit.textChanged.connect(self._text_changed)
+        self.edit.editingFinished.connect(self.changed.emit)
+
+    def text(self) -> str:
+        return self.edit.text().strip()
+
+    def setDate(self, d: QDate | date | None) -> None:
+        if d is None:
+            self.edit.setText("")
+            return
+        qd = d if isinstance(d, QDate) else QDate(d.year, d.month, d.day)
+        self.edit.setText(qd.toString("yyyy-MM-dd"))
+
+    def _text_changed(self, text: str) -> None:
+        t = text.strip()
+        if not t or QDate.fromString(t, "yyyy-MM-dd").isValid():
+            self.changed.emit()
+
+    def open_calendar(self) -> None:
+        typed = QDate.fromString(self.text(), "yyyy-MM-dd")
+        d = typed if typed.isValid() else QDate.currentDate()
+        self.calendar.setSelectedDate(d)
+        self.calendar.setCurrentPage(d.year(), d.month())
+        self.calendar.move(self.mapToGlobal(QPoint(0, self.height())))
+        self.calendar.show()
+        self.calendar.setFocus()
+
+    def _picked(self, d: QDate) -> None:
+        self.calendar.hide()
+        self.setDate(d)
 
 
 class ReviewView(QWidget):
     """Filter bar, the lazy table and the selected call's summary."""
 
     summary_shown = Signal(int)  # call id
+    summary_cleared = Signal(int)  # call id the filter removed
+    comment_added = Signal(int)  # call id
     csv_written = Signal(str)
     pdf_written = Signal(str)
 
@@ -374,8 +553,8 @@ class ReviewView(QWidget):
         # -- filter bar
         self.agent_combo = QComboBox()
         self.agent_combo.addItem("All agents", None)
-        self.date_from = self._date_edit("From")
-        self.date_to = self._date_edit("To")
+        self.date_from = DateField("First")
+        self.date_to = DateField("Last")
         self.customer_edit = QLineEdit()
         self.customer_edit.setPlaceholderText("Customer name or phone")
         self.customer_edit.setClearButtonEnabled(True)
@@ -424,13 +603,14 @@ class ReviewView(QWidget):
         hh = self.table.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setStretchLastSection(True)
-        fm = self.fontMetrics()
+        stamp = self.fontMetrics().horizontalAdvance("2026-12-31 23:59") + 24
         for i, key in enumerate(VISIBLE):
-            title = rv.COLUMNS[_pos(i)].title
-            width = {"agent": 140, "customer": 150, "started_at": 150, "outcome": 130, "talk_ratio": 124,
-                     "overtalk_s": 100, "duration_s": 70}.get(key)
-            hh.resizeSection(i, width or max(46, fm.horizontalAdvance(title) + 26))
-        self.summary = SummaryPanel()
+            width = {"agent": 140, "customer": 150, "started_at": stamp, "outcome": 150,
+                     "overtalk_s": 100}.get(key, 46)
+            # never narrower than the header needs, its title and the sort arrow (the style measures it:
+            # "Talk ratio (≤ 30%)" was clipped to "alk ratio" at a fixed width)
+            hh.resizeSection(i, max(width, hh.sectionSizeHint(i) + 6))
+        self.summary = SummaryPanel(can_comment=self._profile in ("supervisor", "trainer"))
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.table)
         split.addWidget(self.summary)
@@ -459,8 +639,9 @@ class ReviewView(QWidget):
         for combo in (self.agent_combo, self.flag_combo, self.kind_combo):
             combo.currentIndexChanged.connect(lambda _i: self.apply_filters())
         self.above_box.toggled.connect(lambda _b: self.apply_filters())
-        self.date_from.dateChanged.connect(lambda _d: self.apply_filters())
-        self.date_to.dateChanged.connect(lambda _d: self.apply_filters())
+        self.date_from.changed.connect(self.apply_filters)
+        self.date_to.changed.connect(self.apply_filters)
+        self.summary.comment_requested.connect(self.add_comment)
         self.table.selectionModel().currentRowChanged.connect(
             lambda cur, _prev: self.open_call(self.model.call_id(cur.row())) if cur.isValid() else None)
         self.table.activated.connect(lambda idx: self.open_call(self.model.call_id(idx.row())))
@@ -474,16 +655,6 @@ class ReviewView(QWidget):
         self.apply_filters()
 
     # -- filters -------------------------------------------------------------------------------------------
-    def _date_edit(self, what: str) -> QDateEdit:
-        e = QDateEdit()
-        e.setCalendarPopup(True)
-        e.setDisplayFormat("yyyy-MM-dd")
-        e.setMinimumDate(MIN_DATE)
-        e.setSpecialValueText("any")  # shown at the minimum date: no bound
-        e.setDate(MIN_DATE)
-        e.setToolTip(f"{what} date (inclusive); 'any' for no bound")
-        return e
-
     def _load_agents(self) -> None:
         def done(agents: list[tuple[int, str]]) -> None:
             own = self._services.settings.agent_id
@@ -500,18 +671,15 @@ class ReviewView(QWidget):
 
         self._services.db_call(rv.agents_with_calls, done)
 
-    @staticmethod
-    def _iso(e: QDateEdit) -> str | None:
-        d = e.date()
-        return None if d == MIN_DATE else d.toString("yyyy-MM-dd")
-
     def current_filter(self) -> rv.ReviewFilter:
-        """The filter the bar describes; ValueError (one line) for dates in the wrong order."""
+        """The filter the bar describes; ValueError (one line) for a malformed date or dates in the wrong
+        order."""
         agent = self.agent_combo.currentData()
         if self._profile == "agent":
             agent = self._services.settings.agent_id  # never anyone else's calls
-        d1, d2 = self._iso(self.date_from), self._iso(self.date_to)
-        rv.check_range(d1, d2)
+        d1, d2 = self.date_from.text() or None, self.date_to.text() or None
+        a, b = rv.check_range(d1, d2)
+        d1, d2 = (a.isoformat() if a else None), (b.isoformat() if b else None)
         return rv.ReviewFilter(
             agent_id=agent,
             date_from=d1,
@@ -535,6 +703,19 @@ class ReviewView(QWidget):
         self.model.set_filter(flt)
         self._services.db_call(lambda db: rv.review_count(db, flt),
                                lambda n: self._show_count(flt, n), lambda _e: None)
+        shown = self.summary.summary
+        if shown is not None:  # the detail pane follows the filter: a call it removed is closed
+            cid = shown.call_id
+            self._services.db_call(lambda db: rv.call_matches(db, flt, cid),
+                                   lambda ok: self._still_shown(flt, cid, ok), lambda _e: None)
+
+    def _still_shown(self, flt: rv.ReviewFilter, call_id: int, matches: bool) -> None:
+        s = self.summary.summary
+        if matches or flt != self.model.filter or s is None or s.call_id != call_id:
+            return
+        self.summary.clear(f"Call #{call_id} is not in the filtered list; open a call to see its summary.")
+        self.pdf_button.setEnabled(False)
+        self.summary_cleared.emit(call_id)
 
     def _show_count(self, flt: rv.ReviewFilter, n: int) -> None:
         if flt != self.model.filter:
@@ -562,17 +743,33 @@ class ReviewView(QWidget):
         ts = TalkSettings(target=st.talk_target, silence_threshold_s=st.silence_threshold_s,
                           backchannel_max_s=st.backchannel_max_s, window_s=st.window_s)
 
-        def load(db: Any) -> tuple[CallSummary, list[tuple[str, float, float]]]:
+        def load(db: Any) -> tuple[CallSummary, list[tuple[str, float, float]], list[rv.Comment]]:
             d = rv.call_detail(db, call_id)
-            return summarize_detail(d, targets, ts), list(d.segments)
+            return summarize_detail(d, targets, ts), list(d.segments), list(d.comments)
 
-        def done(result: tuple[CallSummary, list[tuple[str, float, float]]]) -> None:
-            s, segs = result
-            self.summary.show_summary(s, segs)
+        def done(result: tuple[CallSummary, list[tuple[str, float, float]], list[rv.Comment]]) -> None:
+            s, segs, comments = result
+            self.summary.show_summary(s, segs, comments)
             self.pdf_button.setEnabled(True)
             self.summary_shown.emit(call_id)
 
         self._services.db_call(load, done)
+
+    def add_comment(self, call_id: int, text: str, at_s: float | None) -> None:
+        """Store a coaching comment (a bookmark when ``at_s`` is given) and show the call again."""
+        st = self._services.settings
+
+        def done(_cid: int) -> None:
+            self.summary.comment_edit.clear()
+            self.summary.at_edit.clear()
+            self.comment_added.emit(call_id)
+            self.open_call(call_id)
+
+        def failed(e: BaseException) -> None:
+            messages.error(f"The comment was not saved: {messages.describe(e)}")
+
+        self._services.db_call(lambda db: rv.add_comment(db, call_id, text, at_s=at_s,
+                                                         author_id=st.agent_id), done, failed)
 
     def show_call(self, call_id: int) -> None:
         """Open a call from elsewhere (Trends): select it if it is loaded and show its summary."""
@@ -624,7 +821,7 @@ class ReviewView(QWidget):
             messages.warning("Open a call first; the PDF is that call's summary.")
             return
         try:
-            write_call_report(path, s, self.summary.segments)
+            write_call_report(path, s, self.summary.segments, self.summary.comments)
         except OSError as e:
             messages.error(str(e))
             return
