@@ -293,7 +293,8 @@ class CallerCardWidget(QWidget):
         self.channel_filter = QComboBox()
         self.channel_filter.setAccessibleName("Show channel")
         for label, kind in (("All channels", ""), ("Calls", "call"), ("E-mails", "email"),
-                            ("Chats", "chat"), ("SMS", "sms"), ("Orders", "order")):
+                            ("Chats", "chat"), ("SMS", "sms"), ("Orders", "order"),
+                            ("Coaching", "coaching")):
             self.channel_filter.addItem(label, kind)
         self.channel_filter.currentIndexChanged.connect(self._filter_history)
         head.addWidget(self.channel_filter)

@@ -29,7 +29,8 @@ RECORD_ROLE = Qt.ItemDataRole.UserRole + 2
 
 Index = QModelIndex | QPersistentModelIndex
 
-CHANNEL_LABELS = {"call": "Call", "email": "E-mail", "chat": "Chat", "sms": "SMS", "order": "Order"}
+CHANNEL_LABELS = {"call": "Call", "email": "E-mail", "chat": "Chat", "sms": "SMS", "order": "Order",
+                  "coaching": "Coaching"}
 MATCH_LABELS = {"phone": "phone", "name": "name", "email": "e-mail", "issue": "issue"}
 
 

@@ -343,3 +343,29 @@ def test_relationship_length(since: str | None, today: str, expected: str) -> No
     from datetime import date
 
     assert relationship_length(since, date.fromisoformat(today)) == expected
+
+
+def test_coaching_comments_from_review_show_in_the_history(qtbot: QtBot, db_file: Path,
+                                                           services: Services) -> None:
+    from agent_assist.store import calls, review
+
+    db = connect(db_file)
+    cid = _known_id(db_file)
+    agent = db["agents"].insert({"name": "Ann Agent"}).last_pk
+    started = _iso(datetime.now(UTC) - timedelta(days=1))
+    call = calls.start_call(db, agent_id=agent, customer_id=cid, started_at=started)
+    calls.finish_call(db, call, outcome="resolved")
+    review.add_comment(db, call, "Ask before you explain.", author="Sue Supervisor")
+    review.add_comment(db, call, "You talked over her here", at_s=135.0, author="Sue Supervisor")
+    db.close()
+    w = CallerCardWidget(services)
+    qtbot.addWidget(w)
+    with qtbot.waitSignal(w.card_shown, timeout=10000):
+        services.call_requested.emit(KNOWN_PHONE)
+    w.channel_filter.setCurrentIndex(w.channel_filter.findData("coaching"))
+    m = w.history_proxy
+    rows = sorted(m.index(r, 2).data() for r in range(m.rowCount()))
+    day = started[:10]
+    assert rows == [f"Coaching on Ann Agent's call of {day}: Ask before you explain. — Sue Supervisor",
+                    f"Coaching on Ann Agent's call of {day}: [2:15] You talked over her here — Sue Supervisor"]
+    assert m.index(0, 1).data() == "Coaching"
