@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -108,12 +110,21 @@ def run(args: argparse.Namespace) -> int:
     m = analyze(result.segments, result.duration_s, talk)
     data: dict[str, Any] = m.to_dict()
     flags = check_turns(result.utterances) if result.utterances else None
+    to_stdout = args.timeline == "-"
+    if to_stdout and args.json:
+        raise CliError("--timeline - and --json both write to stdout; give the timeline a file name")
     if args.timeline:
         try:
-            out = _write_timeline(result.segments, m.duration_s, args.timeline, talk)
+            if to_stdout:  # the PNG goes to stdout, the report to stderr
+                with tempfile.TemporaryDirectory(prefix="agent-assist-timeline-") as tmp:
+                    png = _write_timeline(result.segments, m.duration_s, str(Path(tmp) / "t.png"), talk)
+                    sys.stdout.buffer.write(png.read_bytes())
+                    sys.stdout.buffer.flush()
+                data["timeline"] = "stdout"
+            else:
+                data["timeline"] = str(_write_timeline(result.segments, m.duration_s, args.timeline, talk))
         except OSError as e:
             raise CliError(f"could not write the timeline: {e}") from None
-        data["timeline"] = str(out)
     if args.json:
         data["source"] = result.description
         data["segments"] = [[g.party, round(g.start, 3), round(g.end, 3)] for g in result.segments]
@@ -121,10 +132,11 @@ def run(args: argparse.Namespace) -> int:
             data["flags"] = flags
         print(json.dumps(data))
     else:
-        print(_human(result.description, m, talk))
+        stream = sys.stderr if to_stdout else sys.stdout
+        print(_human(result.description, m, talk), file=stream)
         if flags is not None:
-            print("\n" + _human_flags(flags))
+            print("\n" + _human_flags(flags), file=stream)
         if args.timeline:
-            print(f"\nTimeline written to {data['timeline']}")
+            print(f"\nTimeline written to {data['timeline']}", file=stream)
     return 0
 

@@ -219,6 +219,23 @@ def agents_with_calls(db: Database) -> list[tuple[int, str]]:
     return [(int(i), str(n)) for i, n in cur.fetchall()]
 
 
+def agents_overview(db: Database) -> list[dict[str, Any]]:
+    """Every agent with their finished calls and practice attempts and the last one's start (UTC)."""
+    cur = db.execute(
+        "SELECT a.id, a.name, a.team, a.email,"
+        " (SELECT count(*) FROM calls c WHERE c.agent_id = a.id AND c.status = 'done' AND c.kind = 'call'),"
+        " (SELECT count(*) FROM calls c WHERE c.agent_id = a.id AND c.status = 'done' AND c.kind = 'practice'),"
+        " (SELECT max(started_at) FROM calls c WHERE c.agent_id = a.id AND c.status = 'done')"
+        " FROM agents a ORDER BY a.id")
+    keys = ("id", "name", "team", "email", "calls", "practice_attempts", "last_call_at")
+    return [dict(zip(keys, r, strict=True)) for r in cur.fetchall()]
+
+
+def agent_name(db: Database, agent_id: int) -> str | None:
+    row = db.execute("SELECT name FROM agents WHERE id = ?", [agent_id]).fetchone()
+    return None if row is None else str(row[0])
+
+
 def call_date_range(db: Database) -> tuple[str | None, str | None]:
     """First and last start date of the finished calls (None, None for an empty database)."""
     row = db.execute(
@@ -538,6 +555,37 @@ def _csv_value(key: str, v: Any) -> Any:
     return v
 
 
+def _write_rows(db: Database, flt: ReviewFilter, f: Any, sort: str, descending: bool) -> int:
+    sql, params = review_sql(flt, sort, descending, 0, -1)
+    n = 0
+    w = csv.writer(f)
+    w.writerow([name for name, _key in CSV_FIELDS])
+    fields = [(name, key, COLUMN_INDEX[key]) for name, key in CSV_FIELDS]
+    comments: dict[int, list[str]] = {}
+    for cid, at_s, text in db.execute("SELECT call_id, at_s, text FROM coaching_comments"
+                                      " ORDER BY call_id, at_s IS NULL, at_s, id"):
+        comments.setdefault(int(cid), []).append(comment_text(
+            Comment(0, int(cid), "", "", None if at_s is None else float(at_s), str(text))))
+    for row in db.execute(sql, params):
+        out = []
+        for name, key, i in fields:
+            if name == "started_at_local":
+                out.append(local_time(row[i]))
+            elif name == "coaching_comments":
+                out.append(" | ".join(comments.get(int(row[i]), [])))
+            else:
+                out.append(_csv_value(key, row[i]))
+        w.writerow(out)
+        n += 1
+    return n
+
+
+def write_csv(db: Database, flt: ReviewFilter, stream: Any, sort: str = "started_at",
+              descending: bool = False) -> int:
+    """Write every call the filter matches as CSV to an open text stream (stdout); returns the rows."""
+    return _write_rows(db, flt, stream, sort, descending)
+
+
 def export_csv(
     db: Database,
     flt: ReviewFilter,
@@ -557,33 +605,13 @@ def export_csv(
         raise OSError(f"Cannot write {target}: it is a folder.")
     if not folder.is_dir():
         raise OSError(f"Cannot write {target}: the folder {folder} does not exist.")
-    sql, params = review_sql(flt, sort, descending, 0, -1)
     try:
         fd, tmp = tempfile.mkstemp(prefix=".export-", suffix=".csv", dir=folder)
     except OSError as e:
         raise OSError(f"Cannot write {target}: {e.strerror or e}.") from None
-    n = 0
     try:
         with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as f:
-            w = csv.writer(f)
-            w.writerow([name for name, _key in CSV_FIELDS])
-            fields = [(name, key, COLUMN_INDEX[key]) for name, key in CSV_FIELDS]
-            comments: dict[int, list[str]] = {}
-            for cid, at_s, text in db.execute("SELECT call_id, at_s, text FROM coaching_comments"
-                                              " ORDER BY call_id, at_s IS NULL, at_s, id"):
-                comments.setdefault(int(cid), []).append(comment_text(
-                    Comment(0, int(cid), "", "", None if at_s is None else float(at_s), str(text))))
-            for row in db.execute(sql, params):
-                out = []
-                for name, key, i in fields:
-                    if name == "started_at_local":
-                        out.append(local_time(row[i]))
-                    elif name == "coaching_comments":
-                        out.append(" | ".join(comments.get(int(row[i]), [])))
-                    else:
-                        out.append(_csv_value(key, row[i]))
-                w.writerow(out)
-                n += 1
+            n = _write_rows(db, flt, f, sort, descending)
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
     except BaseException:
