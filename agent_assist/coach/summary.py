@@ -166,6 +166,15 @@ def _flag_note(text: str, f: Mapping[str, Any]) -> FlagNote:
                     str(f.get("reason") or ""), str(f.get("suggestion") or ""))
 
 
+def _one_per_task(tasks: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Any], ...]:
+    """Each task once: a parked task handed over to a follow-up at wrap-up is stored twice (the parked
+    one marked done, a follow-up with the same text); only the follow-up, which is the live one, is shown."""
+    followed = {str(t.get("text") or "").strip().lower() for t in tasks if t.get("kind") == "follow_up"}
+    return tuple(dict(t) for t in tasks
+                 if not (t.get("kind") != "follow_up" and t.get("done")
+                         and str(t.get("text") or "").strip().lower() in followed))
+
+
 def summarize(
     call: Mapping[str, Any],
     segments: Sequence[tuple[str, float, float]],
@@ -219,7 +228,7 @@ def summarize(
         start = u.get("start_s")
         flagged.append(FlaggedUtterance(u.get("id"), None if start is None else float(start), text,
                                         notes))
-    all_tasks = tuple(dict(x) for x in tasks)
+    all_tasks = _one_per_task(tasks)
     return CallSummary(
         call_id=int(call.get("id") or 0),
         kind=str(call.get("kind") or "call"),

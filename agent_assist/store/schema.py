@@ -393,3 +393,15 @@ def m008_flag_category_blaming(db: Database) -> None:
     db.execute("CREATE INDEX idx_calls_status_flags_blaming ON calls(status, flags_blaming)")
     if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone():
         db.execute("ANALYZE idx_calls_status_flags_blaming")
+
+
+@migration("coaching comments and bookmarks a supervisor leaves on a call")
+def m_coaching_comments(db: Database) -> None:
+    # One row per comment; ``at_s`` set makes it a bookmark on that moment of the call (seconds from its
+    # start), NULL a comment on the whole call. The author is whoever was signed in on the desk.
+    db.execute(
+        "CREATE TABLE coaching_comments ("
+        " id INTEGER PRIMARY KEY, call_id INTEGER NOT NULL REFERENCES calls(id) ON DELETE CASCADE,"
+        " author_id INTEGER, author TEXT, created_at TEXT NOT NULL, at_s REAL, text TEXT NOT NULL DEFAULT '')"
+    )
+    db.execute("CREATE INDEX idx_coaching_comments_call ON coaching_comments(call_id, at_s)")

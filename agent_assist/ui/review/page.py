@@ -16,15 +16,17 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
+    QDate,
+    QPoint,
     Qt,
     QTimer,
     Signal,
 )
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCalendarWidget,
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -34,6 +36,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableView,
     QTabWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -46,20 +49,80 @@ from agent_assist.ui.common import events as ev
 from agent_assist.ui.common import messages
 from agent_assist.ui.common.services import Services
 from agent_assist.ui.review.detail import SummaryPanel
-from agent_assist.ui.review.report_pdf import write_call_report
-from agent_assist.ui.review.table_model import (
-    MIN_DATE,
-    VISIBLE,
-    ReviewModel,
-    _pos,
+from agent_assist.ui.review.report_pdf import (
+    write_call_report,
 )
+from agent_assist.ui.review.table_model import VISIBLE, ReviewModel
 from agent_assist.workflows.review_source import ReviewSource
+
+
+class DateField(QWidget):
+    """A date you can type (``YYYY-MM-DD``, empty for no bound) or pick on a calendar that opens on the
+    typed date, or on today. ``changed`` fires when the text is empty or a whole date, and when editing
+    finishes (so a half-typed date is judged only when the user is done)."""
+
+    changed = Signal()
+
+    def __init__(self, what: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.edit = QLineEdit()
+        self.edit.setPlaceholderText("any date")
+        self.edit.setClearButtonEnabled(True)
+        self.edit.setToolTip(f"{what} date, inclusive, as YYYY-MM-DD (your local calendar); empty for no "
+                             "bound")
+        self.edit.setMaximumWidth(self.fontMetrics().horizontalAdvance("2026-12-31") + 44)
+        self.button = QToolButton()
+        self.button.setText("▾")
+        self.button.setToolTip("Pick the date on a calendar")
+        self.calendar = QCalendarWidget(self)
+        self.calendar.setWindowFlags(Qt.WindowType.Popup)
+        self.calendar.setGridVisible(True)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        lay.addWidget(self.edit)
+        lay.addWidget(self.button)
+        self.button.clicked.connect(self.open_calendar)
+        self.calendar.clicked.connect(self._picked)
+        self.calendar.activated.connect(self._picked)
+        self.edit.textChanged.connect(self._text_changed)
+        self.edit.editingFinished.connect(self.changed.emit)
+
+    def text(self) -> str:
+        return self.edit.text().strip()
+
+    def setDate(self, d: QDate | date | None) -> None:
+        if d is None:
+            self.edit.setText("")
+            return
+        qd = d if isinstance(d, QDate) else QDate(d.year, d.month, d.day)
+        self.edit.setText(qd.toString("yyyy-MM-dd"))
+
+    def _text_changed(self, text: str) -> None:
+        t = text.strip()
+        if not t or QDate.fromString(t, "yyyy-MM-dd").isValid():
+            self.changed.emit()
+
+    def open_calendar(self) -> None:
+        typed = QDate.fromString(self.text(), "yyyy-MM-dd")
+        d = typed if typed.isValid() else QDate.currentDate()
+        self.calendar.setSelectedDate(d)
+        self.calendar.setCurrentPage(d.year(), d.month())
+        self.calendar.move(self.mapToGlobal(QPoint(0, self.height())))
+        self.calendar.show()
+        self.calendar.setFocus()
+
+    def _picked(self, d: QDate) -> None:
+        self.calendar.hide()
+        self.setDate(d)
 
 
 class ReviewView(QWidget):
     """Filter bar, the lazy table and the selected call's summary."""
 
     summary_shown = Signal(object)  # call id (int; a uuid string in team mode)
+    summary_cleared = Signal(int)  # call id the filter removed
+    comment_added = Signal(int)  # call id
     csv_written = Signal(str)
     pdf_written = Signal(str)
 
@@ -77,8 +140,8 @@ class ReviewView(QWidget):
         # -- filter bar
         self.agent_combo = QComboBox()
         self.agent_combo.addItem("All agents", None)
-        self.date_from = self._date_edit("From")
-        self.date_to = self._date_edit("To")
+        self.date_from = DateField("First")
+        self.date_to = DateField("Last")
         self.customer_edit = QLineEdit()
         self.customer_edit.setPlaceholderText("Customer name or phone")
         self.customer_edit.setClearButtonEnabled(True)
@@ -144,13 +207,14 @@ class ReviewView(QWidget):
         hh = self.table.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         hh.setStretchLastSection(True)
-        fm = self.fontMetrics()
+        stamp = self.fontMetrics().horizontalAdvance("2026-12-31 23:59") + 24
         for i, key in enumerate(VISIBLE):
-            title = rv.COLUMNS[_pos(i)].title
-            width = {"agent": 140, "customer": 150, "started_at": 150, "outcome": 130, "talk_ratio": 124,
-                     "overtalk_s": 100, "duration_s": 70}.get(key)
-            hh.resizeSection(i, width or max(46, fm.horizontalAdvance(title) + 26))
-        self.summary = SummaryPanel()
+            width = {"agent": 140, "customer": 150, "started_at": stamp, "outcome": 150,
+                     "overtalk_s": 100}.get(key, 46)
+            # never narrower than the header needs, its title and the sort arrow (the style measures it:
+            # "Talk ratio (≤ 30%)" was clipped to "alk ratio" at a fixed width)
+            hh.resizeSection(i, max(width, hh.sectionSizeHint(i) + 6))
+        self.summary = SummaryPanel(can_comment=self._profile in ("supervisor", "trainer"))
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.table)
         split.addWidget(self.summary)
@@ -179,8 +243,9 @@ class ReviewView(QWidget):
         for combo in (self.agent_combo, self.flag_combo, self.kind_combo, self.team_combo, self.outcome_combo):
             combo.currentIndexChanged.connect(lambda _i: self.apply_filters())
         self.above_box.toggled.connect(lambda _b: self.apply_filters())
-        self.date_from.dateChanged.connect(lambda _d: self.apply_filters())
-        self.date_to.dateChanged.connect(lambda _d: self.apply_filters())
+        self.date_from.changed.connect(self.apply_filters)
+        self.date_to.changed.connect(self.apply_filters)
+        self.summary.comment_requested.connect(self.add_comment)
         self.table.selectionModel().currentRowChanged.connect(
             lambda cur, _prev: self.open_call(self.model.call_id(cur.row())) if cur.isValid() else None)
         self.table.activated.connect(lambda idx: self.open_call(self.model.call_id(idx.row())))
@@ -196,16 +261,6 @@ class ReviewView(QWidget):
         self.apply_filters()
 
     # -- filters -------------------------------------------------------------------------------------------
-    def _date_edit(self, what: str) -> QDateEdit:
-        e = QDateEdit()
-        e.setCalendarPopup(True)
-        e.setDisplayFormat("yyyy-MM-dd")
-        e.setMinimumDate(MIN_DATE)
-        e.setSpecialValueText("any")  # shown at the minimum date: no bound
-        e.setDate(MIN_DATE)
-        e.setToolTip(f"{what} date (inclusive); 'any' for no bound")
-        return e
-
     def _load_agents(self) -> None:
         def done(agents: list[tuple[int, str]]) -> None:
             own = self._services.settings.agent_id
@@ -232,18 +287,15 @@ class ReviewView(QWidget):
                 combo.addItem(v, v)
             combo.blockSignals(False)
 
-    @staticmethod
-    def _iso(e: QDateEdit) -> str | None:
-        d = e.date()
-        return None if d == MIN_DATE else d.toString("yyyy-MM-dd")
-
     def current_filter(self) -> rv.ReviewFilter:
-        """The filter the bar describes; ValueError (one line) for dates in the wrong order."""
+        """The filter the bar describes; ValueError (one line) for a malformed date or dates in the wrong
+        order."""
         agent = self.agent_combo.currentData()
         if self._profile == "agent":
             agent = self._services.settings.agent_id  # never anyone else's calls
-        d1, d2 = self._iso(self.date_from), self._iso(self.date_to)
-        rv.check_range(d1, d2)
+        d1, d2 = self.date_from.text() or None, self.date_to.text() or None
+        a, b = rv.check_range(d1, d2)
+        d1, d2 = (a.isoformat() if a else None), (b.isoformat() if b else None)
         return rv.ReviewFilter(
             agent_id=agent,
             date_from=d1,
@@ -269,11 +321,24 @@ class ReviewView(QWidget):
         self.model.set_filter(flt)
         src = self.source
         self.model.query(lambda db: src.count(db, flt), lambda n: self._show_count(flt, n), lambda _e: None)
+        shown = self.summary.summary
+        if shown is not None and not self.team_mode:  # the detail pane follows the filter
+            cid = shown.call_id
+            self._services.db_call(lambda db: rv.call_matches(db, flt, cid),
+                                   lambda ok: self._still_shown(flt, cid, ok), lambda _e: None)
 
     def _query_failed(self, e: BaseException) -> None:
         text = messages.describe(e)
         self.problem_label.setText(text)
         messages.warning(text)
+
+    def _still_shown(self, flt: rv.ReviewFilter, call_id: int, matches: bool) -> None:
+        s = self.summary.summary
+        if matches or flt != self.model.filter or s is None or s.call_id != call_id:
+            return
+        self.summary.clear(f"Call #{call_id} is not in the filtered list; open a call to see its summary.")
+        self.pdf_button.setEnabled(False)
+        self.summary_cleared.emit(call_id)
 
     def _show_count(self, flt: rv.ReviewFilter, n: int) -> None:
         if flt != self.model.filter:
@@ -300,19 +365,35 @@ class ReviewView(QWidget):
         ts = TalkSettings(target=st.talk_target, silence_threshold_s=st.silence_threshold_s,
                           backchannel_max_s=st.backchannel_max_s, window_s=st.window_s)
 
-        def load(db: Any) -> tuple[CallSummary, list[tuple[str, float, float]]]:
-            d = src.call_detail(db, call_id)
-            return summarize_detail(d, targets, ts), list(d.segments)
-
         src = self.source
 
-        def done(result: tuple[CallSummary, list[tuple[str, float, float]]]) -> None:
-            s, segs = result
-            self.summary.show_summary(s, segs)
+        def load(db: Any) -> tuple[CallSummary, list[tuple[str, float, float]], list[rv.Comment]]:
+            d = src.call_detail(db, call_id)
+            return summarize_detail(d, targets, ts), list(d.segments), list(getattr(d, "comments", ()))
+
+        def done(result: tuple[CallSummary, list[tuple[str, float, float]], list[rv.Comment]]) -> None:
+            s, segs, comments = result
+            self.summary.show_summary(s, segs, comments)
             self.pdf_button.setEnabled(True)
             self.summary_shown.emit(call_id)
 
         self.model.query(load, done, self._query_failed)
+
+    def add_comment(self, call_id: int, text: str, at_s: float | None) -> None:
+        """Store a coaching comment (a bookmark when ``at_s`` is given) and show the call again."""
+        st = self._services.settings
+
+        def done(_cid: int) -> None:
+            self.summary.comment_edit.clear()
+            self.summary.at_edit.clear()
+            self.comment_added.emit(call_id)
+            self.open_call(call_id)
+
+        def failed(e: BaseException) -> None:
+            messages.error(f"The comment was not saved: {messages.describe(e)}")
+
+        self._services.db_call(lambda db: rv.add_comment(db, call_id, text, at_s=at_s,
+                                                         author_id=st.agent_id), done, failed)
 
     def show_call(self, call_id: Any) -> None:
         """Open a call from elsewhere (Trends): select it if it is loaded and show its summary."""
@@ -365,7 +446,7 @@ class ReviewView(QWidget):
             messages.warning("Open a call first; the PDF is that call's summary.")
             return
         try:
-            write_call_report(path, s, self.summary.segments)
+            write_call_report(path, s, self.summary.segments, self.summary.comments)
         except OSError as e:
             messages.error(str(e))
             return

@@ -6,7 +6,6 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
-    QDate,
     QModelIndex,
     QPersistentModelIndex,
     Qt,
@@ -16,6 +15,7 @@ from PySide6.QtGui import QColor, QFont
 
 from agent_assist.coach.summary import fmt_duration
 from agent_assist.store import review as rv
+from agent_assist.store.outcomes import local_time, local_zone_name, outcome_label
 from agent_assist.ui.common import messages
 from agent_assist.ui.common.services import Services
 from agent_assist.workflows.review_source import ReviewSource, SqliteReviewSource
@@ -37,7 +37,8 @@ GREEN = QColor("#1d7a46")
 FAINT = QColor("#8a95a3")
 _PALETTE = (None, RED, AMBER, GREEN, FAINT)
 _C_RED, _C_AMBER, _C_GREEN, _C_FAINT = 1, 2, 3, 4
-MIN_DATE = QDate(2000, 1, 1)
+# figures that only exist when speech was recorded: "—" rather than 0 for a call without any
+_SPEECH_KEYS = ("talk_ratio", "overtalk_s", "longest_monologue_s")
 
 
 def _pos(i: int) -> int:
@@ -194,6 +195,8 @@ class ReviewModel(QAbstractTableModel):
             if col.key == "talk_ratio":
                 return f"Talk ratio (≤ {self._filter.target * 100:.0f}%)"
             return col.title
+        if role == Qt.ItemDataRole.ToolTipRole and col.key in ("started_at", "ended_at"):
+            return f"local time ({local_zone_name()}); stored in UTC"
         if role == Qt.ItemDataRole.ToolTipRole and col.tip:
             return col.tip
         return None
@@ -237,12 +240,16 @@ class ReviewModel(QAbstractTableModel):
 
     @staticmethod
     def _display(key: str, v: Any, row: tuple[Any, ...]) -> str:
+        if key == "outcome":
+            return outcome_label(v) if v else ""
+        if key in _SPEECH_KEYS and row[_RATIO_POS] is None:
+            return "—"  # no speech recorded: no talk figures, not zeros
         if v is None:
-            return "—" if key not in ("customer", "outcome") else ""
+            return "—" if key != "customer" else ""
         if key == "kind":
             return "Practice" if v == "practice" else "Call"
         if key == "started_at":
-            return str(v)[:16].replace("T", " ")
+            return local_time(str(v))
         if key in ("duration_s", "longest_monologue_s"):
             return fmt_duration(float(v))
         if key == "talk_ratio":
@@ -257,6 +264,8 @@ class ReviewModel(QAbstractTableModel):
 
     @staticmethod
     def _color(key: str, v: Any, t: float) -> int:
+        if key in ("overtalk_s", "longest_monologue_s") and not v:
+            return _C_FAINT
         if key == "talk_ratio" and v is not None:
             return _C_RED if v > t else (_C_AMBER if v > t - 0.05 else _C_GREEN)
         if (key.startswith("flags_") or key == "open_tasks") and v == 0:
