@@ -61,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--agent-speaker", metavar="NAME", help="speaker name of the agent in a transcript")
     c.add_argument("--json", action="store_true")
     c.add_argument("--timeline", metavar="PNG", help="write the two-lane timeline chart")
+    c.add_argument("--transcribe", action="store_true", help="also recognise the speech (with --json: "
+                   "\"utterances\")")
 
     c = sub.add_parser("export", help="export data headlessly")
     c.add_argument("what", choices=["calls"])
@@ -74,6 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--text", action="store_true", help="run in the terminal, one reply per stdin line")
     c.add_argument("--list", action="store_true", help="list the scenarios")
     c.add_argument("--trainee", type=int, metavar="ID", help="agent id of the trainee")
+    c = sub.add_parser("transcribe", help="recognise what was said in a recording, with phrasing flags")
+    c.add_argument("file", help=".wav/.flac recording: stereo (agent left, customer right) or mono")
+    c.add_argument("--json", action="store_true", help="one JSON object per utterance per line")
+    c.add_argument("--engine", choices=["pocketsphinx", "vosk", "faster-whisper"],
+                   help="speech engine (default from settings: pocketsphinx)")
+    c.add_argument("--model", metavar="FOLDER", help="a local model folder for the engine")
     return p
 
 
@@ -86,6 +94,7 @@ COMMANDS = {
     "analyze": "analyze",
     "export": "export",
     "practice": "practice",
+    "transcribe": "transcribe",
 }
 
 

@@ -75,12 +75,26 @@ def run(args: argparse.Namespace) -> int:
         except OSError as e:
             raise CliError(f"could not write the timeline: {e}") from None
         data["timeline"] = str(out)
+    utts = None
+    if getattr(args, "transcribe", False):
+        if Path(args.file).suffix.lower() in (".vtt", ".srt", ".json") or args.agent_file:
+            raise CliError("--transcribe needs one recording (stereo: agent left, customer right)")
+        from agent_assist.commands.transcribe import utterances
+
+        utts = utterances(args, args.file)
     if args.json:
         data["source"] = result.description
+        if utts is not None:
+            data["utterances"] = [u.to_json() for u in utts]
         data["segments"] = [[g.party, round(g.start, 3), round(g.end, 3)] for g in result.segments]
         print(json.dumps(data))
     else:
         print(_human(result.description, m, talk))
+        if utts is not None:
+            print("")
+            for u in utts:
+                print(f"  [{u.start:7.1f} s] {u.party:<8} {u.text}"
+                      + (f"  ({len(u.flags)} flag{'s' if len(u.flags) != 1 else ''})" if u.flags else ""))
         if args.timeline:
             print(f"\nTimeline written to {data['timeline']}")
     return 0
