@@ -105,7 +105,7 @@ class LiveCutter:
         out: list[Cut] = []
         for p in self.parties:
             cur = self._pending[p]
-            if cur is not None and open_start.get(p, 0.0) > cur.end + JOIN_GAP_S:
+            if cur is not None and open_start.get(p, 0.0) > cur.end + 1e-6:
                 out.append(self._cut(cur))
                 self._pending[p] = None
         return out
