@@ -84,11 +84,12 @@ class LiveSpeech(QObject):
         self._inbox.put(("flush", None))
         self._inbox.put(("end", None))
 
-    def stop(self, wait: float = 5.0) -> None:
-        """Stop recognising now (what is queued is dropped) and wait for the worker."""
+    def stop(self, wait: float = 0.0) -> None:
+        """Stop recognising now (what is queued is dropped); ``wait`` > 0 joins the worker (app exit
+        only: the GUI thread never waits for a decode in progress otherwise)."""
         self._stop.set()
         self._inbox.put(("end", None))
-        if self._thread is not threading.current_thread():
+        if wait > 0 and self._thread is not threading.current_thread():
             self._thread.join(timeout=wait)
 
     def wait(self, timeout: float) -> bool:
@@ -96,10 +97,16 @@ class LiveSpeech(QObject):
         return self._done.wait(timeout)
 
     # -- worker ----------------------------------------------------------------------------------------
+    def _emit(self, signal: Any, *args: Any) -> None:
+        try:
+            signal.emit(*args)
+        except RuntimeError:  # the window (and this object's C++ side) is gone: nobody to tell
+            self._stop.set()
+
     def _set_state(self, state: str) -> None:
         if state != self.state:
             self.state = state
-            self.state_changed.emit(state)
+            self._emit(self.state_changed, state)
 
     def _run(self) -> None:
         try:
@@ -137,7 +144,7 @@ class LiveSpeech(QObject):
         self.error = message
         self._stop.set()
         self.state = "failed"
-        self.failed.emit(message)
+        self._emit(self.failed, message)
         self._done.set()
 
     def _drain(self, block: bool) -> bool:
@@ -183,4 +190,6 @@ class LiveSpeech(QObject):
         if not self._backlog and self.state == "paused":
             self._set_state("listening")  # caught up
         for u in finish([(cut.party, cut.start, cut.end, hyp.text)]):
-            self.utterance.emit(SpokenUtterance(u.party, u.start, u.end, u.text, [], u.redacted, cut_at))
+            if not self._stop.is_set():
+                self._emit(self.utterance, SpokenUtterance(u.party, u.start, u.end, u.text, [], u.redacted,
+                                                           cut_at))

@@ -56,7 +56,9 @@ class LiveCoach(QObject):
 
     def _on_source(self, source: Any, call_id: int) -> None:
         sp = self.settings
-        self._stop_speech()
+        # the previous call's recogniser is not stopped: its source has finished, so it decodes that
+        # call's last sentence, stores it under that call's id, and ends by itself
+        self.speech = None
         if not sp.enabled:
             self.panel.set_speech_state("")
             return
@@ -75,13 +77,11 @@ class LiveCoach(QObject):
         if call_id <= 0 and self.speech is not None and self.speech.state == "failed":
             self.speech = None
 
-    def _stop_speech(self) -> None:
-        if self.speech is not None:
-            self.speech.stop()
-            self.speech = None
-
     def shutdown(self) -> None:
-        self._stop_speech()
+        """The window closes: stop recognising and let the worker end (a decode takes < 1 s)."""
+        if self.speech is not None:
+            self.speech.stop(wait=2.0)
+            self.speech = None
 
     def _on_state(self, state: str) -> None:
         if self.speech is None or self.sender() is not self.speech:
@@ -89,7 +89,8 @@ class LiveCoach(QObject):
         self.panel.set_speech_state(STATES.get(state, ""), problem=False)
 
     def _on_failed(self, message: str) -> None:
-        self.panel.set_speech_state(message, problem=True)
+        if self.speech is not None and self.sender() is self.speech:
+            self.panel.set_speech_state(message, problem=True)
 
     def _on_utterance(self, call_id: int, u: SpokenUtterance) -> None:
         checker = self._loader.checker()

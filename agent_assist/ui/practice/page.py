@@ -926,7 +926,7 @@ class PracticeView(QWidget):
     # -- teardown --
     def shutdown(self) -> None:
         if self._mic_words is not None:
-            self._mic_words.stop()
+            self._mic_words.stop(wait=2.0)
             self._mic_words = None
         if self._mic_source is not None:
             self._mic_source.stop()
