@@ -8,7 +8,7 @@ corpus: by dialogue id), and the test half is reported separately.
 
 Each sentence is spoken by festival's HTS voice (festvox-us-slt-hts) and by espeak-ng (en-us), then
 decoded by the app's path (``transcribe_channels``: VAD cut, soxr resample, pocketsphinx) at 16 kHz
-(the agent's headset) and 8 kHz (telephone band), clean and (festival) with white noise at 15 dB SNR.
+(the agent's headset) and 8 kHz (telephone band), clean and (festival, 16 kHz) with white noise at 20 dB SNR.
 
 Reported per condition: WER, real-time factor (decode CPU time / audio time; CPU time of this thread, so
 a busy shared machine does not inflate it), and flag agreement (the share
@@ -198,7 +198,7 @@ def _p(prob: list[dict[tuple[str, ...], float]], g: tuple[str, ...], backoff: li
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--limit", type=int, default=8, help="corpus sentences per split (default 8)")
+    ap.add_argument("--limit", type=int, default=6, help="corpus sentences per split (default 6)")
     ap.add_argument("--domain-lm", action="store_true", help="also compare a trigram LM of the dev dialogues")
     args = ap.parse_args()
 
@@ -212,7 +212,7 @@ def main() -> int:
     }
     truth_flags = {s: sorted(f.category for f in checker.check(s)) for ss in sets.values() for s in ss}
     rec = open_recogniser()
-    conditions = [(16000, None), (16000, 15.0), (8000, None), (8000, 15.0)]
+    conditions = [(16000, None), (16000, 20.0), (8000, None)]
     rows = []
     bare_s = app_s = 0.0
     from pocketsphinx import Decoder
@@ -221,7 +221,7 @@ def main() -> int:
     print(f"{'set':<13} {'voice':<9} {'rate':>5} {'noise':>6} {'n':>3} {'WER':>6} {'RTF':>5} {'flags agree':>11}")
     for name, sents in sets.items():
         for voice in VOICES:
-            # espeak-ng's voice is the harder, more robotic one: clean only (keeps the run short)
+            # noise with festival's voice only (keeps the run short on a shared 2-core machine)
             for rate, snr in (conditions if voice == "festival" else [c for c in conditions if c[1] is None]):
                 errs = words = agree = 0
                 dec = audio = 0.0
@@ -261,7 +261,7 @@ def main() -> int:
     for split in ("dev", "test"):
         for rate in (16000, 8000):
             print(f"{split:<4} {rate // 1000:>2} kHz clean: {pooled(lambda r, s=split, k=rate: r[0].endswith(s) and r[2] == k and r[3] == 'clean')}"
-                  f" | 15 dB: {pooled(lambda r, s=split, k=rate: r[0].endswith(s) and r[2] == k and r[3] != 'clean')}")
+                  f" | 20 dB: {pooled(lambda r, s=split, k=rate: r[0].endswith(s) and r[2] == k and r[3] != 'clean')}")
 
     if args.domain_lm:
         lm_path = CACHE / "dev_dialogues.lm"
@@ -272,7 +272,7 @@ def main() -> int:
         print(f"\ndomain LM: trigram of {len(lm_texts)} dev-dialogue turns + the written dev sentences, "
               f"{vocab} words")
         for name in ("written test", "corpus test"):
-            for r_ in (16000, 8000):
+            for r_ in (16000,):
                 res = {}
                 for label, rr in (("default", rec), ("domain", dom)):
                     e_ = n_ = 0

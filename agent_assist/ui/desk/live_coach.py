@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, Signal
 from agent_assist.audio.live_speech import LiveSpeech
 from agent_assist.audio.recognition import SpeechSettings
 from agent_assist.audio.recognition.pipeline import SpokenUtterance
+from agent_assist.ui.common import events as ev
 from agent_assist.ui.common.nlp import nlp_loader
 from agent_assist.ui.common.services import Services
 
@@ -112,7 +113,7 @@ class LiveCoach(QObject):
                 return transcripts.add_line(db, call_id, party=u.party, start_s=u.start, end_s=u.end,
                                             text=u.text, flags=rows, store_text=store_text)
 
-            self.services.db_call(store, lambda _id: self.services.data_changed.emit("transcripts"),
+            self.services.db_call(store, lambda _id: self.services.events.publish(ev.FlagsChanged(call_id)),
                                   lambda e: log.error("transcript line not stored: %r", e))
 
         self.services.run("nlp", check, done, lambda e: log.error("phrasing check of speech failed: %r", e))

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from agent_assist.coach.summary import FLAG_LABELS
+from agent_assist.ui.common import events as ev
 from agent_assist.ui.common.services import Services
 
 CURSOR_COLOR = QColor("#d93025")
@@ -173,11 +174,11 @@ class TranscriptPane(QWidget):
         self._debounce.timeout.connect(self.run_search)
         self.search.textChanged.connect(lambda _t: self._debounce.start())
         review.summary_shown.connect(self.show_call)
-        services.data_changed.connect(self._data_changed)
+        services.events.flags_changed.connect(self._flags_changed)
 
     # -- the open call ---------------------------------------------------------------------------------
-    def _data_changed(self, what: str) -> None:
-        if what == "transcripts" and self.call_id:
+    def _flags_changed(self, event: ev.FlagsChanged) -> None:
+        if self.call_id and event.call_id == self.call_id:  # a live call's new lines
             self.show_call(self.call_id)
 
     def show_call(self, call_id: int) -> None:
