@@ -81,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--agent-speaker", metavar="NAME", help="speaker name of the agent in a transcript")
     c.add_argument("--json", action="store_true")
     c.add_argument("--timeline", metavar="PNG", help="write the two-lane timeline chart (- for stdout)")
+    c.add_argument("--transcribe", action="store_true", help="also recognise the speech (with --json: "
+                   "\"utterances\")")
 
     c = command("export", "export the review table as CSV or an agent's period as a PDF, headlessly",
                 "  agent-assist export calls --from 2026-11-01 --to 2026-11-30 --csv november.csv\n"
@@ -127,6 +129,13 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--url", metavar="URL")
     t = team.add_parser("sync", help="join if needed, push and pull now; exit 0 when nothing is left")
     t.add_argument("--url", metavar="URL")
+
+    c = sub.add_parser("transcribe", help="recognise what was said in a recording, with phrasing flags")
+    c.add_argument("file", help=".wav/.flac recording: stereo (agent left, customer right) or mono")
+    c.add_argument("--json", action="store_true", help="one JSON object per utterance per line")
+    c.add_argument("--engine", choices=["pocketsphinx", "vosk", "faster-whisper"],
+                   help="speech engine (default from settings: pocketsphinx)")
+    c.add_argument("--model", metavar="FOLDER", help="a local model folder for the engine")
     return p
 
 
@@ -141,6 +150,7 @@ COMMANDS = {
     "practice": "practice",
     "team": "team",
     "agents": "agents",
+    "transcribe": "transcribe",
 }
 
 

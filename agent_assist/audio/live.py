@@ -392,6 +392,8 @@ class LiveSource(QObject):
         self.description = "live devices"
         self.error: str | None = None
         self.busy = 0
+        # called with (agent, customer) samples of every block taken (live speech recognition listens here)
+        self.audio_taps: list[Callable[[np.ndarray, np.ndarray], None]] = []
 
     @classmethod
     def from_settings(cls, agent_device: str, customer_device: str, stereo: bool,
@@ -404,6 +406,8 @@ class LiveSource(QObject):
 
     def _process(self, last: bool) -> None:
         a, c = self.capture.take()
+        for tap in self.audio_taps:
+            tap(a, c)
         vad = self._vad
 
         def work() -> tuple[list[Segment], dict[str, Any]]:

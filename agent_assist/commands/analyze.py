@@ -125,8 +125,17 @@ def run(args: argparse.Namespace) -> int:
                 data["timeline"] = str(_write_timeline(result.segments, m.duration_s, args.timeline, talk))
         except OSError as e:
             raise CliError(f"could not write the timeline: {e}") from None
+    utts = None
+    if getattr(args, "transcribe", False):
+        if Path(args.file).suffix.lower() in (".vtt", ".srt", ".json") or args.agent_file:
+            raise CliError("--transcribe needs one recording (stereo: agent left, customer right)")
+        from agent_assist.commands.transcribe import utterances
+
+        utts = utterances(args, args.file)
     if args.json:
         data["source"] = result.description
+        if utts is not None:
+            data["utterances"] = [u.to_json() for u in utts]
         data["segments"] = [[g.party, round(g.start, 3), round(g.end, 3)] for g in result.segments]
         if flags is not None:
             data["flags"] = flags
@@ -136,6 +145,12 @@ def run(args: argparse.Namespace) -> int:
         print(_human(result.description, m, talk), file=stream)
         if flags is not None:
             print("\n" + _human_flags(flags), file=stream)
+        if utts is not None:
+            print("", file=stream)
+            for u in utts:
+                print(f"  [{u.start:7.1f} s] {u.party:<8} {u.text}"
+                      + (f"  ({len(u.flags)} flag{'s' if len(u.flags) != 1 else ''})" if u.flags else ""),
+                      file=stream)
         if args.timeline:
             print(f"\nTimeline written to {data['timeline']}", file=stream)
     return 0

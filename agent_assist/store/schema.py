@@ -405,3 +405,27 @@ def m_coaching_comments(db: Database) -> None:
         " author_id INTEGER, author TEXT, created_at TEXT NOT NULL, at_s REAL, text TEXT NOT NULL DEFAULT '')"
     )
     db.execute("CREATE INDEX idx_coaching_comments_call ON coaching_comments(call_id, at_s)")
+
+
+@migration("speech transcripts: redacted recognised lines per call, full-text searchable (FTS5)")
+def m008_transcripts(db: Database) -> None:
+    # Recognised speech is kept apart from typed utterances: it has an end time, it is deleted after
+    # the retention period while the call's figures and flag counts stay, and a setting can switch
+    # storing it off. Its flags also go to phrasing_flags (utterance_id NULL) so Review counts them.
+    db.execute(
+        "CREATE TABLE transcript_lines ("
+        " id INTEGER PRIMARY KEY, call_id INTEGER NOT NULL REFERENCES calls(id),"
+        " party TEXT NOT NULL, start_s REAL NOT NULL, end_s REAL NOT NULL, text TEXT NOT NULL,"
+        " flags_json TEXT NOT NULL DEFAULT '[]', stored_at TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX idx_transcript_call_start ON transcript_lines(call_id, start_s)")
+    db.execute("CREATE INDEX idx_transcript_stored ON transcript_lines(stored_at)")
+    db.execute("CREATE VIRTUAL TABLE transcript_fts USING fts5(text, content='transcript_lines', "
+               "content_rowid='id', tokenize='unicode61')")
+    db.execute("CREATE TRIGGER trg_transcript_ai AFTER INSERT ON transcript_lines BEGIN "
+               "INSERT INTO transcript_fts(rowid, text) VALUES (new.id, new.text); END")
+    db.execute("CREATE TRIGGER trg_transcript_ad AFTER DELETE ON transcript_lines BEGIN "
+               "INSERT INTO transcript_fts(transcript_fts, rowid, text) VALUES ('delete', old.id, old.text); END")
+    db.execute("CREATE TRIGGER trg_transcript_au AFTER UPDATE OF text ON transcript_lines BEGIN "
+               "INSERT INTO transcript_fts(transcript_fts, rowid, text) VALUES ('delete', old.id, old.text); "
+               "INSERT INTO transcript_fts(rowid, text) VALUES (new.id, new.text); END")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
@@ -70,6 +70,7 @@ class MainWindow(QMainWindow):
         self.talk_meter = self._build_talk_meter()
         self.phrasing_panel = self._build_phrasing_panel()
         self.side_panel = self._build_side_panel()
+        self.live_coach = self._build_live_coach()
         for w in (self.talk_meter, self.phrasing_panel, self.side_panel):
             self.right.addWidget(w)
         # Idle, the work list gets the room (it is what the agent works from between calls); in a call it
@@ -108,6 +109,13 @@ class MainWindow(QMainWindow):
         from agent_assist.ui.desk.coach_panel import PhrasingPanel
 
         return PhrasingPanel(self.services)
+
+    def _build_live_coach(self) -> QObject | None:
+        from agent_assist.ui.desk.live_coach import LiveCoach
+
+        # what the agent says in a call -> speech recogniser -> flags on the phrasing panel
+        listening = getattr(self.talk_meter, "listening", None)
+        return None if listening is None else LiveCoach(self.services, listening, self.phrasing_panel)
 
     def _build_side_panel(self) -> QWidget:
         from agent_assist.ui.desk.work_list import SidePanel
@@ -215,6 +223,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(info.text, 8000)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.live_coach is not None:
+            self.live_coach.shutdown()  # type: ignore[attr-defined]
         self.stop_team()
         super().closeEvent(event)
 

@@ -112,11 +112,18 @@ def _shoot_practice(out_dir: Path) -> list[Path]:
     return [out_dir / "practice.png", shoot_practice(out_dir)]
 
 
+def _shoot_review_transcript(out_dir: Path) -> Path:
+    from agent_assist.ui.review.transcript import shoot_review_transcript
+
+    return shoot_review_transcript(out_dir)
+
+
 SHOTS: dict[str, Shot] = {
     "caller-card": shoot_caller_card,
     "call": _shoot_call,  # focus.png, wrapup.png
     "review": shoot_review,  # review.png, trends.png, report-page1.png
     "practice": _shoot_practice,  # practice.png, scorecard.png
+    "review-transcript": _shoot_review_transcript,  # review-transcript.png (speech recognised by the app)
 }
 
 

@@ -93,6 +93,36 @@ class _FlagRow(QFrame):
         lay.addLayout(buttons)
 
 
+class _SpokenRow(QFrame):
+    """A sentence heard on the agent's microphone, its flagged words marked, with each flag below."""
+
+    def __init__(self, utterance: Any, flags: list[Any], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("spokenUtterance")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 2, 4, 2)
+        lay.setSpacing(2)
+        text, marked, last = utterance.text, [], 0
+        for f in sorted(flags, key=lambda f: f.start):
+            colour = COLOURS.get(f.category, "#d0342c")
+            marked += [html.escape(text[last:f.start]),
+                       f"<span style='text-decoration: underline; color:{colour}'>"
+                       f"{html.escape(text[f.start:f.end])}</span>"]
+            last = max(last, f.end)
+        marked.append(html.escape(text[last:]))
+        m, sec = divmod(max(0.0, utterance.start), 60)
+        self.sentence = QLabel(f"<span style='color:#5f6368'>{int(m):02d}:{int(sec):02d} heard</span> "
+                               f"“{''.join(marked)}”")
+        self.sentence.setTextFormat(Qt.TextFormat.RichText)
+        self.sentence.setWordWrap(True)
+        lay.addWidget(self.sentence)
+        self.flag_rows = [_FlagRow(f) for f in flags]
+        for f, row in zip(flags, self.flag_rows, strict=True):
+            row.apply_button.setVisible(False)  # nothing to apply to: it was said, not typed
+            row.copy_button.clicked.connect(lambda _=False, s=f.suggestion: QGuiApplication.clipboard().setText(s))
+            lay.addWidget(row)
+
+
 class PhrasingPanel(QWidget):
     """Type or paste; flagged phrasing is underlined and listed with a rewrite."""
 
@@ -108,6 +138,7 @@ class PhrasingPanel(QWidget):
         self._gen = 0
         self._checked_text: str | None = None
         self._sending = False
+        self.spoken: list[tuple[Any, list[Any]]] = []  # (SpokenUtterance, flags) shown, newest last
 
         self.title = QLabel("<b>Phrasing coach</b>")
         self.status = QLabel("Loading the language model…")
@@ -126,6 +157,16 @@ class PhrasingPanel(QWidget):
         self.send_button = QPushButton("Send")
         self.send_button.setToolTip("Store this reply with the call (Enter); Shift+Enter for a new line")
         self.send_button.setEnabled(False)
+        # what the speech recogniser heard on the agent's microphone (see show_spoken)
+        self.speech_banner = QLabel()
+        self.speech_banner.setObjectName("speechBanner")
+        self.speech_banner.setWordWrap(True)
+        self.speech_banner.setVisible(False)
+        self.heard = QListWidget()
+        self.heard.setObjectName("spokenUtterances")
+        self.heard.setSelectionMode(QListWidget.SelectionMode.NoSelection)
+        self.heard.setVerticalScrollMode(QListWidget.ScrollMode.ScrollPerPixel)
+        self.heard.setVisible(False)
         self.legend = QLabel("  ".join(
             f"<span style='color:{c.colour}'>■</span>&nbsp;{html.escape(c.label)}" for c in flag_vocab.categories()))
         self.legend.setObjectName("phrasingLegend")
@@ -141,6 +182,8 @@ class PhrasingPanel(QWidget):
         lay.addWidget(self.editor, 2)
         lay.addWidget(self.status)
         lay.addWidget(self.list, 5)
+        lay.addWidget(self.speech_banner)
+        lay.addWidget(self.heard, 4)
         lay.addWidget(self.legend)
 
         self._timer = QTimer(self)
@@ -160,6 +203,25 @@ class PhrasingPanel(QWidget):
         elif self._loader.error:
             self._on_failed(self._loader.error)
         self._update_call(services.active_call_id)
+
+    # -- spoken utterances (live speech recognition) ------------------------------------------------------
+    def show_spoken(self, utterance: Any, flags: list[Any]) -> None:
+        """Show a sentence the recogniser heard, with its flags, reasons and rewrites (newest at the top)."""
+        self.spoken.append((utterance, list(flags)))
+        row = _SpokenRow(utterance, list(flags))
+        item = QListWidgetItem()
+        item.setSizeHint(row.sizeHint())
+        self.heard.insertItem(0, item)
+        self.heard.setItemWidget(item, row)
+        while self.heard.count() > 50:
+            self.heard.takeItem(self.heard.count() - 1)
+        self.heard.setVisible(True)
+
+    def set_speech_state(self, text: str, problem: bool = False) -> None:
+        """The recogniser's state in one line ('' hides it); a problem is shown as a red banner."""
+        self.speech_banner.setText(text)
+        self.speech_banner.setStyleSheet("color: #b00020; font-weight: bold;" if problem else "color: #5f6368;")
+        self.speech_banner.setVisible(bool(text))
 
     # -- state -----------------------------------------------------------------------------------------
     @property

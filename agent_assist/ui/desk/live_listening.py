@@ -57,6 +57,7 @@ class LiveListening(QObject):
     cue = Signal(object)  # Cue
     state_changed = Signal(str)  # "listening", "stopped" or a problem (one line)
     levels = Signal(float, float)
+    source_started = Signal(object, int)  # the live source of a call that started, its call id
 
     def __init__(self, services: Services, source_factory: SourceFactory | None = None,
                  parent: QObject | None = None) -> None:
@@ -116,6 +117,7 @@ class LiveListening(QObject):
                 messages.warning(f"Talk meter: {e}")
             return
         self._source = source
+        self.source_started.emit(source, call_id)
         self._set_state("listening")
         self._refresh(force=True)
 

@@ -146,6 +146,8 @@ class PracticeView(QWidget):
         self._audio_out: Any = None
         self._mic_source: Any = None
         self._mic_speech_s = 0.0
+        self._mic_words: Any = None  # the LiveSpeech recognising the microphone
+        self._heard = ""  # recognised words now in the reply box
         self._checker: Any = None
         self._phrasing_note = "the phrasing checker is still loading"
         self._nlp_done = False
@@ -541,6 +543,7 @@ class PracticeView(QWidget):
         if not text and speech_s is None:
             return
         self._mic_speech_s = 0.0
+        self._heard = ""
         self._busy = True
         self._set_replying(False)
         self.reply_edit.clear()
@@ -678,10 +681,33 @@ class PracticeView(QWidget):
                 return
             self._mic_source = src
             self._mic_speech_s = 0.0
-            self._note("Microphone on: speak, type the gist, then Send.")
+            self._heard = ""
+            self._mic_words = self._listen_for_words(src)
+            self._note("Microphone on: speak your reply — the words appear in the box — then Send."
+                       if self._mic_words is not None else "Microphone on: speak, type the gist, then Send.")
         elif self._mic_source is not None:
             self._mic_source.stop()
             self._mic_source = None
+
+    def _listen_for_words(self, src: Any) -> Any:
+        """Recognise what the trainee says into the microphone (own worker); the words fill the reply box."""
+        from agent_assist.audio.live_speech import LiveSpeech
+        from agent_assist.audio.recognition import SpeechSettings
+
+        sp = SpeechSettings.from_settings(self.services.settings)
+        if not sp.enabled:
+            return None
+        speech = LiveSpeech(src, sp, parent=self)
+        speech.utterance.connect(self._heard_words)
+        speech.failed.connect(lambda m: self._note(f"{m} Type your replies instead."))
+        return speech
+
+    def _heard_words(self, u: Any) -> None:
+        current = self.reply_edit.text().strip()
+        if current and current != self._heard:
+            return  # the trainee typed something: their text wins
+        self._heard = f"{self._heard} {u.text}".strip()
+        self.reply_edit.setText(self._heard)
 
     def _mic_segments(self, segments: list[Any]) -> None:
         self._mic_speech_s += sum(s.end - s.start for s in segments if s.party == AGENT)
@@ -823,6 +849,9 @@ class PracticeView(QWidget):
 
     # -- teardown --
     def shutdown(self) -> None:
+        if self._mic_words is not None:
+            self._mic_words.stop(wait=2.0)
+            self._mic_words = None
         if self._mic_source is not None:
             self._mic_source.stop()
             self._mic_source = None

@@ -217,7 +217,16 @@ class ReviewView(QWidget):
         self.summary = SummaryPanel(can_comment=self._profile in ("supervisor", "trainer"))
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.table)
-        split.addWidget(self.summary)
+        from agent_assist.ui.review.transcript import TranscriptPane
+
+        # the open call's transcript beside its summary and timeline (follows summary_shown)
+        self.transcript = TranscriptPane(services, self)
+        detail = QSplitter(Qt.Orientation.Horizontal)
+        detail.addWidget(self.summary)
+        detail.addWidget(self.transcript)
+        detail.setStretchFactor(0, 3)
+        detail.setStretchFactor(1, 2)
+        split.addWidget(detail)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
 
