@@ -32,10 +32,19 @@ from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QProgressBar, Q
 from agent_assist import APP_ID, APP_NAME, ORG_NAME, __version__
 from agent_assist.settings import Settings
 from agent_assist.store.errors import DataDirUnwritable, StoreError
+from agent_assist.telephony.caller import parse_caller
+from agent_assist.telephony.events import CallEvent, CallEventKind
 from agent_assist.ui.common import messages, style
 from agent_assist.ui.common.services import Services
 from agent_assist.ui.main_window import MainWindow
-from agent_assist.ui.single_instance import InstanceServer, ListenResult, send, server_name
+from agent_assist.ui.single_instance import (
+    ChannelError,
+    InstanceServer,
+    ListenResult,
+    event_from_message,
+    send,
+    server_name,
+)
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +146,8 @@ class AppController(QObject):
     """Owns the services, the window and the socket server of one running app."""
 
     db_ready = Signal()
+    # every call event, whatever sent it (the local channel, baresip's ctrl_tcp, the webhook): one door
+    call_event = Signal(object)
 
     def __init__(self, settings: Settings, db_path: Path, server: InstanceServer | None = None, *,
                  measure_startup: bool = False, screenshot: str | None = None,
@@ -182,6 +193,7 @@ class AppController(QObject):
         call_focus = getattr(self.window, "call_focus", None)
         if call_focus is not None:  # call status, parked tasks, resume offer (issue 5)
             call_focus.state_changed.connect(self.write_state)
+        self.call_event.connect(self.handle_call_event)
         if server is not None:
             server.message_received.connect(self.handle_message)
 
@@ -315,17 +327,30 @@ class AppController(QObject):
 
     # -- calls from other processes ------------------------------------------------------------------
     def handle_message(self, msg: dict[str, Any]) -> None:
-        cmd = msg.get("cmd")
-        if cmd == "call" and isinstance(msg.get("number"), str):
+        """A message the local channel validated: a call event goes through ``call_event``."""
+        event = event_from_message(msg)
+        if event is not None:
+            self.call_event.emit(event)
+        elif msg.get("cmd") == "raise":
             self.raise_window()
-            if self.ready:
-                self.deliver_call(msg["number"])
-            else:
-                self._pending_calls.append(msg["number"])
-                self.window.statusBar().showMessage(
-                    f"Incoming call {msg['number']}: the card opens when the database is ready")
-        elif cmd == "raise":
-            self.raise_window()
+
+    def handle_call_event(self, event: CallEvent) -> None:
+        """One call event from any source. A ring pops the card; the call workflow handles the rest."""
+        if event.kind is not CallEventKind.RING:
+            log.info("call event %s for %s from %s", event.kind.value, event.call_id or "the newest call",
+                     event.source.value)
+            return
+        caller = parse_caller(event.caller, self.services.settings.default_region)
+        self.raise_window()
+        if caller.e164 is None:
+            self.window.statusBar().showMessage(f"Incoming call: {caller.label}", 10000)
+            return
+        if self.ready:
+            self.deliver_call(caller.e164)
+        else:
+            self._pending_calls.append(caller.e164)
+            self.window.statusBar().showMessage(
+                f"Incoming call {caller.e164}: the card opens when the database is ready")
 
     def deliver_call(self, e164: str) -> None:
         self.window.tabs.setCurrentWidget(self.window.desk)
@@ -434,8 +459,13 @@ def run(args: argparse.Namespace) -> int:
     screenshot = getattr(args, "screenshot", None)
 
     server: InstanceServer | None = None
+    channel_problem = ""
     if not measure and not screenshot:
-        server = InstanceServer(server_name(path))
+        try:
+            server = InstanceServer(server_name(path))
+        except ChannelError as e:
+            channel_problem = str(e)
+    if server is not None:
         result = server.listen()
         if result is ListenResult.RUNNING:
             send(server.name, {"cmd": "raise"})
@@ -443,6 +473,7 @@ def run(args: argparse.Namespace) -> int:
             return 0
         if result is ListenResult.FAILED:
             # the window still works; only `agent-assist call` cannot reach it
+            channel_problem = server.error
             server = None
 
     install_excepthook()
@@ -451,8 +482,9 @@ def run(args: argparse.Namespace) -> int:
     app.setQuitOnLastWindowClosed(True)
     controller.start()
     if server is None and not (measure or screenshot):
+        log.warning("local channel not available: %s", channel_problem)
         messages.warning("Incoming calls cannot reach this window (the local socket could not be "
-                         "opened); search by hand.")
+                         f"opened: {channel_problem}); search by hand.")
     for problem in problems:
         messages.warning(problem)
     try:
