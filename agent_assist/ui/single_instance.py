@@ -44,6 +44,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from agent_assist.errors import CliError
 from agent_assist.telephony.events import CallEvent, CallEventKind, EventSource
+from agent_assist.telephony.wire import json_depth
 
 log = logging.getLogger(__name__)
 
@@ -138,28 +139,6 @@ class BadMessage(ValueError):
     pass
 
 
-def _max_depth(raw: bytes) -> int:
-    """Nesting depth of a JSON text, without parsing it (a deep one would exhaust the parser's stack)."""
-    depth = best = 0
-    in_str = esc = False
-    for b in raw:
-        if in_str:
-            if esc:
-                esc = False
-            elif b == 0x5C:
-                esc = True
-            elif b == 0x22:
-                in_str = False
-        elif b == 0x22:
-            in_str = True
-        elif b in (0x5B, 0x7B):
-            depth += 1
-            best = max(best, depth)
-        elif b in (0x5D, 0x7D):
-            depth -= 1
-    return best
-
-
 def _check_text(key: str, value: object) -> None:
     if not isinstance(value, str):
         raise BadMessage(f"field {key!r} must be a string")
@@ -182,7 +161,7 @@ def parse_message(raw: bytes) -> dict[str, Any]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise BadMessage("message is not UTF-8 text") from None
-    if _max_depth(raw) > 1:
+    if json_depth(raw) > 1:
         raise BadMessage("message must be one flat JSON object (no nesting)")
     try:
         msg = json.loads(text)
