@@ -30,6 +30,9 @@ class Settings:
     customer_device: str = ""
     stereo_input: bool = False  # both parties on one stereo input (left = agent)
     tts_voice: str = ""
+    softphone: str = ""  # baresip://127.0.0.1:4444 follows baresip's ctrl_tcp (also --softphone)
+    webhook_listen: str = ""  # 127.0.0.1:8788 accepts Generic CTI posts from a PBX (needs webhook_secret)
+    webhook_secret: str = ""  # or AGENT_ASSIST_WEBHOOK_SECRET; at least 16 characters
     extra: dict[str, object] = field(default_factory=dict)
 
 

@@ -14,7 +14,8 @@ Commands go the same way (``{"command":"accept","token":"1"}``) and get ``{"resp
 
 Mapping, keyed by baresip's call ``id``: CALL_INCOMING -> RING (caller = ``peeruri``, display name =
 ``peerdisplayname``), CALL_ESTABLISHED -> ANSWER, CALL_CLOSED -> HANGUP (cause = ``param``), CALL_HOLD /
-CALL_RESUME -> HOLD / RESUME when baresip sends them. Other events (SDP, registration, outgoing calls) are
+CALL_RESUME -> HOLD / RESUME when baresip sends them. An auto-answered call (``answermode=auto``) starts at
+CALL_ESTABLISHED with no CALL_INCOMING (seen on 1.0.0): the client gives it its RING first. Other events (SDP, registration, outgoing calls) are
 ignored. A malformed netstring, a frame of 1 MB or more, binary or non-JSON content is logged and dropped;
 a broken frame boundary drops the connection (there is no way to resynchronise) and the client reconnects.
 
@@ -31,7 +32,7 @@ import logging
 import socket
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -146,8 +147,9 @@ def event_from_frame(payload: bytes) -> CallEvent | None:
     call_id = msg.get("id")
     if not isinstance(call_id, str) or not call_id.strip() or len(call_id) > 256:
         raise ValueError("call event without a usable id")
-    caller = msg.get("peeruri") if kind is CallEventKind.RING else ""
-    name = msg.get("peerdisplayname") if kind is CallEventKind.RING else ""
+    # every call event names the peer: an auto-answered call starts at CALL_ESTABLISHED (see BaresipClient)
+    caller = msg.get("peeruri")
+    name = msg.get("peerdisplayname")
     cause = msg.get("param") if kind is CallEventKind.HANGUP else ""
     return CallEvent(kind=kind, call_id=call_id.strip(),
                      caller=_text(caller, 2048), display_name=_text(name, 256), cause=_text(cause, 256),
@@ -252,6 +254,7 @@ class BaresipClient:
 
     def _read(self, sock: socket.socket) -> None:
         reader = NetstringReader()
+        rung: set[str] = set()  # calls of this connection seen ringing
         while not self._stop.is_set():
             try:
                 data = sock.recv(65536)
@@ -272,8 +275,21 @@ class BaresipClient:
                     self.dropped_frames += 1
                     log.warning("baresip ctrl_tcp: ignored a frame (%s)", e)
                     continue
-                if event is not None:
-                    try:
-                        self._on_event(event)
-                    except Exception:
-                        log.exception("handling a baresip event failed")
+                if event is None:
+                    continue
+                assert event.call_id is not None
+                if event.kind is CallEventKind.RING:
+                    rung.add(event.call_id)
+                elif event.kind is CallEventKind.ANSWER and event.call_id not in rung:
+                    # baresip with answermode=auto sends no CALL_INCOMING: the call rang all the same
+                    rung.add(event.call_id)
+                    self._deliver(replace(event, kind=CallEventKind.RING))
+                elif event.kind is CallEventKind.HANGUP:
+                    rung.discard(event.call_id)
+                self._deliver(event)
+
+    def _deliver(self, event: CallEvent) -> None:
+        try:
+            self._on_event(event)
+        except Exception:
+            log.exception("handling a baresip event failed")

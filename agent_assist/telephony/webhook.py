@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 MAX_BODY = 1024 * 1024  # a body of 1 MB or more is refused (a Generic CTI event is ~200 bytes)
 REQUEST_TIMEOUT_S = 5.0
+DRAIN_LIMIT = 4 * MAX_BODY  # a refused body up to this size is read and dropped before the close
 _KINDS = {"newCall": CallEventKind.RING, "answer": CallEventKind.ANSWER, "hangup": CallEventKind.HANGUP}
 _TEXT_FIELDS = {"event": 32, "from": 2048, "to": 2048, "direction": 8, "callId": 250, "cause": 64,
                 "queue": 256, "answeringNumber": 256}
@@ -164,6 +165,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.refused += 1
         self._answer(status, {"ok": False, "error": why})
 
+    def _discard(self, n: int) -> None:
+        """Read and drop a refused body, so a client still sending it gets the answer, not a reset."""
+        try:
+            while n > 0:
+                chunk = self.rfile.read(min(n, 65536))
+                if not chunk:
+                    return
+                n -= len(chunk)
+        except OSError:  # the 5 s timeout: the client stopped sending
+            return
+
     def _authorised(self) -> bool:
         secret = self.server.secret.encode("utf-8")
         path = urlsplit(self.path).path
@@ -197,6 +209,7 @@ class _Handler(BaseHTTPRequestHandler):
         if length >= MAX_BODY:
             self._refuse(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                          f"body of {length} bytes refused (limit {MAX_BODY - 1})")
+            self._discard(min(length, DRAIN_LIMIT))
             return
         try:
             body = self.rfile.read(length)

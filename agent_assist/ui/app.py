@@ -30,10 +30,18 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QProgressBar, QPushButton
 
 from agent_assist import APP_ID, APP_NAME, ORG_NAME, __version__
+from agent_assist.errors import CliError
 from agent_assist.settings import Settings
 from agent_assist.store.errors import DataDirUnwritable, StoreError
+from agent_assist.telephony.baresip import (
+    BadSoftphoneUrl,
+    BaresipAddress,
+    BaresipClient,
+    parse_softphone_url,
+)
 from agent_assist.telephony.caller import parse_caller
 from agent_assist.telephony.events import CallEvent, CallEventKind
+from agent_assist.telephony.webhook import WebhookServer
 from agent_assist.ui.common import messages, style
 from agent_assist.ui.common.services import Services
 from agent_assist.ui.main_window import MainWindow
@@ -146,8 +154,10 @@ class AppController(QObject):
     """Owns the services, the window and the socket server of one running app."""
 
     db_ready = Signal()
-    # every call event, whatever sent it (the local channel, baresip's ctrl_tcp, the webhook): one door
+    # every call event, whatever sent it (the local channel, baresip's ctrl_tcp, the webhook), may be
+    # emitted from any thread: it is delivered on the GUI thread to deliver_event, the one door
     call_event = Signal(object)
+    softphone_status = Signal(str)
 
     def __init__(self, settings: Settings, db_path: Path, server: InstanceServer | None = None, *,
                  measure_startup: bool = False, screenshot: str | None = None,
@@ -193,7 +203,15 @@ class AppController(QObject):
         call_focus = getattr(self.window, "call_focus", None)
         if call_focus is not None:  # call status, parked tasks, resume offer (issue 5)
             call_focus.state_changed.connect(self.write_state)
-        self.call_event.connect(self.handle_call_event)
+        self.call_event.connect(self.deliver_event)
+        self.call_event.connect(self._note_event)
+        self._seen_events: list[str] = []  # the last few, for the test state: kind source call_id
+        self.softphone_label = QLabel()
+        self.softphone_label.setVisible(False)
+        sb.addPermanentWidget(self.softphone_label)
+        self.softphone_status.connect(self._show_softphone_status)
+        self._softphone: BaresipClient | None = None
+        self._webhook: WebhookServer | None = None
         if server is not None:
             server.message_received.connect(self.handle_message)
 
@@ -334,7 +352,7 @@ class AppController(QObject):
         elif msg.get("cmd") == "raise":
             self.raise_window()
 
-    def handle_call_event(self, event: CallEvent) -> None:
+    def deliver_event(self, event: CallEvent) -> None:
         """One call event from any source. A ring pops the card; the call workflow handles the rest."""
         if event.kind is not CallEventKind.RING:
             log.info("call event %s for %s from %s", event.kind.value, event.call_id or "the newest call",
@@ -364,6 +382,37 @@ class AppController(QObject):
         if QGuiApplication.platformName() != "offscreen":  # no stacking there (and it warns)
             w.raise_()
             w.activateWindow()
+
+    # -- softphone and PBX adapters (they run on their own threads and emit call_event) ----------------
+    def attach_softphone(self, address: BaresipAddress) -> None:
+        """Follow baresip's ctrl_tcp at ``address``; its ring/answer/hang-up go through deliver_event."""
+        self._softphone = BaresipClient(address, self.call_event.emit, self.softphone_status.emit)
+        self.softphone_label.setToolTip(f"baresip ctrl_tcp at {address}")
+        self.softphone_label.setVisible(True)
+        self._softphone.start()
+
+    def attach_webhook(self, host: str, port: int, secret: str) -> WebhookServer:
+        """Accept Generic CTI posts on ``host:port`` (raises OSError/ValueError when it cannot)."""
+        self._webhook = WebhookServer(host, port, secret, self.call_event.emit)
+        self._webhook.start()
+        return self._webhook
+
+    def detach_telephony(self) -> None:
+        if self._softphone is not None:
+            self._softphone.stop()
+            self._softphone = None
+        if self._webhook is not None:
+            self._webhook.stop()
+            self._webhook = None
+
+    def _note_event(self, event: CallEvent) -> None:
+        self._seen_events = [*self._seen_events[-19:],
+                             f"{event.kind.value} {event.source.value} {event.call_id or '-'}"]
+        self.write_state()
+
+    def _show_softphone_status(self, status: str) -> None:
+        self.softphone_label.setText(status)
+        self.write_state()
 
     # -- measuring, screenshots, test state ----------------------------------------------------------
     def _first_data_paint(self) -> None:
@@ -396,6 +445,8 @@ class AppController(QObject):
             "db_problem": self.db_dialog.informativeText() if self.db_dialog else "",
             "tab": self.window.tabs.tabText(self.window.tabs.currentIndex()).replace("&", ""),
             "pid": os.getpid(),
+            "softphone": self.softphone_label.text(),
+            "call_events": self._seen_events,
             **card_state,
             **(self.window.call_focus.state() if hasattr(self.window, "call_focus") else {}),
         }
@@ -428,8 +479,42 @@ class AppController(QObject):
         self.window.close()
         if self.server is not None:
             self.server.close()
+        self.detach_telephony()
         self.services.close()
         self.window.deleteLater()
+
+
+def _softphone_address(args: argparse.Namespace, settings: Settings) -> tuple[BaresipAddress | None, str]:
+    """``--softphone`` (a bad one is exit 2, one line) or the ``softphone`` setting (a bad one a warning)."""
+    given = getattr(args, "softphone", None)
+    if given:
+        try:
+            return parse_softphone_url(given), ""
+        except BadSoftphoneUrl as e:
+            raise CliError(str(e)) from None
+    if settings.softphone:
+        try:
+            return parse_softphone_url(settings.softphone), ""
+        except BadSoftphoneUrl as e:
+            return None, f"Setting 'softphone': {e}; the softphone is not followed."
+    return None, ""
+
+
+def _start_webhook(controller: AppController, settings: Settings) -> list[str]:
+    """The Generic CTI endpoint when ``webhook_listen`` is set (``127.0.0.1:8788``); problems as lines."""
+    listen = settings.webhook_listen.strip()
+    if not listen:
+        return []
+    secret = os.environ.get("AGENT_ASSIST_WEBHOOK_SECRET") or settings.webhook_secret
+    host, _, port_text = listen.rpartition(":")
+    try:
+        port = int(port_text)
+        controller.attach_webhook(host or "127.0.0.1", port, secret)
+    except ValueError as e:
+        return [f"The PBX webhook is off: {e if secret else 'no webhook_secret is set'}."]
+    except OSError as e:
+        return [f"The PBX webhook is off: cannot listen on {listen} ({e.strerror or e})."]
+    return []
 
 
 def _quit_on_sigterm(app: QApplication) -> None:
@@ -457,6 +542,7 @@ def run(args: argparse.Namespace) -> int:
     path = settings_mod.db_path_from_args(args)
     measure = bool(getattr(args, "measure_startup", False))
     screenshot = getattr(args, "screenshot", None)
+    softphone, softphone_problem = _softphone_address(args, settings)
 
     server: InstanceServer | None = None
     channel_problem = ""
@@ -485,6 +571,12 @@ def run(args: argparse.Namespace) -> int:
         log.warning("local channel not available: %s", channel_problem)
         messages.warning("Incoming calls cannot reach this window (the local socket could not be "
                          f"opened: {channel_problem}); search by hand.")
+    if softphone is not None and not (measure or screenshot):
+        controller.attach_softphone(softphone)
+    if softphone_problem:
+        problems.append(softphone_problem)
+    if not (measure or screenshot):
+        problems.extend(_start_webhook(controller, settings))
     for problem in problems:
         messages.warning(problem)
     try:

@@ -12,7 +12,6 @@ import logging
 import queue
 import shutil
 import socket
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -34,6 +33,7 @@ from agent_assist.telephony.baresip import (
     parse_softphone_url,
 )
 from agent_assist.telephony.events import CallEvent, CallEventKind, EventSource
+from tests.telephony.rig import Baresip
 
 # captured from baresip 1.0.0 on this image, one call from sipp answered with {"command":"accept"}
 INCOMING = (b'{"event":true,"type":"CALL_INCOMING","class":"call","accountaor":"sip:agent@127.0.0.1",'
@@ -91,7 +91,8 @@ def test_the_mapping_from_captured_frames() -> None:
     assert ring == CallEvent(CallEventKind.RING, call_id="1-18718@127.0.0.1", caller="sip:sipp@127.0.0.1:15099",
                              display_name="sipp", source=EventSource.BARESIP)
     assert event_from_frame(ESTABLISHED) == CallEvent(CallEventKind.ANSWER, call_id="1-18718@127.0.0.1",
-                                                      source=EventSource.BARESIP)
+                                                      caller="sip:sipp@127.0.0.1:15099",
+                                                      display_name="sipp", source=EventSource.BARESIP)
     hang = event_from_frame(CLOSED)
     assert hang is not None and hang.kind is CallEventKind.HANGUP and hang.cause == "Connection reset by peer"
     hold = event_from_frame(INCOMING.replace(b"CALL_INCOMING", b"CALL_HOLD"))
@@ -166,7 +167,8 @@ def test_bad_frames_are_logged_and_the_link_survives(peer: Peer, caplog: pytest.
         conn.sendall(str(MAX_FRAME).encode() + b":" + b"x" * 100)
         conn2 = peer.conns.get(timeout=10)
         conn2.sendall(ns(ESTABLISHED))
-        assert events.get(timeout=10).kind is CallEventKind.ANSWER
+        # a new connection has not seen this call ring: it rings first (what auto-answer looks like)
+        assert [events.get(timeout=10).kind for _ in range(2)] == [CallEventKind.RING, CallEventKind.ANSWER]
         assert client.connects == 2
         conn.close()
         conn2.close()
@@ -197,72 +199,6 @@ def test_not_running_means_not_connected_and_quiet_retries(caplog: pytest.LogCap
 
 
 # -- a real baresip, rung by sipp --------------------------------------------------------------------------
-def _free_port(kind: int = socket.SOCK_STREAM) -> int:
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t, \
-                socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-            t.bind(("127.0.0.1", 0))
-            port = t.getsockname()[1]
-            try:
-                u.bind(("127.0.0.1", port))  # SIP listens on UDP and TCP: free on both
-            except OSError:
-                continue
-            return port
-
-
-class Baresip:
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-        self.sip_port = _free_port()
-        self.ctrl_port = _free_port()
-        wav = folder / "tone.wav"
-        _write_tone(wav)
-        (folder / "config").write_text(
-            f"sip_listen 127.0.0.1:{self.sip_port}\n"
-            "audio_player aufile,/dev/null\naudio_alert aufile,/dev/null\n"
-            f"audio_source aufile,{wav}\n"
-            "module_path /usr/lib/baresip/modules\nmodule g711.so\nmodule aufile.so\n"
-            "module_app account.so\nmodule_app menu.so\nmodule_app ctrl_tcp.so\n"
-            f"ctrl_tcp_listen 127.0.0.1:{self.ctrl_port}\n")
-        (folder / "accounts").write_text("<sip:agent@127.0.0.1>;regint=0\n")
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        with open(self.folder / "baresip.log", "ab") as log:
-            self.proc = subprocess.Popen(["baresip", "-f", str(self.folder)], stdin=subprocess.DEVNULL,
-                                         stdout=log, stderr=subprocess.STDOUT)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.proc = None
-
-    def ring(self, hold_ms: int = 1000) -> subprocess.Popen[bytes]:
-        """sipp calls agent@baresip, talks ``hold_ms`` once answered, then hangs up."""
-        return subprocess.Popen(
-            ["sipp", "-sn", "uac", f"127.0.0.1:{self.sip_port}", "-i", "127.0.0.1", "-s", "agent",
-             "-m", "1", "-d", str(hold_ms), "-p", str(_free_port()), "-timeout", "20s", "-nostdin",
-             "-trace_err", "-error_file", str(self.folder / "sipp_err.log")],
-            cwd=self.folder, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def _write_tone(path: Path) -> None:
-    import math
-    import struct
-    import wave
-
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(8000)
-        w.writeframes(b"".join(struct.pack("<h", int(6000 * math.sin(i * 0.345))) for i in range(16000)))
-
-
 @pytest.fixture
 def baresip(tmp_path: Path) -> Iterator[Baresip]:
     b = Baresip(tmp_path)
@@ -270,7 +206,7 @@ def baresip(tmp_path: Path) -> Iterator[Baresip]:
     b.stop()
 
 
-def _wait(pred: object, timeout: float = 20.0) -> None:
+def _wait(pred: object, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if pred():  # type: ignore[operator]
