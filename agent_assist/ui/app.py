@@ -44,6 +44,7 @@ from agent_assist.telephony.events import CallEvent, CallEventKind
 from agent_assist.telephony.webhook import WebhookServer
 from agent_assist.ui.common import messages, style
 from agent_assist.ui.common.services import Services
+from agent_assist.ui.desk.os_focus import detect_os_focus, policy_from_settings
 from agent_assist.ui.main_window import MainWindow
 from agent_assist.ui.single_instance import (
     ChannelError,
@@ -169,6 +170,9 @@ class AppController(QObject):
         self._needs_demo = not db_path.exists()
         self.services = Services(settings, db_path)
         self.window = MainWindow(self.services)
+        call_focus = getattr(self.window, "call_focus", None)
+        if call_focus is not None:  # never the softphone; other windows only when switched on (settings)
+            call_focus.os_focus = detect_os_focus(policy=policy_from_settings(settings))
         self.window.setWindowIcon(style.app_icon())
         self.server = server
         self.ready = False
