@@ -15,7 +15,7 @@ APT_RUN  := python3 python3-venv python3-pip libegl1 libgl1 libopengl0 libxkbcom
             libxcb-xfixes0 libxrender1 libxi6 libsm6 libice6 libpulse0 libasound2 fonts-dejavu-core \
             libpipewire-0.3-0 espeak-ng libespeak-ng1 xvfb xauth
 APT_TEST := $(APT_RUN) pulseaudio pulseaudio-utils alsa-utils sox poppler-utils openbox x11-utils xdotool \
-            wmctrl binutils fakeroot dpkg-dev postgresql festival festvox-us-slt-hts
+            wmctrl binutils fakeroot dpkg-dev postgresql festival festvox-us-slt-hts baresip-core sip-tester
 
 .PHONY: run test test-repeat wheel-check lint bench screenshots clean system-run system-test venv team-demo train-phrasing
 

@@ -29,6 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", choices=["agent", "supervisor", "trainer"], help="start in this profile")
     p.add_argument("--agent", type=int, metavar="ID", help="the agent using this machine (default from settings)")
     p.add_argument("--region", metavar="CC", help="default region for numbers without a country code (e.g. US)")
+    p.add_argument("--softphone", metavar="URL",
+                   help="follow a softphone's call events, e.g. baresip://127.0.0.1:4444 (baresip ctrl_tcp)")
     p.add_argument("--self-test", action="store_true", help="check model, database, window and analysis; exit 0 if all pass")
     p.add_argument("--measure-startup", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--screenshot", metavar="PNG", help=argparse.SUPPRESS)

@@ -17,6 +17,11 @@ from agent_assist import APP_ID
 
 DB_FILENAME = "agent-assist.db"
 
+# the known softphones (agent_assist.ui.desk.os_focus.DEFAULT_ALLOW, repeated: settings import no Qt layer)
+_FOCUS_ALLOW = ("twinkle", "baresip", "linphone", "microsip", "zoiper", "jitsi", "jami", "ekiga", "sflphone",
+                "blink", "bria", "x-lite", "3cxphone", "3cx", "phoner", "sipphone", "telephone", "yate",
+                "qutecom", "mizu")
+
 
 @dataclass
 class Settings:
@@ -32,6 +37,11 @@ class Settings:
     customer_device: str = ""
     stereo_input: bool = False  # both parties on one stereo input (left = agent)
     tts_voice: str = ""
+    softphone: str = ""  # baresip://127.0.0.1:4444 follows baresip's ctrl_tcp (also --softphone)
+    webhook_listen: str = ""  # 127.0.0.1:8788 accepts Generic CTI posts from a PBX (needs webhook_secret)
+    webhook_secret: str = ""  # or AGENT_ASSIST_WEBHOOK_SECRET; at least 16 characters
+    focus_minimise_others: bool = False  # call focus minimises other applications' windows
+    focus_allow: list[str] = field(default_factory=lambda: list(_FOCUS_ALLOW))  # WM_CLASS never minimised
     extra: dict[str, object] = field(default_factory=dict)
 
 

@@ -30,13 +30,31 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QProgressBar, QPushButton
 
 from agent_assist import APP_ID, APP_NAME, ORG_NAME, __version__
+from agent_assist.errors import CliError
 from agent_assist.settings import Settings
 from agent_assist.store.errors import DataDirUnwritable, StoreError
+from agent_assist.telephony.baresip import (
+    BadSoftphoneUrl,
+    BaresipAddress,
+    BaresipClient,
+    parse_softphone_url,
+)
+from agent_assist.telephony.caller import parse_caller
+from agent_assist.telephony.events import CallEvent, CallEventKind
+from agent_assist.telephony.webhook import WebhookServer
 from agent_assist.ui.common import events as ev
 from agent_assist.ui.common import messages, style
 from agent_assist.ui.common.services import Services
+from agent_assist.ui.desk.os_focus import detect_os_focus, policy_from_settings
 from agent_assist.ui.main_window import MainWindow
-from agent_assist.ui.single_instance import InstanceServer, ListenResult, send, server_name
+from agent_assist.ui.single_instance import (
+    ChannelError,
+    InstanceServer,
+    ListenResult,
+    event_from_message,
+    send,
+    server_name,
+)
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +156,10 @@ class AppController(QObject):
     """Owns the services, the window and the socket server of one running app."""
 
     db_ready = Signal()
+    # every call event, whatever sent it (the local channel, baresip's ctrl_tcp, the webhook), may be
+    # emitted from any thread: it is delivered on the GUI thread to deliver_event, the one door
+    call_event = Signal(object)
+    softphone_status = Signal(str)
 
     def __init__(self, settings: Settings, db_path: Path, server: InstanceServer | None = None, *,
                  measure_startup: bool = False, screenshot: str | None = None,
@@ -149,6 +171,9 @@ class AppController(QObject):
         self._needs_demo = not db_path.exists()
         self.services = Services(settings, db_path)
         self.window = MainWindow(self.services)
+        call_focus = getattr(self.window, "call_focus", None)
+        if call_focus is not None:  # never the softphone; other windows only when switched on (settings)
+            call_focus.os_focus = detect_os_focus(policy=policy_from_settings(settings))
         self.window.setWindowIcon(style.app_icon())
         self.server = server
         self.ready = False
@@ -183,6 +208,15 @@ class AppController(QObject):
         call_focus = getattr(self.window, "call_focus", None)
         if call_focus is not None:  # call status, parked tasks, resume offer (issue 5)
             call_focus.state_changed.connect(self.write_state)
+        self.call_event.connect(self.deliver_event)
+        self.call_event.connect(self._note_event)
+        self._seen_events: list[str] = []  # the last few, for the test state: kind source call_id
+        self.softphone_label = QLabel()
+        self.softphone_label.setVisible(False)
+        sb.addPermanentWidget(self.softphone_label)
+        self.softphone_status.connect(self._show_softphone_status)
+        self._softphone: BaresipClient | None = None
+        self._webhook: WebhookServer | None = None
         if server is not None:
             server.message_received.connect(self.handle_message)
 
@@ -316,17 +350,30 @@ class AppController(QObject):
 
     # -- calls from other processes ------------------------------------------------------------------
     def handle_message(self, msg: dict[str, Any]) -> None:
-        cmd = msg.get("cmd")
-        if cmd == "call" and isinstance(msg.get("number"), str):
+        """A message the local channel validated: a call event goes through ``call_event``."""
+        event = event_from_message(msg)
+        if event is not None:
+            self.call_event.emit(event)
+        elif msg.get("cmd") == "raise":
             self.raise_window()
-            if self.ready:
-                self.deliver_call(msg["number"])
-            else:
-                self._pending_calls.append(msg["number"])
-                self.window.statusBar().showMessage(
-                    f"Incoming call {msg['number']}: the card opens when the database is ready")
-        elif cmd == "raise":
-            self.raise_window()
+
+    def deliver_event(self, event: CallEvent) -> None:
+        """One call event from any source. A ring pops the card; the call workflow handles the rest."""
+        if event.kind is not CallEventKind.RING:
+            log.info("call event %s for %s from %s", event.kind.value, event.call_id or "the newest call",
+                     event.source.value)
+            return
+        caller = parse_caller(event.caller, self.services.settings.default_region)
+        self.raise_window()
+        if caller.e164 is None:
+            self.window.statusBar().showMessage(f"Incoming call: {caller.label}", 10000)
+            return
+        if self.ready:
+            self.deliver_call(caller.e164)
+        else:
+            self._pending_calls.append(caller.e164)
+            self.window.statusBar().showMessage(
+                f"Incoming call {caller.e164}: the card opens when the database is ready")
 
     def deliver_call(self, e164: str) -> None:
         self.window.tabs.setCurrentWidget(self.window.desk)
@@ -340,6 +387,37 @@ class AppController(QObject):
         if QGuiApplication.platformName() != "offscreen":  # no stacking there (and it warns)
             w.raise_()
             w.activateWindow()
+
+    # -- softphone and PBX adapters (they run on their own threads and emit call_event) ----------------
+    def attach_softphone(self, address: BaresipAddress) -> None:
+        """Follow baresip's ctrl_tcp at ``address``; its ring/answer/hang-up go through deliver_event."""
+        self._softphone = BaresipClient(address, self.call_event.emit, self.softphone_status.emit)
+        self.softphone_label.setToolTip(f"baresip ctrl_tcp at {address}")
+        self.softphone_label.setVisible(True)
+        self._softphone.start()
+
+    def attach_webhook(self, host: str, port: int, secret: str) -> WebhookServer:
+        """Accept Generic CTI posts on ``host:port`` (raises OSError/ValueError when it cannot)."""
+        self._webhook = WebhookServer(host, port, secret, self.call_event.emit)
+        self._webhook.start()
+        return self._webhook
+
+    def detach_telephony(self) -> None:
+        if self._softphone is not None:
+            self._softphone.stop()
+            self._softphone = None
+        if self._webhook is not None:
+            self._webhook.stop()
+            self._webhook = None
+
+    def _note_event(self, event: CallEvent) -> None:
+        self._seen_events = [*self._seen_events[-19:],
+                             f"{event.kind.value} {event.source.value} {event.call_id or '-'}"]
+        self.write_state()
+
+    def _show_softphone_status(self, status: str) -> None:
+        self.softphone_label.setText(status)
+        self.write_state()
 
     # -- measuring, screenshots, test state ----------------------------------------------------------
     def _first_data_paint(self) -> None:
@@ -372,6 +450,8 @@ class AppController(QObject):
             "db_problem": self.db_dialog.informativeText() if self.db_dialog else "",
             "tab": self.window.tabs.tabText(self.window.tabs.currentIndex()).replace("&", ""),
             "pid": os.getpid(),
+            "softphone": self.softphone_label.text(),
+            "call_events": self._seen_events,
             **card_state,
             **(self.window.call_focus.state() if hasattr(self.window, "call_focus") else {}),
         }
@@ -404,8 +484,42 @@ class AppController(QObject):
         self.window.close()
         if self.server is not None:
             self.server.close()
+        self.detach_telephony()
         self.services.close()
         self.window.deleteLater()
+
+
+def _softphone_address(args: argparse.Namespace, settings: Settings) -> tuple[BaresipAddress | None, str]:
+    """``--softphone`` (a bad one is exit 2, one line) or the ``softphone`` setting (a bad one a warning)."""
+    given = getattr(args, "softphone", None)
+    if given:
+        try:
+            return parse_softphone_url(given), ""
+        except BadSoftphoneUrl as e:
+            raise CliError(str(e)) from None
+    if settings.softphone:
+        try:
+            return parse_softphone_url(settings.softphone), ""
+        except BadSoftphoneUrl as e:
+            return None, f"Setting 'softphone': {e}; the softphone is not followed."
+    return None, ""
+
+
+def _start_webhook(controller: AppController, settings: Settings) -> list[str]:
+    """The Generic CTI endpoint when ``webhook_listen`` is set (``127.0.0.1:8788``); problems as lines."""
+    listen = settings.webhook_listen.strip()
+    if not listen:
+        return []
+    secret = os.environ.get("AGENT_ASSIST_WEBHOOK_SECRET") or settings.webhook_secret
+    host, _, port_text = listen.rpartition(":")
+    try:
+        port = int(port_text)
+        controller.attach_webhook(host or "127.0.0.1", port, secret)
+    except ValueError as e:
+        return [f"The PBX webhook is off: {e if secret else 'no webhook_secret is set'}."]
+    except OSError as e:
+        return [f"The PBX webhook is off: cannot listen on {listen} ({e.strerror or e})."]
+    return []
 
 
 def _quit_on_sigterm(app: QApplication) -> None:
@@ -433,10 +547,16 @@ def run(args: argparse.Namespace) -> int:
     path = settings_mod.db_path_from_args(args)
     measure = bool(getattr(args, "measure_startup", False))
     screenshot = getattr(args, "screenshot", None)
+    softphone, softphone_problem = _softphone_address(args, settings)
 
     server: InstanceServer | None = None
+    channel_problem = ""
     if not measure and not screenshot:
-        server = InstanceServer(server_name(path))
+        try:
+            server = InstanceServer(server_name(path))
+        except ChannelError as e:
+            channel_problem = str(e)
+    if server is not None:
         result = server.listen()
         if result is ListenResult.RUNNING:
             send(server.name, {"cmd": "raise"})
@@ -444,6 +564,7 @@ def run(args: argparse.Namespace) -> int:
             return 0
         if result is ListenResult.FAILED:
             # the window still works; only `agent-assist call` cannot reach it
+            channel_problem = server.error
             server = None
 
     install_excepthook()
@@ -452,8 +573,15 @@ def run(args: argparse.Namespace) -> int:
     app.setQuitOnLastWindowClosed(True)
     controller.start()
     if server is None and not (measure or screenshot):
+        log.warning("local channel not available: %s", channel_problem)
         messages.warning("Incoming calls cannot reach this window (the local socket could not be "
-                         "opened); search by hand.")
+                         f"opened: {channel_problem}); search by hand.")
+    if softphone is not None and not (measure or screenshot):
+        controller.attach_softphone(softphone)
+    if softphone_problem:
+        problems.append(softphone_problem)
+    if not (measure or screenshot):
+        problems.extend(_start_webhook(controller, settings))
     for problem in problems:
         messages.warning(problem)
     try:

@@ -4,7 +4,14 @@ A small interface (:class:`OsFocus`) with one real implementation, :class:`X11Fo
 the ``ewmh`` library over python-xlib, ICCCM iconify requests), and :class:`NoOsFocus` for desktops where
 it is not possible (Wayland, Windows and macOS for now, offscreen tests) which says so.
 
+Other windows are minimised only when the agent switched that on (:class:`FocusPolicy`, settings
+``focus_minimise_others``), and never a window on the allow-list (``focus_allow``, matched on either part of
+its WM_CLASS), which starts with the known softphones: the hang-up and transfer buttons stay in reach.
+
 Only windows this call minimised are restored: a window the agent had minimised already stays minimised.
+The rest comes back exactly as it was: the stacking order of every window and the active window are noted
+before anything is minimised and put back afterwards (EWMH ``_NET_RESTACK_WINDOW``/``_NET_ACTIVE_WINDOW``
+as a pager would send them); iconify keeps geometry, desktop and maximised state.
 The X connection is opened lazily and used from a single thread (the caller's io lane).
 """
 
@@ -12,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
@@ -19,6 +27,35 @@ log = logging.getLogger(__name__)
 ICONIC_STATE = 3  # ICCCM WM_STATE / WM_CHANGE_STATE value for "minimised"
 _SKIP_TYPES = {"_NET_WM_WINDOW_TYPE_DOCK", "_NET_WM_WINDOW_TYPE_DESKTOP", "_NET_WM_WINDOW_TYPE_SPLASH",
                "_NET_WM_WINDOW_TYPE_NOTIFICATION", "_NET_WM_WINDOW_TYPE_TOOLBAR"}
+
+
+# WM_CLASS names (instance or class, lower case, prefix match: "zoiper" covers "Zoiper5", "microsip" the
+# "microsip.exe" of Wine) of softphones an agent must always reach during a call
+DEFAULT_ALLOW: tuple[str, ...] = (
+    "twinkle", "baresip", "linphone", "microsip", "zoiper", "jitsi", "jami", "ekiga", "sflphone", "blink",
+    "bria", "x-lite", "3cxphone", "3cx", "phoner", "sipphone", "telephone", "yate", "qutecom", "mizu",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FocusPolicy:
+    """Whether call focus minimises other windows at all, and which it never touches."""
+
+    minimise_others: bool = False
+    allow: tuple[str, ...] = DEFAULT_ALLOW
+
+    def allows(self, wm_class: tuple[str, ...] | None) -> bool:
+        """True when a window of this WM_CLASS (instance, class) must stay as it is."""
+        names = [n.lower() for n in (wm_class or ()) if isinstance(n, str) and n]
+        return any(n.startswith(a) for n in names for a in self.allow)
+
+
+def policy_from_settings(settings: Any) -> FocusPolicy:
+    """``focus_minimise_others`` (bool) and ``focus_allow`` (list of WM_CLASS names) from the settings."""
+    allow = getattr(settings, "focus_allow", None)
+    names = tuple(str(a).strip().lower() for a in allow if isinstance(a, str) and a.strip()) \
+        if isinstance(allow, list | tuple) else DEFAULT_ALLOW
+    return FocusPolicy(minimise_others=bool(getattr(settings, "focus_minimise_others", False)), allow=names)
 
 
 class OsFocus(Protocol):
@@ -63,11 +100,14 @@ class NoOsFocus:
 class X11Focus:
     """EWMH/ICCCM implementation for X11 window managers (openbox, xfwm4, KWin and GNOME on X11...)."""
 
-    def __init__(self, display_name: str | None = None) -> None:
+    def __init__(self, display_name: str | None = None, policy: FocusPolicy | None = None) -> None:
         self._display_name = display_name or os.environ.get("DISPLAY")
+        self.policy = policy or FocusPolicy()
         self._ewmh: Any = None
         self._display: Any = None
         self._hidden: list[int] = []
+        self._stacking: list[int] = []  # bottom to top, noted before the first window was minimised
+        self._active: int | None = None
         self._reason = "" if self._display_name else "not available on this desktop (no X display)"
 
     @property
@@ -134,9 +174,36 @@ class X11Focus:
         except (TypeError, XError):
             return None
 
+    def stacking(self) -> list[int]:
+        """Client windows bottom to top (_NET_CLIENT_LIST_STACKING)."""
+        e = self._connect()
+        try:
+            return [w.id for w in (e.getClientListStacking() or [])]
+        except TypeError:
+            return []
+
+    def active(self) -> int | None:
+        e = self._connect()
+        try:
+            w = e.getActiveWindow()
+        except TypeError:
+            return None
+        return int(w.id) if w is not None else None
+
+    def wm_class(self, win: Any) -> tuple[str, ...] | None:
+        from Xlib.error import XError
+
+        try:
+            cls = win.get_wm_class()
+        except XError:
+            return None
+        return tuple(cls) if cls else None
+
     def _skip(self, win: Any, own: int) -> bool:
         e = self._ewmh
         if win.id == own:
+            return True
+        if self.policy.allows(self.wm_class(win)):  # a softphone: always in reach
             return True
         if self._prop(e.getWmPid, win) == os.getpid():  # our own dialogs and tool windows
             return True
@@ -155,9 +222,24 @@ class X11Focus:
         root.send_event(ev, event_mask=X.SubstructureRedirectMask | X.SubstructureNotifyMask)
 
     # -- the interface -------------------------------------------------------------------------------
+    def _pager_message(self, win: Any, atom: str, data: list[int]) -> None:
+        from Xlib import X
+        from Xlib.protocol import event
+
+        root = self._display.screen().root
+        ev = event.ClientMessage(window=win, client_type=self._display.intern_atom(atom),
+                                 data=(32, [*data, 0, 0, 0, 0, 0][:5]))
+        root.send_event(ev, event_mask=X.SubstructureRedirectMask | X.SubstructureNotifyMask)
+
     def hide_others(self, own_window_id: int) -> int:
         if not self.available():
             return 0
+        if not self.policy.minimise_others:
+            return 0  # the app holds its own distractions; other windows only when switched on
+        self._connect()
+        if not self._hidden:  # a second call during focus keeps the first snapshot
+            self._stacking = self.stacking()
+            self._active = self.active()
         hidden: list[int] = []
         for win in self._clients():
             if self._skip(win, own_window_id) or self.is_minimised(win.id):
@@ -172,7 +254,7 @@ class X11Focus:
     def restore(self) -> int:
         if not self._hidden:
             return 0
-        e = self._connect()
+        self._connect()
         alive = set(self.client_ids())
         restored = 0
         for wid in self._hidden:
@@ -180,14 +262,22 @@ class X11Focus:
                 continue
             win = self._display.create_resource_object("window", wid)
             win.map()  # ICCCM: mapping an iconic window de-iconifies it
-            e.setActiveWindow(win)
             restored += 1
-        self._hidden = []
+        # the order every window had before the call, bottom to top, then the window that was active
+        source_pager, above = 2, 0
+        for wid in self._stacking:
+            if wid in alive:
+                win = self._display.create_resource_object("window", wid)
+                self._pager_message(win, "_NET_RESTACK_WINDOW", [source_pager, 0, above])
+        if self._active is not None and self._active in alive:
+            win = self._display.create_resource_object("window", self._active)
+            self._pager_message(win, "_NET_ACTIVE_WINDOW", [source_pager, 0, 0])
+        self._hidden, self._stacking, self._active = [], [], None
         self._display.flush()
         return restored
 
 
-def detect_os_focus(platform_name: str | None = None) -> OsFocus:
+def detect_os_focus(platform_name: str | None = None, policy: FocusPolicy | None = None) -> OsFocus:
     """The implementation for this desktop (Qt's platform plugin name decides; default: ask Qt)."""
     if platform_name is None:
         from PySide6.QtGui import QGuiApplication
@@ -200,4 +290,4 @@ def detect_os_focus(platform_name: str | None = None) -> OsFocus:
         import Xlib  # noqa: F401
     except ImportError:
         return NoOsFocus("not available on this desktop (python-xlib/ewmh are not installed)")
-    return X11Focus()
+    return X11Focus(policy=policy)
