@@ -34,12 +34,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--screenshot", metavar="PNG", help=argparse.SUPPRESS)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    c = sub.add_parser("call", help="deliver an incoming call to the running window (starts it if needed)")
-    c.add_argument("number", help="caller's phone number in any format")
+    c = sub.add_parser("call", help="a call rings: deliver it to the running window (starts it if needed)")
+    c.add_argument("number", nargs="?", default="",
+                   help="the caller: a number in any format, a sip:/tel: URI or From header; empty = withheld")
+    c.add_argument("--call-id", metavar="ID", help="the softphone's id of the call (default: a new one)")
+    c.add_argument("--name", metavar="TEXT", default="", help="the caller's name, as the softphone shows it")
     c.add_argument("--no-start", action="store_true", help="fail instead of starting the app")
     # also accepted after the number (softphones append options); SUPPRESS keeps a value given before
     c.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     c.add_argument("--region", metavar="CC", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    for name, what in (("answer", "the agent answered a call (default: the newest ringing one)"),
+                       ("hangup", "a call ended (default: the newest ringing or active one)")):
+        c = sub.add_parser(name, help=what)
+        c.add_argument("--call-id", metavar="ID", help="the softphone's id of the call")
+        c.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+    c = sub.add_parser("calls", help="the call log, newest first")
+    c.add_argument("--json", action="store_true", help="one JSON object per line")
+    c.add_argument("--status", choices=["missed", "done", "active"], help="only calls in this state")
+    c.add_argument("--limit", type=int, default=50, metavar="N", help="at most N calls (default 50)")
+    c.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
     c = sub.add_parser("demo", help="build a demo database")
     c.add_argument("--customers", type=int, default=2000)
@@ -80,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
 # command name -> module in agent_assist.commands
 COMMANDS = {
     "call": "call",
+    "answer": "call",
+    "hangup": "call",
+    "calls": "call",
     "demo": "demo",
     "import": "importer",
     "check": "check",

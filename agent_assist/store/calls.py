@@ -75,8 +75,8 @@ def get_call(db: Database, call_id: int) -> CallRow | None:
 
 
 def unfinished_calls(db: Database, agent_id: int | None = None) -> list[CallRow]:
-    """Calls left active or in wrap-up (e.g. after a crash), oldest first."""
-    sql = "SELECT * FROM calls WHERE status IN ('active', 'wrapup')"
+    """Calls left ringing, active, on hold or in wrap-up (e.g. after a crash), oldest first."""
+    sql = "SELECT * FROM calls WHERE status IN ('ringing', 'active', 'held', 'wrapup')"
     params: list[Any] = []
     if agent_id is not None:
         sql += " AND agent_id = ?"
@@ -339,14 +339,15 @@ def wrapup_draft(db: Database, call_id: int) -> dict[str, Any]:
 
 def list_live_calls(db: Database, *, statuses: Sequence[str] = (), limit: int = 50) -> list[dict[str, Any]]:
     """The call log: live calls (not practice, not imported files) newest first."""
-    sql = ("SELECT id, call_ref, phone_e164, display_name, customer_id, status, rang_at, started_at,"
-           " answered_at, ended_at, duration_s, end_cause, outcome FROM calls WHERE kind = 'call'"
-           " AND source = 'live'")
+    sql = ("SELECT k.id, k.call_ref, k.phone_e164, k.display_name, k.customer_id, c.name AS customer_name,"
+           " k.status, k.rang_at, k.started_at, k.answered_at, k.ended_at, k.duration_s, k.end_cause, k.outcome"
+           " FROM calls k LEFT JOIN customers c ON c.id = k.customer_id WHERE k.kind = 'call'"
+           " AND k.source = 'live'")
     params: list[Any] = []
     if statuses:
-        sql += f" AND status IN ({', '.join('?' for _ in statuses)})"
+        sql += f" AND k.status IN ({', '.join('?' for _ in statuses)})"
         params += list(statuses)
-    sql += " ORDER BY started_at DESC, id DESC LIMIT ?"
+    sql += " ORDER BY k.started_at DESC, k.id DESC LIMIT ?"
     params.append(limit)
     cur = db.execute(sql, params)
     cols = [c[0] for c in cur.description]

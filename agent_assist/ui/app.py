@@ -32,6 +32,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QProgressBar, Q
 from agent_assist import APP_ID, APP_NAME, ORG_NAME, __version__
 from agent_assist.settings import Settings
 from agent_assist.store.errors import DataDirUnwritable, StoreError
+from agent_assist.telephony.events import CallEvent, CallEventKind, EventSource
 from agent_assist.ui.common import messages, style
 from agent_assist.ui.common.services import Services
 from agent_assist.ui.main_window import MainWindow
@@ -153,7 +154,7 @@ class AppController(QObject):
         self.ready = False
         self.exit_code = 0
         self.db_dialog: QMessageBox | None = None
-        self._pending_calls: list[str] = []
+        self._pending_events: list[CallEvent] = []
         self._measure = measure_startup
         self._screenshot = screenshot
         self._initial_call = initial_call
@@ -248,10 +249,10 @@ class AppController(QObject):
         self.db_ready.emit()
         self.write_state()
         if self._initial_call:
-            self._pending_calls.append(self._initial_call)
-        calls, self._pending_calls = self._pending_calls, []
-        for e164 in calls:
-            self.deliver_call(e164)
+            self._pending_events.append(CallEvent(CallEventKind.RING, None, self._initial_call))
+        calls, self._pending_events = self._pending_events, []
+        for event in calls:
+            self.deliver_event(event)
         if (self._measure or self._screenshot) and not calls:
             # something to paint: the first customer's card
             open_customer: Callable[[int], None] | None = getattr(self.window.caller_card,
@@ -315,21 +316,30 @@ class AppController(QObject):
 
     # -- calls from other processes ------------------------------------------------------------------
     def handle_message(self, msg: dict[str, Any]) -> None:
+        """A message from the local channel: a call event (``ring``/``answer``/``hangup``) or ``raise``."""
         cmd = msg.get("cmd")
-        if cmd == "call" and isinstance(msg.get("number"), str):
-            self.raise_window()
-            if self.ready:
-                self.deliver_call(msg["number"])
-            else:
-                self._pending_calls.append(msg["number"])
-                self.window.statusBar().showMessage(
-                    f"Incoming call {msg['number']}: the card opens when the database is ready")
+        event = event_from_message(msg)
+        if event is not None:
+            self.deliver_event(event)
         elif cmd == "raise":
             self.raise_window()
+        else:
+            log.warning("local channel: ignored a message with cmd %r", cmd)
 
-    def deliver_call(self, e164: str) -> None:
-        self.window.tabs.setCurrentWidget(self.window.desk)
-        self.services.call_requested.emit(e164)
+    def deliver_event(self, event: CallEvent) -> None:
+        """The one door for call events from every source (local channel, baresip, webhook)."""
+        if event.kind is CallEventKind.RING:
+            self.raise_window()
+        if not self.ready:
+            self._pending_events.append(event)
+            if event.kind is CallEventKind.RING:
+                self.window.statusBar().showMessage("Incoming call: the card opens when the database is ready")
+            return
+        self.window.call_focus.handle_event(event)
+
+    def deliver_call(self, number: str) -> None:
+        """A ring with no call id (the old ``call`` message and ``--screenshot`` calls)."""
+        self.deliver_event(CallEvent(CallEventKind.RING, None, number))
 
     def raise_window(self) -> None:
         w = self.window
@@ -405,6 +415,25 @@ class AppController(QObject):
             self.server.close()
         self.services.close()
         self.window.deleteLater()
+
+
+_KINDS = {"ring": CallEventKind.RING, "call": CallEventKind.RING, "answer": CallEventKind.ANSWER,
+          "hold": CallEventKind.HOLD, "resume": CallEventKind.RESUME, "hangup": CallEventKind.HANGUP}
+
+
+def event_from_message(msg: dict[str, Any]) -> CallEvent | None:
+    """A local-channel message as a CallEvent (None if it is not one). The channel has checked its shape."""
+    kind = _KINDS.get(str(msg.get("cmd")))
+    if kind is None:
+        return None
+
+    def text(key: str, limit: int) -> str:
+        value = msg.get(key)
+        return value[:limit] if isinstance(value, str) else ""
+
+    call_id = text("call_id", 128).strip() or None
+    caller = text("caller", 2048) or text("number", 2048)
+    return CallEvent(kind, call_id, caller, text("display_name", 200), text("cause", 100), EventSource.CLI)
 
 
 def _quit_on_sigterm(app: QApplication) -> None:

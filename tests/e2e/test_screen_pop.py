@@ -124,9 +124,16 @@ def test_call_from_a_second_process_pops_the_caller(app: subprocess.Popen[str], 
     assert state["phone"] == "+15551234567"
     assert state["tab"] == "Desk"
 
-    # any stored or typed format of a number reaches the same caller
+    # the caller gave up before the answer (a missed call); any stored or typed format of a number
+    # reaches the same caller
+    assert _cli("hangup", "--db", str(db_path)).returncode == 0
+    _wait_state(state_file, lambda s: s.get("call_status") == "idle")
     done = _cli("--db", str(db_path), "call", "+1 555 123 4567")
     assert done.returncode == 0, done.stderr
+    state = _wait_state(state_file, lambda s: s.get("mode") == "card" and s.get("call_status") == "ringing")
+    assert state["customer"] == expected
+    assert _cli("hangup", "--db", str(db_path)).returncode == 0
+    _wait_state(state_file, lambda s: s.get("call_status") == "idle")
 
     # an unknown number: the new-caller form, number prefilled
     done = _cli("call", "555/010 4545", "--db", str(db_path))
