@@ -225,6 +225,8 @@ def open_tasks(db: Database, agent_id: int | None = None, limit: int = 200) -> l
         " LEFT JOIN calls k ON k.id = t.call_id"
         # parked notes of a call still in progress belong to its wrap-up, not to the work list yet
         " WHERE t.done = 0 AND NOT (t.kind = 'parked' AND COALESCE(k.status, '') IN ('active', 'wrapup'))"
+        # callbacks of missed calls have their own section (missed_callbacks)
+        " AND NOT (t.kind = 'callback' AND COALESCE(k.status, '') = 'missed')"
     )
     params: list[Any] = []
     if agent_id is not None:
@@ -347,6 +349,24 @@ def list_live_calls(db: Database, *, statuses: Sequence[str] = (), limit: int = 
     if statuses:
         sql += f" AND k.status IN ({', '.join('?' for _ in statuses)})"
         params += list(statuses)
+    sql += " ORDER BY k.started_at DESC, k.id DESC LIMIT ?"
+    params.append(limit)
+    cur = db.execute(sql, params)
+    cols = [c[0] for c in cur.description]
+    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+
+def missed_callbacks(db: Database, agent_id: int | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    """Open callback tasks of missed calls, newest ring first, with who rang and their preferences."""
+    sql = ("SELECT t.id AS task_id, t.text, t.due_at, t.channel, k.id AS call_id, k.call_ref, k.phone_e164,"
+           " k.display_name, k.rang_at, k.started_at, k.customer_id, c.name AS customer_name,"
+           " c.preferred_hours FROM tasks t JOIN calls k ON k.id = t.call_id"
+           " LEFT JOIN customers c ON c.id = k.customer_id"
+           " WHERE t.kind = 'callback' AND t.done = 0 AND k.status = 'missed'")
+    params: list[Any] = []
+    if agent_id is not None:
+        sql += " AND (t.agent_id = ? OR t.agent_id IS NULL)"
+        params.append(agent_id)
     sql += " ORDER BY k.started_at DESC, k.id DESC LIMIT ?"
     params.append(limit)
     cur = db.execute(sql, params)

@@ -905,6 +905,7 @@ class CallController(QObject):
                         wrapup_started=wrapup_started)
         panel = WrapUpPanel(self.services, info, parked, draft=draft)
         panel.saved.connect(self._wrapup_saved)
+        panel.edited.connect(self._changed)
         self.wrapup = panel
         self.parts.talk_meter.setVisible(False)
         self.parts.phrasing_panel.setVisible(False)

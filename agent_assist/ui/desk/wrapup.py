@@ -116,6 +116,7 @@ class WrapUpPanel(QWidget):
     """The wrap-up form. ``saved(call_id)`` fires once everything is stored."""
 
     saved = Signal(int)
+    edited = Signal()  # any field changed (the draft is written shortly after)
     TEXT, DONE, FOLLOW = range(3)
 
     def __init__(self, services: Services, call: CallInfo, parked: list[dict[str, Any]],
@@ -359,6 +360,7 @@ class WrapUpPanel(QWidget):
             return
         self._draft_dirty = True
         self._draft_timer.start()
+        self.edited.emit()
 
     def draft(self) -> dict[str, Any]:
         """Every field as typed; texts redacted (the draft is stored like the notes would be)."""

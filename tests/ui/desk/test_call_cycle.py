@@ -255,6 +255,11 @@ def test_call_without_number_or_history_and_crash_resume(
     assert ctl.state()["last_missed"] == "w-2" and ctl.call.call_id == call_id
     assert read(db_file, "SELECT k.status, t.kind FROM calls k JOIN tasks t ON t.call_id = k.id"
                 " WHERE k.call_ref = 'w-2'") == [("missed", "callback")]
+    # listed in the missed-calls section of the work list (not among the work list's own rows)
+    qtbot.waitUntil(lambda: len(w.side_panel.missed.rows()) == 1, timeout=10000)
+    assert "+1 555-000-0001" in w.side_panel.missed.list.item(0).text()
+    assert "MISSED CALLS (1)" in w.side_panel.missed.title.text()
+    assert all(i.kind != "callback" or "555-000-0001" not in i.text for i in w.side_panel.model.items())
     qtbot.waitUntil(lambda: services.tasks.pending == 0, timeout=10000)
 
     # "crash": a new window on the same database while this call was never ended
@@ -338,4 +343,56 @@ def test_wrapup_thanks_a_long_time_customer(qtbot: QtBot, window: MainWindow, se
     ctl.wrapup.notes.setPlainText("Thanked them.")
     with qtbot.waitSignal(ctl.wrapup_saved, timeout=15000):
         ctl.wrapup.save()
+    settle(qtbot, services)
+
+
+def test_new_customer_created_mid_call_is_linked_and_a_waiting_ring_never_touches_the_form(
+        qtbot: QtBot, window: MainWindow, services: Services, db_file: Path) -> None:
+    w = window
+    ctl = w.call_focus
+    card = w.caller_card
+    ctl.handle_event(CallEvent(CallEventKind.RING, "n-1", "sip:+15550107777@pbx.example"))
+    qtbot.waitUntil(lambda: card.mode == "new", timeout=10000)
+    ctl.handle_event(CallEvent(CallEventKind.ANSWER, "n-1"))
+    qtbot.waitUntil(lambda: ctl.status == "active", timeout=10000)
+    form = card.new_caller
+    form.name.setText("Nina Newcomer")
+    form.channel.setCurrentIndex(form.channel.findData("sms"))
+
+    # a second call rings while the form is half filled: banner only, the form keeps what was typed
+    known = read(db_file, "SELECT phone_e164 FROM customers WHERE id = 2")[0][0]
+    ctl.handle_event(CallEvent(CallEventKind.RING, "n-2", known))
+    qtbot.waitUntil(lambda: ctl.banner.isVisible(), timeout=10000)
+    assert card.mode == "new" and form.name.text() == "Nina Newcomer" and ctl.call.ref == "n-1"
+    qtbot.waitUntil(lambda: bool(ctl.waiting[0].top_cue) or ctl.banner.cue.text() != "", timeout=10000)
+
+    # created: the call gets the customer, its follow-up uses the customer's channel
+    form.save()
+    qtbot.waitUntil(lambda: ctl.call.customer is not None, timeout=10000)
+    new_id = ctl.call.customer.id if ctl.call.customer else 0
+    assert read(db_file, "SELECT customer_id FROM calls WHERE call_ref = 'n-1'") == [(new_id,)]
+    ctl.handle_event(CallEvent(CallEventKind.HANGUP, "n-2", cause="cancel"))  # the second caller gave up
+    qtbot.waitUntil(lambda: not ctl.banner.isVisible(), timeout=10000)
+    width = w.width()
+    with qtbot.waitSignal(ctl.call_ended, timeout=10000):
+        ctl.end_call()
+    panel = ctl.wrapup
+    assert panel is not None and panel.follow_channel.currentData() == "sms"
+    assert panel.outcome.currentIndex() == -1 and "After-call work" in panel.acw.text()
+    panel.outcome.setCurrentIndex(panel.outcome.findData("callback"))
+    panel.notes.setPlainText("New customer, call back about the contract.")
+    # the shortcut works wherever the focus is: here, the caller card's search box
+    card.search.setFocus()
+    with qtbot.waitSignal(ctl.wrapup_saved, timeout=15000):
+        key(qtbot, w, "Ctrl+Return")
+    assert w.width() == width  # the window keeps its size
+    assert read(db_file, "SELECT channel FROM tasks t JOIN calls k ON k.id = t.call_id"
+                " WHERE k.call_ref = 'n-1' AND t.kind = 'follow_up'") == [("sms",)]
+    assert read(db_file, "SELECT status, customer_id FROM calls WHERE call_ref = 'n-1'") == [("done", new_id)]
+    # the card's history shows the finished call
+    db = connect(db_file)
+    try:
+        assert queries.caller_card(db, new_id).history[0].kind == "call"
+    finally:
+        db.close()
     settle(qtbot, services)
