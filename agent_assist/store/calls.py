@@ -264,6 +264,17 @@ def call_by_ref(db: Database, call_ref: str) -> dict[str, Any] | None:
     return _one(db, "SELECT * FROM calls WHERE call_ref = ? ORDER BY id DESC LIMIT 1", [call_ref])
 
 
+def live_call_id_for_ref(db: Database, call_ref: str) -> int | None:
+    """The id of the live call (ringing to wrap-up) with the softphone's id ``call_ref``, if any.
+
+    On every ring, so one indexed probe on the raw connection.
+    """
+    row = db.conn.execute(
+        "SELECT id FROM calls WHERE call_ref = ? AND kind = 'call'"
+        " AND status IN ('ringing', 'active', 'held', 'wrapup') ORDER BY id DESC LIMIT 1", [call_ref]).fetchone()
+    return int(row[0]) if row else None
+
+
 def newest_call(db: Database, statuses: Sequence[str], agent_id: int | None = None) -> dict[str, Any] | None:
     """The newest live call (by ring time) in one of ``statuses``."""
     marks = ", ".join("?" for _ in statuses)
@@ -289,7 +300,7 @@ def calls_in(db: Database, statuses: Sequence[str], agent_id: int | None = None)
 
 def insert_ringing(db: Database, *, agent_id: int, call_ref: str, phone_e164: str | None, display_name: str,
                    customer_id: int | None, rang_at: str, source: str = "live") -> int:
-    cur = db.execute(
+    cur = db.conn.execute(
         "INSERT INTO calls (agent_id, customer_id, phone_e164, kind, source, status, started_at, rang_at,"
         " call_ref, display_name, flags_count) VALUES (?, ?, ?, 'call', ?, 'ringing', ?, ?, ?, ?, 0)",
         [agent_id, customer_id, phone_e164, source, rang_at, rang_at, call_ref, display_name or None])
@@ -302,7 +313,7 @@ def update_call(db: Database, call_id: int, values: Mapping[str, Any]) -> None:
 
 
 def customer_id_for_phone(db: Database, e164: str) -> int | None:
-    row = db.execute("SELECT id FROM customers WHERE phone_e164 = ? ORDER BY id LIMIT 1", [e164]).fetchone()
+    row = db.conn.execute("SELECT id FROM customers WHERE phone_e164 = ? ORDER BY id LIMIT 1", [e164]).fetchone()
     return int(row[0]) if row else None
 
 

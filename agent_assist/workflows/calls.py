@@ -24,7 +24,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -199,24 +199,28 @@ def get(db: Database, call_id: int) -> Call:
 
 # -- the events --------------------------------------------------------------------------------------------
 def ring(db: Database, event: CallEvent, *, agent_id: int, region: str = "US", history_limit: int = 50,
-         now: datetime | None = None) -> Rung:
+         now: datetime | None = None, today: date | datetime | None = None) -> Rung:
     """A call is offered: record it as ringing (one transaction) and read the caller's card."""
     caller = parse_caller(event.caller, region)
     name = (event.display_name or caller.display_name or "").strip()[:200]
     at = _now(now)
     with db.atomic():
-        row = store.call_by_ref(db, event.call_id) if event.call_id else None
-        if row is not None and row["kind"] == "call" and CallState(row["status"]) in LIVE:
+        live = store.live_call_id_for_ref(db, event.call_id) if event.call_id else None
+        if live is not None:
+            row = store.call_record(db, live)
+            assert row is not None
             call = _move(db, row, CallAction.RING, {})  # a retry of a ring: the same call, once
             repeated = True
         else:
             customer_id = store.customer_id_for_phone(db, caller.e164) if caller.e164 else None
-            cid = store.insert_ringing(db, agent_id=agent_id, call_ref=event.call_id or new_call_ref(),
-                                       phone_e164=caller.e164, display_name=name, customer_id=customer_id,
-                                       rang_at=at)
-            call = get(db, cid)
+            ref = event.call_id or new_call_ref()
+            cid = store.insert_ringing(db, agent_id=agent_id, call_ref=ref, phone_e164=caller.e164,
+                                       display_name=name, customer_id=customer_id, rang_at=at)
+            call = Call(id=cid, call_ref=ref, state=CallState.RINGING, number=caller.e164, display_name=name,
+                        customer_id=customer_id, rang_at=at, answered_at=None, ended_at=None, duration_s=None,
+                        held_s=0.0, end_cause=None, outcome=None)
             repeated = False
-    card = queries.caller_card(db, call.customer_id, history_limit) if call.customer_id else None
+    card = queries.caller_card(db, call.customer_id, history_limit, today) if call.customer_id else None
     return Rung(call, caller, card, repeated)
 
 

@@ -239,6 +239,7 @@ class WaitingBanner(QFrame):
         self.who.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.cue = QLabel()
         self.cue.setObjectName("waitingCue")
+        self.cue.setTextFormat(Qt.TextFormat.PlainText)
         self.cue.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.more = QLabel()
         self.more.setObjectName("emptyHint")
@@ -267,7 +268,7 @@ class WaitingBanner(QFrame):
         name = call.customer.name if call.customer else call.label
         who = f"{name}  ·  {number}" if name and name != number else number
         self.who.setText(f"<b>Call waiting</b>  {html.escape(who)}")
-        self.cue.setText(html.escape(call.top_cue) if call.top_cue else
+        self.cue.setText(call.top_cue if call.top_cue else
                          ("Known customer" if call.customer else "New caller"))
         self.more.setText(f"+{more} more ringing" if more else "")
         self.setVisible(True)

@@ -224,7 +224,7 @@ class WrapUpPanel(QWidget):
         # the open issue the call was about: the outcome can resolve it
         self.issue = QComboBox()
         self.issue.setObjectName("callIssue")
-        self.issue.addItem("No open issue", 0)
+        self.issue.addItem("Not about an open issue", 0)
         for i in call.issues:
             self.issue.addItem(i.title[:60], i.id)
         self.resolve_issue = QCheckBox("Mark it resolved")
