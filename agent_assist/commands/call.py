@@ -19,10 +19,14 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent_assist.commands.common import db_path, load_settings
 from agent_assist.errors import CliError
+from agent_assist.telephony.events import CallEvent, CallEventKind
+
+if TYPE_CHECKING:
+    from agent_assist.ui.single_instance import Reply
 
 START_TIMEOUT_S = 30.0
 RETRY_INTERVAL_S = 0.2
@@ -54,14 +58,6 @@ def start_app(args: argparse.Namespace) -> subprocess.Popen[bytes]:
     return proc
 
 
-def event_message(kind: str, call_id: str | None, caller: str = "", display_name: str = "") -> dict[str, Any]:
-    """The message a call event is on the local socket (the window turns it back into a CallEvent)."""
-    msg: dict[str, Any] = {"cmd": kind, "call_id": call_id, "caller": caller}
-    if display_name:
-        msg["display_name"] = display_name
-    return msg
-
-
 def run(args: argparse.Namespace) -> int:
     cmd = args.command
     if cmd == "calls":
@@ -85,7 +81,7 @@ def ring(args: argparse.Namespace) -> int:
         raise CliError(f"{raw!r} is not a phone number (no digits in it), nor a sip:/tel: address")
     call_id = _check_id(args.call_id) or new_call_ref()
     who = caller.e164 or caller.label
-    message = event_message("ring", call_id, raw, getattr(args, "name", "") or "")
+    message = CallEvent(CallEventKind.RING, call_id, raw, getattr(args, "name", "") or "")
 
     name = _server(args)
     reply = _send(name, message)
@@ -143,7 +139,7 @@ def answer_or_hangup(args: argparse.Namespace, kind: str) -> int:
     allowed = wf.TRANSITIONS.get((target.state, wf.CallAction(kind)))
     if allowed is None:
         raise wf.IllegalTransition(target.call_ref, target.state, wf.CallAction(kind))
-    reply = _send(_server(args), event_message(kind, target.call_ref))
+    reply = _send(_server(args), CallEvent(CallEventKind(kind), target.call_ref))
     if _delivered(reply):
         print(f"{'answered' if kind == 'answer' else 'hung up'} call {target.call_ref}")
         return 0
@@ -230,21 +226,17 @@ def _server(args: argparse.Namespace) -> str:
     return server_name(db_path(args))
 
 
-def _send(name: str, message: dict[str, Any], timeout_ms: int = 2000) -> dict[str, Any] | None:
-    # Qt is needed only from here on (the local socket), so bad input fails fast.
-    from PySide6.QtCore import QCoreApplication
+def _send(name: str, event: CallEvent, timeout_ms: int = 2000) -> Reply:
+    from agent_assist.ui.single_instance import send_event
 
-    from agent_assist.ui.single_instance import send
-
-    _app = QCoreApplication.instance() or QCoreApplication([sys.argv[0] if sys.argv else "agent-assist"])
-    return send(name, message, timeout_ms=timeout_ms)
+    return send_event(name, event, timeout_ms=timeout_ms)
 
 
-def _delivered(reply: dict[str, object] | None) -> bool:
-    return bool(reply and reply.get("ok"))
+def _delivered(reply: Reply) -> bool:
+    return reply.delivered and reply.ok
 
 
-def _refused(reply: dict[str, object] | None) -> None:
+def _refused(reply: Reply) -> None:
     """The window answered but refused the event: say why (nothing was changed)."""
-    if reply is not None and not reply.get("ok"):
-        raise CliError(f"the window refused the event: {reply.get('error') or 'no reason given'}")
+    if reply.delivered and not reply.ok:
+        raise CliError(f"the window refused the event: {reply.error or 'no reason given'}")

@@ -32,11 +32,18 @@ from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QProgressBar, Q
 from agent_assist import APP_ID, APP_NAME, ORG_NAME, __version__
 from agent_assist.settings import Settings
 from agent_assist.store.errors import DataDirUnwritable, StoreError
-from agent_assist.telephony.events import CallEvent, CallEventKind, EventSource
+from agent_assist.telephony.events import CallEvent, CallEventKind
 from agent_assist.ui.common import messages, style
 from agent_assist.ui.common.services import Services
 from agent_assist.ui.main_window import MainWindow
-from agent_assist.ui.single_instance import InstanceServer, ListenResult, send, server_name
+from agent_assist.ui.single_instance import (
+    ChannelError,
+    InstanceServer,
+    ListenResult,
+    event_from_message,
+    send,
+    server_name,
+)
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +145,8 @@ class AppController(QObject):
     """Owns the services, the window and the socket server of one running app."""
 
     db_ready = Signal()
+    # every call event, whatever sent it (the local channel, baresip's ctrl_tcp, the webhook): one door
+    call_event = Signal(object)
 
     def __init__(self, settings: Settings, db_path: Path, server: InstanceServer | None = None, *,
                  measure_startup: bool = False, screenshot: str | None = None,
@@ -183,6 +192,7 @@ class AppController(QObject):
         call_focus = getattr(self.window, "call_focus", None)
         if call_focus is not None:  # call status, parked tasks, resume offer (issue 5)
             call_focus.state_changed.connect(self.write_state)
+        self.call_event.connect(self.handle_call_event)
         if server is not None:
             server.message_received.connect(self.handle_message)
 
@@ -316,18 +326,18 @@ class AppController(QObject):
 
     # -- calls from other processes ------------------------------------------------------------------
     def handle_message(self, msg: dict[str, Any]) -> None:
-        """A message from the local channel: a call event (``ring``/``answer``/``hangup``) or ``raise``."""
-        cmd = msg.get("cmd")
+        """A message the local channel validated: a call event goes through ``call_event``."""
         event = event_from_message(msg)
         if event is not None:
-            self.deliver_event(event)
-        elif cmd == "raise":
+            self.call_event.emit(event)
+        elif msg.get("cmd") == "raise":
             self.raise_window()
         else:
-            log.warning("local channel: ignored a message with cmd %r", cmd)
+            log.warning("local channel: ignored a message with cmd %r", msg.get("cmd"))
 
-    def deliver_event(self, event: CallEvent) -> None:
-        """The one door for call events from every source (local channel, baresip, webhook)."""
+    def handle_call_event(self, event: CallEvent) -> None:
+        """The one door for call events from every source (local channel, baresip, webhook): the call
+        workflow applies them (``CallController.handle_event``); until the database is ready they wait."""
         if event.kind is CallEventKind.RING:
             self.raise_window()
         if not self.ready:
@@ -337,9 +347,11 @@ class AppController(QObject):
             return
         self.window.call_focus.handle_event(event)
 
+    deliver_event = handle_call_event
+
     def deliver_call(self, number: str) -> None:
-        """A ring with no call id (the old ``call`` message and ``--screenshot`` calls)."""
-        self.deliver_event(CallEvent(CallEventKind.RING, None, number))
+        """A ring with no call id (the ``--screenshot`` and start-up calls)."""
+        self.handle_call_event(CallEvent(CallEventKind.RING, None, number))
 
     def raise_window(self) -> None:
         w = self.window
@@ -417,25 +429,6 @@ class AppController(QObject):
         self.window.deleteLater()
 
 
-_KINDS = {"ring": CallEventKind.RING, "call": CallEventKind.RING, "answer": CallEventKind.ANSWER,
-          "hold": CallEventKind.HOLD, "resume": CallEventKind.RESUME, "hangup": CallEventKind.HANGUP}
-
-
-def event_from_message(msg: dict[str, Any]) -> CallEvent | None:
-    """A local-channel message as a CallEvent (None if it is not one). The channel has checked its shape."""
-    kind = _KINDS.get(str(msg.get("cmd")))
-    if kind is None:
-        return None
-
-    def text(key: str, limit: int) -> str:
-        value = msg.get(key)
-        return value[:limit] if isinstance(value, str) else ""
-
-    call_id = text("call_id", 128).strip() or None
-    caller = text("caller", 2048) or text("number", 2048)
-    return CallEvent(kind, call_id, caller, text("display_name", 200), text("cause", 100), EventSource.CLI)
-
-
 def _quit_on_sigterm(app: QApplication) -> None:
     """SIGTERM/SIGINT close the window cleanly (socket removed, database closed)."""
 
@@ -463,8 +456,13 @@ def run(args: argparse.Namespace) -> int:
     screenshot = getattr(args, "screenshot", None)
 
     server: InstanceServer | None = None
+    channel_problem = ""
     if not measure and not screenshot:
-        server = InstanceServer(server_name(path))
+        try:
+            server = InstanceServer(server_name(path))
+        except ChannelError as e:
+            channel_problem = str(e)
+    if server is not None:
         result = server.listen()
         if result is ListenResult.RUNNING:
             send(server.name, {"cmd": "raise"})
@@ -472,6 +470,7 @@ def run(args: argparse.Namespace) -> int:
             return 0
         if result is ListenResult.FAILED:
             # the window still works; only `agent-assist call` cannot reach it
+            channel_problem = server.error
             server = None
 
     install_excepthook()
@@ -480,8 +479,9 @@ def run(args: argparse.Namespace) -> int:
     app.setQuitOnLastWindowClosed(True)
     controller.start()
     if server is None and not (measure or screenshot):
+        log.warning("local channel not available: %s", channel_problem)
         messages.warning("Incoming calls cannot reach this window (the local socket could not be "
-                         "opened); search by hand.")
+                         f"opened: {channel_problem}); search by hand.")
     for problem in problems:
         messages.warning(problem)
     try:

@@ -183,3 +183,27 @@ def test_state_file(qtbot: QtBot, tmp_path: Path, make_controller,
 def test_process_elapsed_is_plausible() -> None:
     ms = process_elapsed_ms()
     assert 0 < ms < 24 * 3600 * 1000
+
+
+def test_call_events_from_any_source_share_one_door(qtbot: QtBot, tmp_path: Path, make_controller) -> None:
+    from agent_assist.telephony.events import CallEvent, CallEventKind, EventSource
+
+    c = make_controller(tmp_path / "events.db")
+    with qtbot.waitSignal(c.db_ready, timeout=60000):
+        c.start()
+    seen: list[CallEvent] = []
+    c.call_event.connect(seen.append)
+    card = c.window.caller_card
+    # a whole From header, as baresip or a PBX gives it, pops the card like a plain number
+    with qtbot.waitSignal(card.card_shown, timeout=10000) as sig:
+        c.call_event.emit(CallEvent(CallEventKind.RING, call_id="1-1@h",
+                                    caller='"Ann" <sip:+15551234567@127.0.0.1>;tag=9',
+                                    source=EventSource.BARESIP))
+    assert sig.args[0].customer.id == 1
+    # an anonymous caller during that call: call waiting, the card is left alone
+    ctl = c.window.call_focus
+    c.handle_message({"cmd": "ring", "call_id": "2", "caller": "anonymous"})
+    qtbot.waitUntil(lambda: ctl.banner.isVisible(), timeout=10000)
+    assert "number withheld" in ctl.banner.who.text() and card.state()["customer_id"] == 1
+    assert [e.call_id for e in seen] == ["1-1@h", "2"]
+    qtbot.waitUntil(lambda: c.services.tasks.pending == 0, timeout=10000)

@@ -192,6 +192,10 @@ def test_a_second_call_answered_holds_the_first_and_an_unanswered_one_is_missed(
     if span and span[0] <= span[1]:
         assert span[0] <= local.time() <= span[1]
     assert queries.caller_card(db, 2).history[0].summary == "Missed call"
+    # the callbacks of missed calls have their own list, not the work list's
+    assert [r["call_ref"] for r in store.missed_callbacks(db)] == ["four", "three"]
+    assert not [t for t in store.open_tasks(db) if t["call_id"] in (missed.id, fourth.id)]
+    assert [r["call_ref"] for r in store.list_live_calls(db, statuses=("missed",))] == ["four", "three"]
 
 
 def test_anonymous_and_uri_callers_never_fail(db: Database) -> None:

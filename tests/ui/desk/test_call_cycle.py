@@ -396,3 +396,48 @@ def test_new_customer_created_mid_call_is_linked_and_a_waiting_ring_never_touche
     finally:
         db.close()
     settle(qtbot, services)
+
+
+def test_answering_a_waiting_call_holds_the_first_which_comes_back_after(
+        qtbot: QtBot, window: MainWindow, services: Services, db_file: Path) -> None:
+    ctl = window.call_focus
+    card = window.caller_card
+    p1, p2 = (read(db_file, "SELECT phone_e164 FROM customers WHERE id = ?", [i])[0][0] for i in (1, 2))
+    ctl.handle_event(CallEvent(CallEventKind.RING, "h-1", p1))
+    qtbot.waitUntil(lambda: ctl.status == "ringing", timeout=10000)
+    ctl.answer_current()
+    qtbot.waitUntil(lambda: ctl.status == "active", timeout=10000)
+    ctl.park_text("Check the first caller's invoice")
+    qtbot.waitUntil(lambda: len(ctl.call.parked) == 1, timeout=10000)
+    ctl.handle_event(CallEvent(CallEventKind.RING, "h-2", p2))
+    qtbot.waitUntil(lambda: ctl.banner.isVisible(), timeout=10000)
+    assert card.state()["customer_id"] == 1
+    qtbot.mouseClick(ctl.banner.answer_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: ctl.call.ref == "h-2" and ctl.status == "active", timeout=10000)
+    # the card and the active call follow the answered one; the first is on hold
+    qtbot.waitUntil(lambda: card.state()["customer_id"] == 2, timeout=10000)
+    assert [c.ref for c in ctl.on_hold] == ["h-1"] and ctl.bar.held.isVisible()
+    assert services.active_call_id == ctl.call.call_id
+    assert read(db_file, "SELECT call_ref, status FROM calls WHERE call_ref LIKE 'h-%' ORDER BY call_ref") == \
+        [("h-1", "held"), ("h-2", "active")]
+    with qtbot.waitSignal(ctl.call_ended, timeout=10000):
+        ctl.end_call()
+    panel = ctl.wrapup
+    assert panel is not None
+    panel.outcome.setCurrentIndex(panel.outcome.findData("info_only"))
+    panel.notes.setPlainText("Second caller: information given.")
+    with qtbot.waitSignal(ctl.wrapup_saved, timeout=15000):
+        panel.save()
+    # the held call is the current one again, still on hold, with its parked task; Resume takes it back
+    assert ctl.call.ref == "h-1" and ctl.status == "held" and ctl.in_focus
+    assert ctl.bar.hold_button.text() == "Resume" and [t["text"] for t in ctl.call.parked] == \
+        ["Check the first caller's invoice"]
+    qtbot.mouseClick(ctl.bar.hold_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: ctl.status == "active", timeout=10000)
+    assert read(db_file, "SELECT status FROM calls WHERE call_ref = 'h-1'") == [("active",)]
+    with qtbot.waitSignal(ctl.call_ended, timeout=10000):
+        ctl.end_call()
+    assert ctl.wrapup is not None and ctl.wrapup.parked_texts() == ["Check the first caller's invoice"]
+    held_s = read(db_file, "SELECT held_s FROM calls WHERE call_ref = 'h-1'")[0][0]
+    assert isinstance(held_s, float) and held_s > 0
+    settle(qtbot, services)
