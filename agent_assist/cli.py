@@ -42,14 +42,31 @@ def build_parser() -> argparse.ArgumentParser:
                               epilog="examples:\n" + examples,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
 
-    c = command("call", "deliver an incoming call to the running window (starts it if needed)",
-                "  agent-assist call \"+1 555 123 4567\"\n"
-                "  agent-assist call 5551234567 --no-start   # fail if the window is not running")
-    c.add_argument("number", help="caller's phone number in any format")
+    c = command("call", "a call rings: deliver it to the running window (starts it if needed)",
+                "  agent-assist call \"+1 555 123 4567\" --call-id 42\n"
+                "  agent-assist call 'sip:+15551234567@pbx.example' --call-id \"$CALL_ID\"\n"
+                "  agent-assist call '' --call-id 43          # a withheld number: an unknown-caller card\n"
+                "  agent-assist call 5551234567 --no-start     # fail if the window is not running")
+    c.add_argument("number", nargs="?", default="",
+                   help="the caller: a number in any format, a sip:/tel: URI or From header; empty = withheld")
+    c.add_argument("--call-id", metavar="ID", help="the softphone's id of the call (default: a new one)")
+    c.add_argument("--name", metavar="TEXT", default="", help="the caller's name, as the softphone shows it")
     c.add_argument("--no-start", action="store_true", help="fail instead of starting the app")
     # also accepted after the number (softphones append options); SUPPRESS keeps a value given before
     c.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     c.add_argument("--region", metavar="CC", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    for name, what in (("answer", "the agent answered a call (default: the newest ringing one)"),
+                       ("hangup", "a call ended (default: the newest ringing or active one)")):
+        c = command(name, what, f"  agent-assist {name} --call-id 42\n  agent-assist {name}")
+        c.add_argument("--call-id", metavar="ID", help="the softphone's id of the call")
+        c.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+    c = command("calls", "the call log, newest first",
+                "  agent-assist calls\n  agent-assist calls --status missed --json | jq .number")
+    c.add_argument("--json", action="store_true", help="one JSON object per line")
+    c.add_argument("--status", choices=["missed", "done", "active"], help="only calls in this state")
+    c.add_argument("--limit", type=int, default=50, metavar="N", help="at most N calls (default 50)")
+    c.add_argument("--db", metavar="PATH", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
     c = command("demo", "build a demo database",
                 "  agent-assist demo\n  agent-assist --db /tmp/demo.db demo --customers 500 --seed 7 --force")
@@ -144,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
 # command name -> module in agent_assist.commands
 COMMANDS = {
     "call": "call",
+    "answer": "call",
+    "hangup": "call",
+    "calls": "call",
     "demo": "demo",
     "import": "importer",
     "check": "check",

@@ -75,8 +75,8 @@ def get_call(db: Database, call_id: int) -> CallRow | None:
 
 
 def unfinished_calls(db: Database, agent_id: int | None = None) -> list[CallRow]:
-    """Calls left active or in wrap-up (e.g. after a crash), oldest first."""
-    sql = "SELECT * FROM calls WHERE status IN ('active', 'wrapup')"
+    """Calls left ringing, active, on hold or in wrap-up (e.g. after a crash), oldest first."""
+    sql = "SELECT * FROM calls WHERE status IN ('ringing', 'active', 'held', 'wrapup')"
     params: list[Any] = []
     if agent_id is not None:
         sql += " AND agent_id = ?"
@@ -225,12 +225,160 @@ def open_tasks(db: Database, agent_id: int | None = None, limit: int = 200) -> l
         " LEFT JOIN calls k ON k.id = t.call_id"
         # parked notes of a call still in progress belong to its wrap-up, not to the work list yet
         " WHERE t.done = 0 AND NOT (t.kind = 'parked' AND COALESCE(k.status, '') IN ('active', 'wrapup'))"
+        # callbacks of missed calls have their own section (missed_callbacks)
+        " AND NOT (t.kind = 'callback' AND COALESCE(k.status, '') = 'missed')"
     )
     params: list[Any] = []
     if agent_id is not None:
         sql += " AND (t.agent_id = ? OR t.agent_id IS NULL)"
         params.append(agent_id)
     sql += " ORDER BY COALESCE(t.due_at, t.created_at) LIMIT ?"
+    params.append(limit)
+    cur = db.execute(sql, params)
+    cols = [c[0] for c in cur.description]
+    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+
+# -- live calls (the call workflow's storage; the transitions themselves live in workflows/calls.py) --------
+
+LIVE_STATUSES = ("ringing", "active", "held", "wrapup")
+
+
+def now_ms() -> str:
+    """Now as the store's naive UTC text, to the millisecond (talk times are computed from these)."""
+    return datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds")
+
+
+def _one(db: Database, sql: str, params: Sequence[Any]) -> dict[str, Any] | None:
+    cur = db.execute(sql, list(params))
+    row = cur.fetchone()
+    return dict(zip([c[0] for c in cur.description], row, strict=True)) if row else None
+
+
+def call_record(db: Database, call_id: int) -> dict[str, Any] | None:
+    return _one(db, "SELECT * FROM calls WHERE id = ?", [call_id])
+
+
+def call_by_ref(db: Database, call_ref: str) -> dict[str, Any] | None:
+    """The newest call with the softphone's id ``call_ref`` (softphones may reuse ids across days)."""
+    return _one(db, "SELECT * FROM calls WHERE call_ref = ? ORDER BY id DESC LIMIT 1", [call_ref])
+
+
+def live_call_id_for_ref(db: Database, call_ref: str) -> int | None:
+    """The id of the live call (ringing to wrap-up) with the softphone's id ``call_ref``, if any.
+
+    On every ring, so one indexed probe on the raw connection.
+    """
+    row = db.conn.execute(
+        "SELECT id FROM calls WHERE call_ref = ? AND kind = 'call'"
+        " AND status IN ('ringing', 'active', 'held', 'wrapup') ORDER BY id DESC LIMIT 1", [call_ref]).fetchone()
+    return int(row[0]) if row else None
+
+
+def newest_call(db: Database, statuses: Sequence[str], agent_id: int | None = None) -> dict[str, Any] | None:
+    """The newest live call (by ring time) in one of ``statuses``."""
+    marks = ", ".join("?" for _ in statuses)
+    sql = f"SELECT * FROM calls WHERE kind = 'call' AND status IN ({marks})"
+    params: list[Any] = list(statuses)
+    if agent_id is not None:
+        sql += " AND agent_id = ?"
+        params.append(agent_id)
+    return _one(db, sql + " ORDER BY started_at DESC, id DESC LIMIT 1", params)
+
+
+def calls_in(db: Database, statuses: Sequence[str], agent_id: int | None = None) -> list[dict[str, Any]]:
+    marks = ", ".join("?" for _ in statuses)
+    sql = f"SELECT * FROM calls WHERE kind = 'call' AND status IN ({marks})"
+    params: list[Any] = list(statuses)
+    if agent_id is not None:
+        sql += " AND agent_id = ?"
+        params.append(agent_id)
+    cur = db.execute(sql + " ORDER BY started_at, id", params)
+    cols = [c[0] for c in cur.description]
+    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+
+def insert_ringing(db: Database, *, agent_id: int, call_ref: str, phone_e164: str | None, display_name: str,
+                   customer_id: int | None, rang_at: str, source: str = "live") -> int:
+    cur = db.conn.execute(
+        "INSERT INTO calls (agent_id, customer_id, phone_e164, kind, source, status, started_at, rang_at,"
+        " call_ref, display_name, flags_count) VALUES (?, ?, ?, 'call', ?, 'ringing', ?, ?, ?, ?, 0)",
+        [agent_id, customer_id, phone_e164, source, rang_at, rang_at, call_ref, display_name or None])
+    return int(cur.lastrowid or 0)
+
+
+def update_call(db: Database, call_id: int, values: Mapping[str, Any]) -> None:
+    cols = ", ".join(f"{k} = ?" for k in values)
+    db.execute(f"UPDATE calls SET {cols} WHERE id = ?", [*values.values(), call_id])
+
+
+def customer_id_for_phone(db: Database, e164: str) -> int | None:
+    row = db.conn.execute("SELECT id FROM customers WHERE phone_e164 = ? ORDER BY id LIMIT 1", [e164]).fetchone()
+    return int(row[0]) if row else None
+
+
+def customer_contact(db: Database, customer_id: int) -> dict[str, Any] | None:
+    return _one(db, "SELECT id, name, preferred_channel, preferred_hours FROM customers WHERE id = ?",
+                [customer_id])
+
+
+def put_call_in_history(db: Database, call_id: int, customer_id: int, agent_id: int | None, at: str,
+                        summary: str) -> None:
+    """The call as an interaction of its customer (the card's history), written once per call."""
+    db.execute(
+        "INSERT INTO interactions (external_id, customer_id, agent_id, at, channel, direction, summary)"
+        " VALUES (?, ?, ?, ?, 'call', 'in', ?) ON CONFLICT(external_id) DO UPDATE SET"
+        " customer_id = excluded.customer_id, summary = excluded.summary",
+        [f"call:{call_id}", customer_id, agent_id, at, summary])
+
+
+def save_wrapup_draft(db: Database, call_id: int, draft: Mapping[str, Any]) -> None:
+    """The wrap-up form as typed so far (restored when the wrap-up is resumed after a crash)."""
+    with db.atomic():
+        db.execute("UPDATE calls SET wrapup_draft = ? WHERE id = ? AND status = 'wrapup'",
+                   [json.dumps(dict(draft), sort_keys=True), call_id])
+
+
+def wrapup_draft(db: Database, call_id: int) -> dict[str, Any]:
+    row = db.execute("SELECT wrapup_draft FROM calls WHERE id = ?", [call_id]).fetchone()
+    if not row or not row[0]:
+        return {}
+    try:
+        value = json.loads(row[0])
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def list_live_calls(db: Database, *, statuses: Sequence[str] = (), limit: int = 50) -> list[dict[str, Any]]:
+    """The call log: live calls (not practice, not imported files) newest first."""
+    sql = ("SELECT k.id, k.call_ref, k.phone_e164, k.display_name, k.customer_id, c.name AS customer_name,"
+           " k.status, k.rang_at, k.started_at, k.answered_at, k.ended_at, k.duration_s, k.end_cause, k.outcome"
+           " FROM calls k LEFT JOIN customers c ON c.id = k.customer_id WHERE k.kind = 'call'"
+           " AND k.source = 'live'")
+    params: list[Any] = []
+    if statuses:
+        sql += f" AND k.status IN ({', '.join('?' for _ in statuses)})"
+        params += list(statuses)
+    sql += " ORDER BY k.started_at DESC, k.id DESC LIMIT ?"
+    params.append(limit)
+    cur = db.execute(sql, params)
+    cols = [c[0] for c in cur.description]
+    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+
+def missed_callbacks(db: Database, agent_id: int | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    """Open callback tasks of missed calls, newest ring first, with who rang and their preferences."""
+    sql = ("SELECT t.id AS task_id, t.text, t.due_at, t.channel, k.id AS call_id, k.call_ref, k.phone_e164,"
+           " k.display_name, k.rang_at, k.started_at, k.customer_id, c.name AS customer_name,"
+           " c.preferred_hours FROM tasks t JOIN calls k ON k.id = t.call_id"
+           " LEFT JOIN customers c ON c.id = k.customer_id"
+           " WHERE t.kind = 'callback' AND t.done = 0 AND k.status = 'missed'")
+    params: list[Any] = []
+    if agent_id is not None:
+        sql += " AND (t.agent_id = ? OR t.agent_id IS NULL)"
+        params.append(agent_id)
+    sql += " ORDER BY k.started_at DESC, k.id DESC LIMIT ?"
     params.append(limit)
     cur = db.execute(sql, params)
     cols = [c[0] for c in cur.description]

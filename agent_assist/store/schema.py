@@ -429,3 +429,17 @@ def m008_transcripts(db: Database) -> None:
     db.execute("CREATE TRIGGER trg_transcript_au AFTER UPDATE OF text ON transcript_lines BEGIN "
                "INSERT INTO transcript_fts(transcript_fts, rowid, text) VALUES ('delete', old.id, old.text); "
                "INSERT INTO transcript_fts(rowid, text) VALUES (new.id, new.text); END")
+
+
+@migration("live calls: the softphone's call id, ring/answer/hold times, wrap-up draft, the issue of the call")
+def m_live_call_lifecycle(db: Database) -> None:
+    # A live call now lives through ringing -> active <-> held -> wrapup -> done, or ringing -> missed
+    # (status). started_at stays the ring time so every existing reader keeps working; talk time counts
+    # from answered_at and leaves out the time on hold (held_s).
+    for col, kind in (("call_ref", "TEXT"), ("display_name", "TEXT"), ("rang_at", "TEXT"),
+                      ("answered_at", "TEXT"), ("held_at", "TEXT"), ("held_s", "REAL NOT NULL DEFAULT 0"),
+                      ("end_cause", "TEXT"), ("wrapup_started_at", "TEXT"), ("wrapup_draft", "TEXT"),
+                      ("issue_id", "INTEGER REFERENCES issues(id)")):
+        db.execute(f"ALTER TABLE calls ADD COLUMN {col} {kind}")
+    db.execute("CREATE INDEX idx_calls_ref ON calls(call_ref)")
+    db.execute("CREATE INDEX idx_calls_status_started ON calls(status, started_at)")

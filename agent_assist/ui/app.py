@@ -39,7 +39,6 @@ from agent_assist.telephony.baresip import (
     BaresipClient,
     parse_softphone_url,
 )
-from agent_assist.telephony.caller import parse_caller
 from agent_assist.telephony.events import CallEvent, CallEventKind
 from agent_assist.telephony.webhook import WebhookServer
 from agent_assist.ui.common import events as ev
@@ -179,7 +178,7 @@ class AppController(QObject):
         self.ready = False
         self.exit_code = 0
         self.db_dialog: QMessageBox | None = None
-        self._pending_calls: list[str] = []
+        self._pending_events: list[CallEvent] = []
         self._measure = measure_startup
         self._screenshot = screenshot
         self._initial_call = initial_call
@@ -283,10 +282,10 @@ class AppController(QObject):
         self.db_ready.emit()
         self.write_state()
         if self._initial_call:
-            self._pending_calls.append(self._initial_call)
-        calls, self._pending_calls = self._pending_calls, []
-        for e164 in calls:
-            self.deliver_call(e164)
+            self._pending_events.append(CallEvent(CallEventKind.RING, None, self._initial_call))
+        calls, self._pending_events = self._pending_events, []
+        for event in calls:
+            self.deliver_event(event)
         if (self._measure or self._screenshot) and not calls:
             # something to paint: the first customer's card
             open_customer: Callable[[int], None] | None = getattr(self.window.caller_card,
@@ -356,28 +355,29 @@ class AppController(QObject):
             self.call_event.emit(event)
         elif msg.get("cmd") == "raise":
             self.raise_window()
+        else:
+            log.warning("local channel: ignored a message with cmd %r", msg.get("cmd"))
 
-    def deliver_event(self, event: CallEvent) -> None:
-        """One call event from any source. A ring pops the card; the call workflow handles the rest."""
+    def handle_call_event(self, event: CallEvent) -> None:
+        """The one door for call events from every source (local channel, baresip, webhook): the call
+        workflow applies them (``CallController.handle_event``); until the database is ready they wait."""
         if event.kind is not CallEventKind.RING:
             log.info("call event %s for %s from %s", event.kind.value, event.call_id or "the newest call",
                      event.source.value)
+        if event.kind is CallEventKind.RING:
+            self.raise_window()
+        if not self.ready:
+            self._pending_events.append(event)
+            if event.kind is CallEventKind.RING:
+                self.window.statusBar().showMessage("Incoming call: the card opens when the database is ready")
             return
-        caller = parse_caller(event.caller, self.services.settings.default_region)
-        self.raise_window()
-        if caller.e164 is None:
-            self.window.statusBar().showMessage(f"Incoming call: {caller.label}", 10000)
-            return
-        if self.ready:
-            self.deliver_call(caller.e164)
-        else:
-            self._pending_calls.append(caller.e164)
-            self.window.statusBar().showMessage(
-                f"Incoming call {caller.e164}: the card opens when the database is ready")
+        self.window.call_focus.handle_event(event)
 
-    def deliver_call(self, e164: str) -> None:
-        self.window.tabs.setCurrentWidget(self.window.desk)
-        self.services.call_requested.emit(e164)
+    deliver_event = handle_call_event
+
+    def deliver_call(self, number: str) -> None:
+        """A ring with no call id (the ``--screenshot`` and start-up calls)."""
+        self.handle_call_event(CallEvent(CallEventKind.RING, None, number))
 
     def raise_window(self) -> None:
         w = self.window

@@ -36,6 +36,9 @@ from agent_assist.ui.common.services import Services
 
 if TYPE_CHECKING:
     from agent_assist.ui.desk.call_focus import CallController
+    from agent_assist.ui.desk.caller_card import CallerCardWidget
+    from agent_assist.ui.desk.talk_meter import TalkMeter
+    from agent_assist.ui.desk.work_list import SidePanel
 
 
 def _placeholder(text: str) -> QWidget:
@@ -94,13 +97,13 @@ class MainWindow(QMainWindow):
         self.team_status = self._build_team_status()
 
     # -- feature widgets (each issue replaces its placeholder) ----------------------------------------
-    def _build_caller_card(self) -> QWidget:
+    def _build_caller_card(self) -> CallerCardWidget:
         from agent_assist.ui.desk.caller_card import CallerCardWidget
 
         # pops on services.call_requested (connected in the widget)
         return CallerCardWidget(self.services)
 
-    def _build_talk_meter(self) -> QWidget:
+    def _build_talk_meter(self) -> TalkMeter:
         from agent_assist.ui.desk.talk_meter import TalkMeter
 
         return TalkMeter(self.services)
@@ -117,7 +120,7 @@ class MainWindow(QMainWindow):
         listening = getattr(self.talk_meter, "listening", None)
         return None if listening is None else LiveCoach(self.services, listening, self.phrasing_panel)
 
-    def _build_side_panel(self) -> QWidget:
+    def _build_side_panel(self) -> SidePanel:
         from agent_assist.ui.desk.work_list import SidePanel
 
         # work list, queue, inbox and the notification centre; hidden (and held) during a call
@@ -125,9 +128,13 @@ class MainWindow(QMainWindow):
 
     # -- call focus (issue 5): screen pop / Ctrl+Shift+C -> focus layout, Ctrl+P parks, wrap-up ----------
     def _build_call_focus(self) -> CallController:
-        from agent_assist.ui.desk.call_focus import CallController
+        from agent_assist.ui.desk.call_focus import CallController, DeskParts
 
-        return CallController(self, self.services)
+        parts = DeskParts(tabs=self.tabs, desk=self.desk, desk_split=self.desk_split, right=self.right,
+                          caller_card=self.caller_card, talk_meter=self.talk_meter,
+                          phrasing_panel=self.phrasing_panel, side_panel=self.side_panel,
+                          window_id=lambda: int(self.winId()))
+        return CallController(parts, self.services, parent=self)
 
     def enter_focus(self) -> None:
         """The call layout: caller card, open issues, talk meter, phrasing panel only."""

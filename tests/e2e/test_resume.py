@@ -100,6 +100,11 @@ def _start(db: Path, display: str, state: Path) -> subprocess.Popen[str]:
                             stderr=subprocess.PIPE)
 
 
+def _cli(db: Path, display: str, state: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "agent_assist", "--db", str(db), *args], cwd=ROOT,
+                          env=_env(display, state), text=True, capture_output=True, timeout=TIMEOUT)
+
+
 def _stop(proc: subprocess.Popen[str]) -> None:
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
@@ -126,6 +131,8 @@ def test_kill_mid_call_then_resume_wrapup(display: str, db_path: Path, tmp_path:
                                "--no-start"], cwd=ROOT, env=_env(display, state), text=True,
                               capture_output=True, timeout=TIMEOUT)
         assert call.returncode == 0, call.stderr
+        _wait(state, lambda s: s.get("call_status") == "ringing", app)
+        assert _cli(db_path, display, state, "answer").returncode == 0
         s = _wait(state, lambda s: s.get("call_status") == "active" and s.get("focus") is True, app)
         call_id = s["call_id"]
         assert call_id > 0 and s.get("customer_id") == 1
@@ -159,5 +166,67 @@ def test_kill_mid_call_then_resume_wrapup(display: str, db_path: Path, tmp_path:
         s = _wait(state, lambda s: s.get("resume_offer") == call_id, again)
         assert s["resume_parked"] == ["Send the refund e-mail"]
         assert s["call_status"] == "idle"
+    finally:
+        _stop(again)
+
+
+def test_kill_in_wrapup_with_notes_typed_then_resume_restores_them(display: str, db_path: Path,
+                                                                     tmp_path: Path) -> None:
+    """Notes and outcome typed into the wrap-up survive a SIGKILL (saved as typed, ~1 s at most lost)."""
+    state = tmp_path / "state.json"
+    db = connect(db_path)
+    phone = db.execute("SELECT phone_e164 FROM customers WHERE id = 2").fetchone()[0]
+    db.close()
+    notes = "Wants a refund to card 4111 1111 1111 1111"
+
+    app = _start(db_path, display, state)
+    try:
+        _wait(state, lambda s: s.get("db_ready") is True, app)
+        for args in (("call", phone, "--call-id", "k-1", "--no-start"), ("answer", "--call-id", "k-1")):
+            done = _cli(db_path, display, state, *args)
+            assert done.returncode == 0, done.stderr
+            _wait(state, lambda s, a=args: s.get("call_status") == ("ringing" if a[0] == "call" else "active"), app)
+        done = _cli(db_path, display, state, "hangup", "--call-id", "k-1")
+        assert done.returncode == 0, done.stderr
+        s = _wait(state, lambda s: s.get("wrapup_visible") is True, app)
+        call_id, duration = s["call_id"], s["wrapup_duration_s"]
+        assert isinstance(duration, float)
+
+        # the cursor is in the notes: type them as the agent would
+        wid = _xdotool(display, "search", "--sync", "--pid", str(app.pid), "--name", "Agent Assist").split()[0]
+        _xdotool(display, "windowactivate", "--sync", wid)
+        _xdotool(display, "type", "--delay", "15", notes)
+        _wait(state, lambda s: s.get("wrapup_notes") == notes, app)
+        typed = time.monotonic()
+
+        # the draft reaches the database within about a second of the last key press
+        def stored() -> str:
+            d = connect(db_path)
+            try:
+                return str(d.execute("SELECT wrapup_draft FROM calls WHERE id = ?", [call_id]).fetchone()[0] or "")
+            finally:
+                d.close()
+
+        while "refund" not in stored():
+            assert time.monotonic() - typed < 1.5, "the typed notes were not saved within ~1 s"
+            time.sleep(0.05)
+        draft = json.loads(stored())
+        assert draft["notes"] == "Wants a refund to card [card ••••1111]"  # redacted like the notes
+        app.send_signal(signal.SIGKILL)
+        app.wait(timeout=10)
+    finally:
+        _stop(app)
+
+    state.unlink(missing_ok=True)
+    again = _start(db_path, display, state)
+    try:
+        _wait(state, lambda s: s.get("resume_offer") == call_id, again)
+        wid = _xdotool(display, "search", "--sync", "--pid", str(again.pid), "--name", "Agent Assist").split()[0]
+        _xdotool(display, "windowactivate", "--sync", wid)
+        _xdotool(display, "key", "--clearmodifiers", "ctrl+shift+r")
+        s = _wait(state, lambda s: s.get("wrapup_visible") is True, again)
+        assert s["wrapup_notes"] == "Wants a refund to card [card ••••1111]"
+        assert s["wrapup_duration_s"] == duration  # the call's talk time is kept
+        assert s["call_status"] == "wrapup" and s["call_id"] == call_id
     finally:
         _stop(again)

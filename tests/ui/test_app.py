@@ -200,7 +200,10 @@ def test_call_events_from_any_source_share_one_door(qtbot: QtBot, tmp_path: Path
                                     caller='"Ann" <sip:+15551234567@127.0.0.1>;tag=9',
                                     source=EventSource.BARESIP))
     assert sig.args[0].customer.id == 1
-    # an anonymous caller: one clear line, the card is left alone
+    # an anonymous caller during that call: call waiting, the card is left alone
+    ctl = c.window.call_focus
     c.handle_message({"cmd": "ring", "call_id": "2", "caller": "anonymous"})
-    assert c.window.statusBar().currentMessage() == "Incoming call: Unknown caller"
+    qtbot.waitUntil(lambda: ctl.banner.isVisible(), timeout=10000)
+    assert "number withheld" in ctl.banner.who.text() and card.state()["customer_id"] == 1
     assert [e.call_id for e in seen] == ["1-1@h", "2"]
+    qtbot.waitUntil(lambda: c.services.tasks.pending == 0, timeout=10000)

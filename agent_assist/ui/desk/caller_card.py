@@ -409,6 +409,27 @@ class CallerCardWidget(QWidget):
             lambda db: queries.screen_pop(db, e164, region, history_limit=HISTORY_LIMIT),
             done, lambda e: self._failed(req, e))
 
+    def show_caller(self, card: CallerCard | None, e164: str | None, label: str) -> None:
+        """A ringing call whose card the call workflow already read: no second lookup.
+
+        ``card`` None: the new-caller form for an unknown number, or an "unknown caller" page when the
+        number is withheld (``e164`` None).
+        """
+        self._next_request()
+        self._clear_search()
+        if card is not None:
+            self._show_card(card)
+        elif e164:
+            self.start_new_caller(e164)
+        else:
+            self._current = None
+            self.header.has_data = False
+            self._set_mode(self.EMPTY)
+            self.empty_title.setText(f"Incoming call  {label or 'Unknown caller'}")
+            self.empty_hint.setText("The number is withheld or not a phone number.\n"
+                                    "Press Ctrl+K or / to look the caller up by name, e-mail or issue.")
+            self.customer_changed.emit(0)
+
     def open_customer(self, customer_id: int) -> None:
         req = self._next_request()
 

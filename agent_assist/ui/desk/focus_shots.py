@@ -41,13 +41,15 @@ def settle(ms: int = 400) -> None:
 
 
 def shoot_call(out_dir: Path) -> list[Path]:
-    """Both shots from one call: the focus layout with two parked tasks, then the wrap-up."""
+    """Three shots from one call: the focus layout with two parked tasks, call waiting, the wrap-up."""
+    from agent_assist.telephony.events import CallEvent, CallEventKind
     from agent_assist.ui.common import style
     from agent_assist.ui.common.services import Services
     from agent_assist.ui.main_window import MainWindow
     from agent_assist.workflows.demo import build_demo_file
 
     focus_png, wrapup_png = out_dir / "focus.png", out_dir / "wrapup.png"
+    waiting_png = out_dir / "call-waiting.png"
     with tempfile.TemporaryDirectory(prefix="agent-assist-shot-") as tmp:
         db = Path(tmp) / "demo.db"
         build_demo_file(db, customers=300)
@@ -60,7 +62,9 @@ def shoot_call(out_dir: Path) -> list[Path]:
             ctl = w.call_focus
             wait_until(lambda: services.tasks.pending == 0)
             ctl.notifications.post("Team huddle at 15:00 in room 2")
-            services.call_requested.emit(DEMO_PHONE)
+            ctl.handle_event(CallEvent(CallEventKind.RING, "shot-1", DEMO_PHONE))
+            wait_until(lambda: ctl.status == "ringing")
+            ctl.handle_event(CallEvent(CallEventKind.ANSWER, "shot-1"))
             card = w.caller_card
             card_state: Callable[[], dict[str, int]] = getattr(card, "state", lambda: {"cues": 1})
             wait_until(lambda: ctl.status == "active" and getattr(card, "mode", "card") == "card"
@@ -80,6 +84,16 @@ def shoot_call(out_dir: Path) -> list[Path]:
             if not w.grab().save(str(focus_png)):
                 raise SystemExit(f"could not write {focus_png}")
 
+            # call waiting: a second customer rings during the call; the banner, nothing else changes
+            second = _second_phone(db)
+            ctl.handle_event(CallEvent(CallEventKind.RING, "shot-2", second))
+            wait_until(lambda: ctl.banner.isVisible() and bool(ctl.waiting and ctl.waiting[0].top_cue))
+            settle()
+            if not w.grab().save(str(waiting_png)):
+                raise SystemExit(f"could not write {waiting_png}")
+            ctl.handle_event(CallEvent(CallEventKind.HANGUP, "shot-2", cause="cancel"))
+            wait_until(lambda: not ctl.banner.isVisible())
+
             ctl.end_call()
             wait_until(lambda: ctl.wrapup is not None)
             panel = ctl.wrapup
@@ -94,12 +108,28 @@ def shoot_call(out_dir: Path) -> list[Path]:
                 raise SystemExit(f"could not write {wrapup_png}")
             panel.save()
             wait_until(lambda: ctl.status == "idle")
+            settle(300)
+            w.side_panel.tabs.setCurrentIndex(0)
             settle(500)
         finally:
             w.close()
             services.close()
             w.deleteLater()
-    return [focus_png, wrapup_png]
+    return [focus_png, waiting_png, wrapup_png]
+
+
+def _second_phone(db: Path) -> str:
+    """A customer other than the demo caller, with retention cues to show in the banner."""
+    from agent_assist.store.db import connect
+
+    conn = connect(db)
+    try:
+        row = conn.execute("SELECT c.phone_e164 FROM customers c JOIN issues i ON i.customer_id = c.id"
+                           " WHERE i.status = 'open' AND c.phone_e164 IS NOT NULL AND c.phone_e164 != ?"
+                           " ORDER BY c.id LIMIT 1", [DEMO_PHONE]).fetchone()
+        return str(row[0])
+    finally:
+        conn.close()
 
 
 def main(argv: list[str] | None = None) -> int:

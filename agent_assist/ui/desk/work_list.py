@@ -245,6 +245,12 @@ class SidePanel(QWidget):
         wl = QVBoxLayout(work)
         wl.setContentsMargins(0, 4, 0, 0)
         wl.addWidget(self.count_label)
+        # missed calls: a section of their own above the list (its order is not the work list's)
+        from agent_assist.ui.desk.missed_calls import MissedCalls
+
+        self.missed = MissedCalls(services)
+        self.missed.open_customer.connect(self._open_customer)
+        wl.addWidget(self.missed)
         wl.addWidget(self.empty)
         wl.addWidget(self.view, 1)
 
@@ -294,7 +300,13 @@ class SidePanel(QWidget):
         if not self._loaded_once:
             self.reload()
 
+    def _open_customer(self, customer_id: int) -> None:
+        card = getattr(self.window(), "caller_card", None)
+        if card is not None and hasattr(card, "open_customer"):
+            card.open_customer(customer_id)
+
     def reload(self) -> None:
+        self.missed.reload()
         # Never make the database file ourselves: on first run it appears only once the demo is built.
         if not Path(self._services.db_path).exists():
             return

@@ -3,17 +3,24 @@
 Every parked task is listed: tick it done, or turn it into a follow-up. A follow-up is proposed on the
 customer's preferred channel at the first moment inside their preferred hours (a day from now). A
 long-time customer gets a thank-you reminder. Notes are redacted before they are stored, and the panel
-says so. Saving writes tasks, outcome, notes, metrics and the session summary in one go on the db lane.
+says so. No outcome is preselected: the agent picks one, then Ctrl+Enter saves wherever the keyboard
+focus is; saving without notes asks once. The after-call-work timer runs from the hang-up. The outcome
+can resolve the open issue the call was about.
+
+Nothing typed is lost: every field is saved as a draft as it is typed (debounced, on the db lane), so a
+crash loses at most about a second of typing, and a resumed wrap-up comes back as it was left. Saving
+writes tasks, outcome, notes, the issue, the summary and the call's transition to done in one transaction.
 """
 
 from __future__ import annotations
 
 import html
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from PySide6.QtCore import QDate, QDateTime, Qt, QTime, Signal
+from PySide6.QtCore import QDate, QDateTime, Qt, QTime, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -40,7 +47,7 @@ from agent_assist.coach.retention import (
     is_long_time_customer,
     next_preferred_slot,
 )
-from agent_assist.store.models import Customer
+from agent_assist.store.models import Customer, Issue
 from agent_assist.store.outcomes import WRAPUP_OUTCOMES
 from agent_assist.ui.common import messages
 from agent_assist.ui.common.services import Services
@@ -48,6 +55,7 @@ from agent_assist.ui.common.services import Services
 OUTCOMES = WRAPUP_OUTCOMES  # the one vocabulary, shared with Review, CSV and PDF (store.outcomes)
 CHANNELS = (("phone", "Phone"), ("email", "E-mail"), ("sms", "SMS"), ("chat", "Chat"))
 FOLLOW_UP_LEAD = timedelta(hours=24)
+DRAFT_DELAY_MS = 400  # typing pauses this long -> the draft is written (a crash loses at most ~1 s)
 
 
 @dataclass
@@ -59,6 +67,8 @@ class CallInfo:
     phone: str | None
     duration_s: float | None
     metrics: dict[str, Any] = field(default_factory=dict)
+    issues: tuple[Issue, ...] = ()  # the customer's open issues: the call may have been about one
+    wrapup_started: str | None = None  # naive UTC ISO: when the after-call work began (the hang-up)
 
 
 def utc_iso(local: datetime) -> str:
@@ -100,10 +110,12 @@ class WrapUpPanel(QWidget):
     """The wrap-up form. ``saved(call_id)`` fires once everything is stored."""
 
     saved = Signal(int)
+    edited = Signal()  # any field changed (the draft is written shortly after)
     TEXT, DONE, FOLLOW = range(3)
 
     def __init__(self, services: Services, call: CallInfo, parked: list[dict[str, Any]],
-                 today: date | None = None, parent: QWidget | None = None) -> None:
+                 today: date | None = None, parent: QWidget | None = None,
+                 draft: dict[str, Any] | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("wrapUp")
         self._services = services
@@ -111,15 +123,27 @@ class WrapUpPanel(QWidget):
         self._parked = list(parked)
         self._saving = False
         self._saved = False
+        self._asked_no_notes = False
+        self._loading = True
+        self._draft_dirty = False
         today = today or datetime.now().date()
         c = call.customer
 
         title = QLabel("WRAP-UP")
         title.setObjectName("panelTitle")
-        who = c.name if c else (call.phone or "unknown caller")
-        dur = f"  ·  {int(call.duration_s // 60)}:{int(call.duration_s % 60):02d}" if call.duration_s else ""
-        self.heading = QLabel(f"<b>Call with {html.escape(who)}</b>{dur}")
+        self.heading = QLabel()
         self.heading.setObjectName("wrapHeading")
+        self.heading.setWordWrap(True)
+        self.acw = QLabel()
+        self.acw.setObjectName("acwTimer")
+        self.acw.setToolTip("After-call work: time since the call ended")
+        started = _parse_utc(call.wrapup_started)
+        ago = (datetime.now(UTC).replace(tzinfo=None) - started).total_seconds() if started else 0.0
+        self._acw_origin = time.monotonic() - max(0.0, ago)
+        self._acw_timer = QTimer(self)
+        self._acw_timer.setInterval(1000)
+        self._acw_timer.timeout.connect(self._update_acw)
+        self._acw_timer.start()
 
         # thank-you reminder for long-time customers
         self.thanks = QLabel()
@@ -183,12 +207,25 @@ class WrapUpPanel(QWidget):
         self.follow_hint.setObjectName("emptyHint")
         self.follow_hint.setWordWrap(True)
 
-        # outcome and notes
+        # outcome (none preselected: the agent picks one) and notes
         self.outcome = QComboBox()
         self.outcome.setObjectName("outcome")
         for key, label in OUTCOMES:
             self.outcome.addItem(label, key)
+        self.outcome.setPlaceholderText("Pick an outcome…")
+        self.outcome.setCurrentIndex(-1)
         self.outcome.currentIndexChanged.connect(self._outcome_changed)
+        # the open issue the call was about: the outcome can resolve it
+        self.issue = QComboBox()
+        self.issue.setObjectName("callIssue")
+        self.issue.addItem("Not about an open issue", 0)
+        for i in call.issues:
+            self.issue.addItem(i.title[:60], i.id)
+        self.resolve_issue = QCheckBox("Mark it resolved")
+        self.resolve_issue.setEnabled(False)
+        self.issue.currentIndexChanged.connect(self._issue_changed)
+        self.issue.setVisible(bool(call.issues))
+        self.resolve_issue.setVisible(bool(call.issues))
         self.notes = QPlainTextEdit()
         self.notes.setObjectName("wrapNotes")
         self.notes.setPlaceholderText("Notes (card numbers, CVVs, SSNs and IBANs are redacted before saving)")
@@ -203,6 +240,7 @@ class WrapUpPanel(QWidget):
         self.redaction.setVisible(False)
 
         self.save_button = QPushButton("Save wrap-up  (Ctrl+Enter)")
+        self.save_button.setToolTip("Pick an outcome first; Ctrl+Enter then saves wherever the cursor is")
         self.save_button.setObjectName("primaryButton")
         self.save_button.setDefault(True)
         self.save_button.clicked.connect(self.save)
@@ -214,24 +252,34 @@ class WrapUpPanel(QWidget):
         fl = QVBoxLayout(frame)
         fl.setContentsMargins(12, 10, 12, 10)
         fl.setSpacing(8)
-        fl.addWidget(title)
+        top = QHBoxLayout()
+        top.addWidget(title)
+        top.addStretch(1)
+        top.addWidget(self.acw)
+        fl.addLayout(top)
         fl.addWidget(self.heading)
         fl.addWidget(self.thanks)
         fl.addWidget(self.no_tasks)
         fl.addWidget(self.tasks)
         grid = QGridLayout()
         grid.setHorizontalSpacing(8)
-        grid.addWidget(self.follow_up, 0, 0, 1, 3)
+        # two rows, so the panel never needs more width than the desk gives it (the window kept growing)
+        grid.addWidget(self.follow_up, 0, 0, 1, 2)
         grid.addWidget(self.follow_channel, 1, 0)
         grid.addWidget(self.follow_due, 1, 1)
-        grid.addWidget(self.follow_text, 1, 2)
-        grid.setColumnStretch(2, 1)
-        grid.addWidget(self.follow_hint, 2, 0, 1, 3)
+        grid.addWidget(self.follow_text, 2, 0, 1, 2)
+        grid.setColumnStretch(1, 1)
+        grid.addWidget(self.follow_hint, 3, 0, 1, 2)
+        self.follow_text.setMinimumWidth(80)
         fl.addLayout(grid)
         row = QHBoxLayout()
         row.addWidget(QLabel("Outcome"))
         row.addWidget(self.outcome, 1)
         fl.addLayout(row)
+        issue_row = QHBoxLayout()
+        issue_row.addWidget(self.issue, 1)
+        issue_row.addWidget(self.resolve_issue)
+        fl.addLayout(issue_row)
         fl.addWidget(self.notes)
         fl.addWidget(self.redaction)
         fl.addStretch(1)
@@ -243,10 +291,139 @@ class WrapUpPanel(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(frame)
 
+        # wherever the keyboard focus is in the window (the agent may be in the card or the search box)
         for key in ("Ctrl+Return", "Ctrl+Enter"):
-            QShortcut(QKeySequence(key), self, self.save, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            QShortcut(QKeySequence(key), self, self.save, context=Qt.ShortcutContext.WindowShortcut)
         self._follow_toggled()
         self.follow_up.toggled.connect(self._follow_toggled)
+
+        self._draft_timer = QTimer(self)
+        self._draft_timer.setSingleShot(True)
+        self._draft_timer.setInterval(DRAFT_DELAY_MS)
+        self._draft_timer.timeout.connect(self.flush_draft)
+        if draft:
+            self._apply_draft(draft)
+        for sig in (self.outcome.currentIndexChanged, self.notes.textChanged, self.follow_up.toggled,
+                    self.follow_channel.currentIndexChanged, self.follow_due.dateTimeChanged,
+                    self.follow_text.textChanged, self.tasks.itemChanged, self.issue.currentIndexChanged,
+                    self.resolve_issue.toggled):
+            sig.connect(self._touched)
+        self._show_heading()
+        self._update_acw()
+        self._loading = False
+
+    # -- the call and its customer -----------------------------------------------------------------------
+    def _show_heading(self) -> None:
+        c = self.call.customer
+        who = c.name if c else (self.call.phone or "unknown caller")
+        d = self.call.duration_s
+        dur = f"  ·  talk time {int(d // 60)}:{int(d % 60):02d}" if d is not None else ""
+        self.heading.setText(f"<b>Call with {html.escape(who)}</b>{dur}")
+
+    def set_customer(self, customer: Customer) -> None:
+        """A customer created (and linked to the call) during wrap-up: its channel and hours from now on."""
+        self.call.customer = customer
+        channel = customer.preferred_channel or "phone"
+        self.follow_channel.setCurrentIndex(max(0, self.follow_channel.findData(channel)))
+        pref = describe_preference(customer.preferred_channel, customer.preferred_hours)
+        if pref:
+            self.follow_hint.setText(f"Proposed on the customer's terms: prefers {pref}.")
+        self.proposed_due = propose_due(customer, datetime.now())
+        d = self.proposed_due
+        self.follow_due.setDateTime(QDateTime(QDate(d.year, d.month, d.day), QTime(d.hour, d.minute, d.second)))
+        self._show_heading()
+
+    def acw_seconds(self) -> float:
+        return max(0.0, time.monotonic() - self._acw_origin)
+
+    def _update_acw(self) -> None:
+        s = int(self.acw_seconds())
+        self.acw.setText(f"After-call work  {s // 60}:{s % 60:02d}")
+
+    def _issue_changed(self) -> None:
+        has = bool(self.issue.currentData())
+        self.resolve_issue.setEnabled(has)
+        if has and self.outcome.currentData() == "resolved":
+            self.resolve_issue.setChecked(True)
+        if not has:
+            self.resolve_issue.setChecked(False)
+
+    # -- the draft (nothing typed is lost) -------------------------------------------------------------
+    def _touched(self, *_args: Any) -> None:
+        if self._loading or self._saved:
+            return
+        self._draft_dirty = True
+        self._draft_timer.start()
+        self.edited.emit()
+
+    def draft(self) -> dict[str, Any]:
+        """Every field as typed; texts redacted (the draft is stored like the notes would be)."""
+        tasks: dict[str, str] = {}
+        for item in self._items():
+            tid = str(int(item.data(self.TEXT, Qt.ItemDataRole.UserRole)))
+            if item.checkState(self.DONE) == Qt.CheckState.Checked:
+                tasks[tid] = "done"
+            elif item.checkState(self.FOLLOW) == Qt.CheckState.Checked:
+                tasks[tid] = "follow"
+        due = self.follow_due.dateTime().toPython()
+        return {
+            "outcome": self.outcome.currentData() or "",
+            "notes": redact(self.notes.toPlainText()).text,
+            "follow_up": self.follow_up.isChecked(),
+            "follow_channel": self.follow_channel.currentData(),
+            "follow_due": due.isoformat(timespec="minutes") if isinstance(due, datetime) else None,
+            "follow_text": redact(self.follow_text.text()).text,
+            "tasks": tasks,
+            "issue_id": int(self.issue.currentData() or 0),
+            "resolve_issue": self.resolve_issue.isChecked(),
+        }
+
+    def flush_draft(self) -> None:
+        """Write the draft now (the timer calls this; so does leaving the panel)."""
+        self._draft_timer.stop()
+        if not self._draft_dirty or self._saved or self._saving:
+            return
+        self._draft_dirty = False
+        draft = self.draft()
+        call_id = self.call.call_id
+
+        def work(db: Database) -> None:
+            from agent_assist.store import calls
+
+            calls.save_wrapup_draft(db, call_id, draft)
+
+        self._services.db_call(work, None, lambda e: self.status.setText(
+            f"The notes could not be saved as you type: {messages.describe(e)}"))
+
+    def _apply_draft(self, d: dict[str, Any]) -> None:
+        i = self.outcome.findData(d.get("outcome") or "")
+        if i >= 0:
+            self.outcome.setCurrentIndex(i)
+        if isinstance(d.get("notes"), str):
+            self.notes.setPlainText(d["notes"])
+        self.follow_up.setChecked(bool(d.get("follow_up")))
+        j = self.follow_channel.findData(d.get("follow_channel"))
+        if j >= 0:
+            self.follow_channel.setCurrentIndex(j)
+        try:
+            due = datetime.fromisoformat(str(d.get("follow_due")))
+            self.follow_due.setDateTime(QDateTime(QDate(due.year, due.month, due.day), QTime(due.hour, due.minute)))
+        except ValueError:
+            pass
+        if isinstance(d.get("follow_text"), str):
+            self.follow_text.setText(d["follow_text"])
+        raw_marks = d.get("tasks")
+        marks: dict[str, Any] = raw_marks if isinstance(raw_marks, dict) else {}
+        for row, item in enumerate(self._items()):
+            mark = marks.get(str(int(item.data(self.TEXT, Qt.ItemDataRole.UserRole))))
+            if mark == "done":
+                self.set_done(row)
+            elif mark == "follow":
+                self.set_follow_up(row)
+        k = self.issue.findData(int(d.get("issue_id") or 0))
+        if k >= 0:
+            self.issue.setCurrentIndex(k)
+        self.resolve_issue.setChecked(bool(d.get("resolve_issue")) and self.resolve_issue.isEnabled())
 
     # -- state -----------------------------------------------------------------------------------------
     def _items(self) -> list[QTreeWidgetItem]:
@@ -276,6 +453,10 @@ class WrapUpPanel(QWidget):
     def _outcome_changed(self) -> None:
         if self.outcome.currentData() in ("follow_up", "callback"):
             self.follow_up.setChecked(True)
+        if self.outcome.currentData() == "resolved" and self.issue.currentData():
+            self.resolve_issue.setChecked(True)
+        if self.outcome.currentIndex() >= 0 and self.status.text().startswith("Pick an outcome"):
+            self.status.setText("")
 
     def _follow_toggled(self) -> None:
         on = self.follow_up.isChecked()
@@ -292,6 +473,15 @@ class WrapUpPanel(QWidget):
     # -- saving ----------------------------------------------------------------------------------------
     def save(self) -> None:
         if self._saving or self._saved:
+            return
+        if self.outcome.currentIndex() < 0:
+            self.status.setText("Pick an outcome first, then Ctrl+Enter saves.")
+            self.outcome.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            return
+        if not self.notes.toPlainText().strip() and not self._asked_no_notes:
+            self._asked_no_notes = True
+            self.status.setText("No notes yet: type them, or save again (Ctrl+Enter) to save without notes.")
+            self.notes.setFocus(Qt.FocusReason.ShortcutFocusReason)
             return
         follow_rows: list[int] = []
         done_ids: list[int] = []
@@ -315,12 +505,22 @@ class WrapUpPanel(QWidget):
         call = self.call
         agent = self._services.settings.agent_id
         customer_id = call.customer.id if call.customer else None
+        issue_id = int(self.issue.currentData() or 0)
+        resolve = self.resolve_issue.isChecked() and bool(issue_id)
 
         def work(db: Database) -> dict[str, Any]:
-            from agent_assist.store import calls
+            with db.atomic():  # all of it or nothing: a failure leaves the call in wrap-up, draft kept
+                return write(db)
 
-            # The call is marked done after its tasks: if anything before fails (or the app dies), the
-            # call stays in wrap-up and is offered again with the parked tasks that are still open.
+        def write(db: Database) -> dict[str, Any]:
+            from agent_assist.store import calls
+            from agent_assist.workflows import calls as wf
+
+            if issue_id:
+                calls.update_call(db, call.call_id, {"issue_id": issue_id})
+                if resolve:
+                    db.execute("UPDATE issues SET status = 'resolved', resolved_at = ? WHERE id = ?"
+                               " AND status = 'open'", [calls.now_iso(), issue_id])
             for tid in done_ids:
                 calls.set_task_done(db, tid)
             if follow:
@@ -331,10 +531,16 @@ class WrapUpPanel(QWidget):
                 if extra_text:
                     calls.add_task(db, text=extra_text, kind="follow_up", agent_id=agent,
                                    call_id=call.call_id, customer_id=customer_id, due_at=due, channel=channel)
-            calls.finish_call(db, call.call_id, metrics=call.metrics or None, outcome=outcome,
-                              notes=notes.text, status="done")
+            metrics = {k: v for k, v in (call.metrics or {}).items() if k != "duration_s"}
+            calls.finish_call(db, call.call_id, metrics=metrics or None, outcome=outcome, notes=notes.text,
+                              status="wrapup")
             summary = build_summary(db, call.call_id)
-            calls.finish_call(db, call.call_id, summary=summary, status="done")
+            summary["outcome"], summary["status"] = outcome, "done"
+            row = calls.get_call(db, call.call_id)
+            if row is not None and row.status == "wrapup":
+                wf.finish(db, call.call_id, outcome=outcome, notes=notes.text, summary=summary)
+            else:  # a call made before the workflow (or by hand in a test): just record it
+                calls.finish_call(db, call.call_id, summary=summary, status="done")
             return summary
 
         self._saving = True
@@ -345,6 +551,8 @@ class WrapUpPanel(QWidget):
     def _saved_ok(self, _summary: dict[str, Any]) -> None:
         self._saving = False
         self._saved = True
+        self._draft_timer.stop()
+        self._acw_timer.stop()
         self.status.setText("Saved.")
         self.saved.emit(self.call.call_id)
 
@@ -353,3 +561,13 @@ class WrapUpPanel(QWidget):
         self.save_button.setEnabled(True)
         self.status.setText("Not saved.")
         messages.error(f"The wrap-up was not saved: {messages.describe(e)} Nothing was lost; try again.")
+
+
+def _parse_utc(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        t = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return t.astimezone(UTC).replace(tzinfo=None) if t.tzinfo else t

@@ -20,6 +20,7 @@ from agent_assist.settings import Settings
 from agent_assist.store import calls, queries
 from agent_assist.store.db import connect
 from agent_assist.store.demo import build_demo
+from agent_assist.telephony.events import CallEvent, CallEventKind
 from agent_assist.ui.common import messages, style
 from agent_assist.ui.common.services import Services
 from agent_assist.ui.main_window import MainWindow
@@ -119,13 +120,16 @@ def test_whole_call_cycle(qtbot: QtBot, window: MainWindow, services: Services, 
     side.notifications.post("Team meeting at 15:00")
     assert side.isVisible() and not ctl.bar.isVisible()
 
-    # screen pop
+    # screen pop: the ring shows the card, the answer starts the call
     e164 = read(db_file, "SELECT phone_e164 FROM customers WHERE id = 1")[0][0]
     with qtbot.waitSignal(ctl.focus_changed, timeout=10000):
-        services.call_requested.emit(e164)
-    assert ctl.status == "active" and services.active_call_id == ctl.call.call_id > 0
-    assert read(db_file, "SELECT status, customer_id FROM calls WHERE id = ?", [ctl.call.call_id]) == \
-        [("active", 1)]
+        ctl.handle_event(CallEvent(CallEventKind.RING, "c-1", e164))
+    assert ctl.status == "ringing" and ctl.bar.answer_button.isVisible()
+    qtbot.mouseClick(ctl.bar.answer_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: ctl.status == "active", timeout=10000)
+    assert services.active_call_id == ctl.call.call_id > 0 and ctl.call.ref == "c-1"
+    assert read(db_file, "SELECT status, customer_id, call_ref FROM calls WHERE id = ?", [ctl.call.call_id]) == \
+        [("active", 1, "c-1")]
 
     # focus layout: card (with open issues), talk meter, phrasing panel; no side panel, other tabs off
     assert w.caller_card.isVisible() and w.talk_meter.isVisible() and w.phrasing_panel.isVisible()
@@ -239,9 +243,23 @@ def test_call_without_number_or_history_and_crash_resume(
                                               [call_id]) == [(None, None)]
     ctl.park_text("Check the invoice address")
     qtbot.waitUntil(lambda: len(ctl.call.parked) == 1, timeout=10000)
-    # a second call arriving meanwhile is refused with a message, the first one is kept
-    services.call_requested.emit("+15550000001")
-    assert "another call is open" in captured[-1].text and ctl.call.call_id == call_id
+    # a second call arriving meanwhile: the waiting banner, the current call and card untouched;
+    # declined, it is a missed call with a callback task
+    mode = w.caller_card.mode
+    ctl.handle_event(CallEvent(CallEventKind.RING, "w-2", "+15550000001"))
+    qtbot.waitUntil(lambda: ctl.banner.isVisible(), timeout=10000)
+    assert ctl.call.call_id == call_id and w.caller_card.mode == mode and ctl.state()["waiting"] == ["w-2"]
+    assert "+1 555-000-0001" in ctl.banner.who.text()
+    qtbot.mouseClick(ctl.banner.decline_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not ctl.banner.isVisible(), timeout=10000)
+    assert ctl.state()["last_missed"] == "w-2" and ctl.call.call_id == call_id
+    assert read(db_file, "SELECT k.status, t.kind FROM calls k JOIN tasks t ON t.call_id = k.id"
+                " WHERE k.call_ref = 'w-2'") == [("missed", "callback")]
+    # listed in the missed-calls section of the work list (not among the work list's own rows)
+    qtbot.waitUntil(lambda: len(w.side_panel.missed.rows()) == 1, timeout=10000)
+    assert "+1 555-000-0001" in w.side_panel.missed.list.item(0).text()
+    assert "MISSED CALLS (1)" in w.side_panel.missed.title.text()
+    assert all(i.kind != "callback" or "555-000-0001" not in i.text for i in w.side_panel.model.items())
     qtbot.waitUntil(lambda: services.tasks.pending == 0, timeout=10000)
 
     # "crash": a new window on the same database while this call was never ended
@@ -253,10 +271,18 @@ def test_call_without_number_or_history_and_crash_resume(
         assert ctl2.resume_bar.isVisible() and "was not wrapped up" in ctl2.resume_bar.text.text()
         assert ctl2.state()["resume_parked"] == ["Check the invoice address"]
         qtbot.mouseClick(ctl2.resume_bar.resume_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: ctl2.wrapup is not None, timeout=10000)
         assert ctl2.wrapup is not None and ctl2.wrapup.parked_texts() == ["Check the invoice address"]
         assert ctl2.in_focus and not w2.side_panel.isVisible()
         assert not ctl2.wrapup.thanks.isVisible()  # nobody to thank: no customer
         ctl2.wrapup.set_done(0)
+        # no outcome picked: saving says so and saves nothing; no notes: it asks once
+        ctl2.wrapup.save()
+        assert "Pick an outcome" in ctl2.wrapup.status.text()
+        ctl2.wrapup.outcome.setCurrentIndex(ctl2.wrapup.outcome.findData("info_only"))
+        ctl2.wrapup.save()
+        assert "No notes" in ctl2.wrapup.status.text()
+        assert read(db_file, "SELECT status FROM calls WHERE id = ?", [call_id]) == [("wrapup",)]
         with qtbot.waitSignal(ctl2.wrapup_saved, timeout=15000):
             ctl2.wrapup.save()
         assert read(db_file, "SELECT status FROM calls WHERE id = ?", [call_id]) == [("done",)]
@@ -296,9 +322,9 @@ def test_wrapup_thanks_a_long_time_customer(qtbot: QtBot, window: MainWindow, se
     finally:
         db.close()
     ctl = window.call_focus
-    ctl.call.call_id = call_id
-    ctl.call.customer = customer
-    ctl.status = "active"
+    from agent_assist.ui.desk.call_focus import _Call
+
+    ctl.call = _Call(call_id=call_id, customer=customer)
     ctl.enter_focus()
     ctl.show_wrapup([], {"duration_s": 75.0})
     assert ctl.wrapup is not None
@@ -313,6 +339,105 @@ def test_wrapup_thanks_a_long_time_customer(qtbot: QtBot, window: MainWindow, se
     due = ctl.wrapup.proposed_due
     if span:
         assert span[0] <= due.time() <= span[1] or span[0] > span[1]
+    ctl.wrapup.outcome.setCurrentIndex(ctl.wrapup.outcome.findData("resolved"))
+    ctl.wrapup.notes.setPlainText("Thanked them.")
     with qtbot.waitSignal(ctl.wrapup_saved, timeout=15000):
         ctl.wrapup.save()
+    settle(qtbot, services)
+
+
+def test_new_customer_created_mid_call_is_linked_and_a_waiting_ring_never_touches_the_form(
+        qtbot: QtBot, window: MainWindow, services: Services, db_file: Path) -> None:
+    w = window
+    ctl = w.call_focus
+    card = w.caller_card
+    ctl.handle_event(CallEvent(CallEventKind.RING, "n-1", "sip:+15550107777@pbx.example"))
+    qtbot.waitUntil(lambda: card.mode == "new", timeout=10000)
+    ctl.handle_event(CallEvent(CallEventKind.ANSWER, "n-1"))
+    qtbot.waitUntil(lambda: ctl.status == "active", timeout=10000)
+    form = card.new_caller
+    form.name.setText("Nina Newcomer")
+    form.channel.setCurrentIndex(form.channel.findData("sms"))
+
+    # a second call rings while the form is half filled: banner only, the form keeps what was typed
+    known = read(db_file, "SELECT phone_e164 FROM customers WHERE id = 2")[0][0]
+    ctl.handle_event(CallEvent(CallEventKind.RING, "n-2", known))
+    qtbot.waitUntil(lambda: ctl.banner.isVisible(), timeout=10000)
+    assert card.mode == "new" and form.name.text() == "Nina Newcomer" and ctl.call.ref == "n-1"
+    qtbot.waitUntil(lambda: bool(ctl.waiting[0].top_cue) or ctl.banner.cue.text() != "", timeout=10000)
+
+    # created: the call gets the customer, its follow-up uses the customer's channel
+    form.save()
+    qtbot.waitUntil(lambda: ctl.call.customer is not None, timeout=10000)
+    new_id = ctl.call.customer.id if ctl.call.customer else 0
+    assert read(db_file, "SELECT customer_id FROM calls WHERE call_ref = 'n-1'") == [(new_id,)]
+    ctl.handle_event(CallEvent(CallEventKind.HANGUP, "n-2", cause="cancel"))  # the second caller gave up
+    qtbot.waitUntil(lambda: not ctl.banner.isVisible(), timeout=10000)
+    width = w.width()
+    with qtbot.waitSignal(ctl.call_ended, timeout=10000):
+        ctl.end_call()
+    panel = ctl.wrapup
+    assert panel is not None and panel.follow_channel.currentData() == "sms"
+    assert panel.outcome.currentIndex() == -1 and "After-call work" in panel.acw.text()
+    panel.outcome.setCurrentIndex(panel.outcome.findData("callback"))
+    panel.notes.setPlainText("New customer, call back about the contract.")
+    # the shortcut works wherever the focus is: here, the caller card's search box
+    card.search.setFocus()
+    with qtbot.waitSignal(ctl.wrapup_saved, timeout=15000):
+        key(qtbot, w, "Ctrl+Return")
+    assert w.width() == width  # the window keeps its size
+    assert read(db_file, "SELECT channel FROM tasks t JOIN calls k ON k.id = t.call_id"
+                " WHERE k.call_ref = 'n-1' AND t.kind = 'follow_up'") == [("sms",)]
+    assert read(db_file, "SELECT status, customer_id FROM calls WHERE call_ref = 'n-1'") == [("done", new_id)]
+    # the card's history shows the finished call
+    db = connect(db_file)
+    try:
+        assert queries.caller_card(db, new_id).history[0].kind == "call"
+    finally:
+        db.close()
+    settle(qtbot, services)
+
+
+def test_answering_a_waiting_call_holds_the_first_which_comes_back_after(
+        qtbot: QtBot, window: MainWindow, services: Services, db_file: Path) -> None:
+    ctl = window.call_focus
+    card = window.caller_card
+    p1, p2 = (read(db_file, "SELECT phone_e164 FROM customers WHERE id = ?", [i])[0][0] for i in (1, 2))
+    ctl.handle_event(CallEvent(CallEventKind.RING, "h-1", p1))
+    qtbot.waitUntil(lambda: ctl.status == "ringing", timeout=10000)
+    ctl.answer_current()
+    qtbot.waitUntil(lambda: ctl.status == "active", timeout=10000)
+    ctl.park_text("Check the first caller's invoice")
+    qtbot.waitUntil(lambda: len(ctl.call.parked) == 1, timeout=10000)
+    ctl.handle_event(CallEvent(CallEventKind.RING, "h-2", p2))
+    qtbot.waitUntil(lambda: ctl.banner.isVisible(), timeout=10000)
+    assert card.state()["customer_id"] == 1
+    qtbot.mouseClick(ctl.banner.answer_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: ctl.call.ref == "h-2" and ctl.status == "active", timeout=10000)
+    # the card and the active call follow the answered one; the first is on hold
+    qtbot.waitUntil(lambda: card.state()["customer_id"] == 2, timeout=10000)
+    assert [c.ref for c in ctl.on_hold] == ["h-1"] and ctl.bar.held.isVisible()
+    assert services.active_call_id == ctl.call.call_id
+    assert read(db_file, "SELECT call_ref, status FROM calls WHERE call_ref LIKE 'h-%' ORDER BY call_ref") == \
+        [("h-1", "held"), ("h-2", "active")]
+    with qtbot.waitSignal(ctl.call_ended, timeout=10000):
+        ctl.end_call()
+    panel = ctl.wrapup
+    assert panel is not None
+    panel.outcome.setCurrentIndex(panel.outcome.findData("info_only"))
+    panel.notes.setPlainText("Second caller: information given.")
+    with qtbot.waitSignal(ctl.wrapup_saved, timeout=15000):
+        panel.save()
+    # the held call is the current one again, still on hold, with its parked task; Resume takes it back
+    assert ctl.call.ref == "h-1" and ctl.status == "held" and ctl.in_focus
+    assert ctl.bar.hold_button.text() == "Resume" and [t["text"] for t in ctl.call.parked] == \
+        ["Check the first caller's invoice"]
+    qtbot.mouseClick(ctl.bar.hold_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: ctl.status == "active", timeout=10000)
+    assert read(db_file, "SELECT status FROM calls WHERE call_ref = 'h-1'") == [("active",)]
+    with qtbot.waitSignal(ctl.call_ended, timeout=10000):
+        ctl.end_call()
+    assert ctl.wrapup is not None and ctl.wrapup.parked_texts() == ["Check the first caller's invoice"]
+    held_s = read(db_file, "SELECT held_s FROM calls WHERE call_ref = 'h-1'")[0][0]
+    assert isinstance(held_s, float) and held_s > 0
     settle(qtbot, services)
