@@ -62,6 +62,11 @@ class TaskManager(QObject):
         self._closed = False
         self.pending = 0
 
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`shutdown` ran: late timers and callbacks check it instead of failing."""
+        return self._closed
+
     def _pool(self, lane: Lane | str) -> ThreadPoolExecutor:
         lane = Lane(lane)  # an unknown lane name fails here, loudly
         if lane not in self._pools:

@@ -249,7 +249,7 @@ class PhrasingPanel(QWidget):
     # -- checking --------------------------------------------------------------------------------------
     def _check_now(self) -> None:
         checker = self._loader.checker()
-        if checker is None:
+        if checker is None or self.services.tasks.closed:  # a debounce timer outliving the window
             return
         text = self.editor.toPlainText()
         self._gen += 1
