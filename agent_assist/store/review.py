@@ -99,6 +99,8 @@ class ReviewFilter:
     target: float = DEFAULT_TARGET
     flag_category: str | None = None
     kind: str | None = None  # 'call' | 'practice' | None for both
+    outcome: str | None = None
+    team: str | None = None  # team mode only (the team store's team name); a desk has no teams
 
     def with_(self, **changes: Any) -> ReviewFilter:
         return replace(self, **changes)
@@ -150,6 +152,9 @@ def _where(flt: ReviewFilter) -> tuple[str, list[Any]]:
         params.append(flt.target)
     if flt.flag_category:
         where.append(f"c.flags_{flt.flag_category} > 0")  # a known category, checked above
+    if flt.outcome:
+        where.append("c.outcome = ?")
+        params.append(flt.outcome)
     return " AND ".join(where), params
 
 
@@ -235,7 +240,7 @@ class WeekStats:
 
 @dataclass(frozen=True)
 class AgentTrend:
-    agent_id: int
+    agent_id: int | str  # a login when read from the team store
     agent: str
     weeks: tuple[WeekStats, ...] = field(default=())
 
@@ -279,7 +284,7 @@ def weekly_trends(
 
 @dataclass(frozen=True)
 class CoachingMoment:
-    call_id: int
+    call_id: int | str  # a uuid when read from the team store
     agent: str
     customer: str | None
     started_at: str

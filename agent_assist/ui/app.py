@@ -33,6 +33,7 @@ from agent_assist import APP_ID, APP_NAME, ORG_NAME, __version__
 from agent_assist.settings import Settings
 from agent_assist.store.errors import DataDirUnwritable, StoreError
 from agent_assist.telephony.events import CallEvent, CallEventKind
+from agent_assist.ui.common import events as ev
 from agent_assist.ui.common import messages, style
 from agent_assist.ui.common.services import Services
 from agent_assist.ui.main_window import MainWindow
@@ -249,7 +250,7 @@ class AppController(QObject):
 
         self._needs_demo = False
         self.progress.setVisible(False)
-        self.services.data_changed.emit("database")
+        self.services.events.publish(ev.DatabaseReplaced(str(self.services.db_path)))
         self.services.db_call(queries.count_customers, self._opened, self._open_failed)
 
     def _opened(self, customers: int) -> None:

@@ -55,6 +55,7 @@ from agent_assist.coach.retention import Cue, RetentionWords, compute_cues
 from agent_assist.store.models import CallerCard, Customer
 from agent_assist.store.phones import pretty
 from agent_assist.telephony.events import CallEvent, CallEventKind, EventSource
+from agent_assist.ui.common import events as ev
 from agent_assist.ui.common import messages, style
 from agent_assist.ui.common.services import Services
 from agent_assist.ui.desk.caller_card import CallerCardWidget
@@ -517,11 +518,11 @@ class CallController(QObject):
 
     def _hung_up(self, call: wf.Call) -> None:
         found = self._find(call.id)
-        self.services.data_changed.emit("calls")  # the card's history shows the call now
+        self.services.events.publish(ev.CallChanged(call.id))  # the card's history shows the call now
         if call.state is CallState.MISSED:
             self.last_missed = call.call_ref
             self.call_missed.emit(call.id)
-            self.services.data_changed.emit("tasks")
+            self.services.events.publish(ev.TasksChanged(call.customer_id))
         if found is None:
             self._changed()
             return
@@ -928,8 +929,8 @@ class CallController(QObject):
         self.call = _Call()
         self.services.active_call_id = 0
         self._next_or_idle()
-        self.services.data_changed.emit("calls")
-        self.services.data_changed.emit("tasks")
+        self.services.events.publish(ev.CallChanged(call_id))
+        self.services.events.publish(ev.TasksChanged())
         self.wrapup_saved.emit(call_id)
         messages.info("Wrap-up saved.")
         self._changed()

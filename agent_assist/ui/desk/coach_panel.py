@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from agent_assist.coach.summary import FLAG_LABELS
+from agent_assist.ui.common import events as ev
 from agent_assist.ui.common.nlp import nlp_loader
 from agent_assist.ui.common.services import Services
 
@@ -344,7 +345,7 @@ class PhrasingPanel(QWidget):
         self.editor.clear()
         self.status.setText("Sent and saved with the call.")
         self.utterance_sent.emit(int(utterance_id))
-        self.services.data_changed.emit("utterances")
+        self.services.events.publish(ev.FlagsChanged(self.services.active_call_id))
 
     def _send_failed(self, e: BaseException) -> None:
         from agent_assist.ui.common import messages

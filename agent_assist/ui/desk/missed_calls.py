@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from agent_assist.store.phones import pretty
+from agent_assist.ui.common import events as ev
 from agent_assist.ui.common.services import Services
 
 CHANNELS = {"phone": "by phone", "email": "by e-mail", "sms": "by SMS", "chat": "by chat"}
@@ -76,7 +77,9 @@ class MissedCalls(QWidget):
         lay.addLayout(top)
         lay.addWidget(self.list)
         self.setVisible(False)
-        services.data_changed.connect(self._data_changed)
+        bus = services.events
+        for signal in (bus.call_changed, bus.tasks_changed, bus.customers_changed, bus.database_replaced):
+            signal.connect(self._data_changed)
 
     def rows(self) -> list[dict[str, Any]]:
         items = (self.list.item(i) for i in range(self.list.count()))
@@ -102,9 +105,8 @@ class MissedCalls(QWidget):
         self.setVisible(bool(rows))
         self.loaded.emit(len(rows))
 
-    def _data_changed(self, what: str) -> None:
-        if what in ("tasks", "calls", "database", "customers", "demo"):
-            self.reload()
+    def _data_changed(self, _event: ev.Event) -> None:
+        self.reload()
 
     def _activated(self, item: QListWidgetItem) -> None:
         row = item.data(Qt.ItemDataRole.UserRole)
@@ -120,4 +122,4 @@ class MissedCalls(QWidget):
 
         task_id = int(row["task_id"])
         self._services.db_call(lambda db: calls.set_task_done(db, task_id),
-                               lambda _r: self._services.data_changed.emit("tasks"))
+                               lambda _r: self._services.events.publish(ev.TasksChanged()))
