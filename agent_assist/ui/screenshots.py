@@ -114,7 +114,7 @@ def _shoot_practice(out_dir: Path) -> list[Path]:
 
 SHOTS: dict[str, Shot] = {
     "caller-card": shoot_caller_card,
-    "call": _shoot_call,  # focus.png, wrapup.png
+    "call": _shoot_call,  # focus.png, call-waiting.png, wrapup.png
     "review": shoot_review,  # review.png, trends.png, report-page1.png
     "practice": _shoot_practice,  # practice.png, scorecard.png
 }
