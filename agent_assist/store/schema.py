@@ -441,5 +441,6 @@ def m_live_call_lifecycle(db: Database) -> None:
                       ("end_cause", "TEXT"), ("wrapup_started_at", "TEXT"), ("wrapup_draft", "TEXT"),
                       ("issue_id", "INTEGER REFERENCES issues(id)")):
         db.execute(f"ALTER TABLE calls ADD COLUMN {col} {kind}")
+    # (status, started_at) for "the newest ringing/active call" is idx_calls_status_started_at (m005)
     db.execute("CREATE INDEX idx_calls_ref ON calls(call_ref)")
     db.execute("CREATE INDEX idx_calls_status_started ON calls(status, started_at)")

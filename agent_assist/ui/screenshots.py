@@ -120,7 +120,7 @@ def _shoot_review_transcript(out_dir: Path) -> Path:
 
 SHOTS: dict[str, Shot] = {
     "caller-card": shoot_caller_card,
-    "call": _shoot_call,  # focus.png, wrapup.png
+    "call": _shoot_call,  # focus.png, call-waiting.png, wrapup.png
     "review": shoot_review,  # review.png, trends.png, report-page1.png
     "practice": _shoot_practice,  # practice.png, scorecard.png
     "review-transcript": _shoot_review_transcript,  # review-transcript.png (speech recognised by the app)

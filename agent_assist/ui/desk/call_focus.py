@@ -522,7 +522,7 @@ class CallController(QObject):
         if call.state is CallState.MISSED:
             self.last_missed = call.call_ref
             self.call_missed.emit(call.id)
-            self.services.events.publish(ev.TasksChanged())
+            self.services.events.publish(ev.TasksChanged(call.customer_id))
         if found is None:
             self._changed()
             return

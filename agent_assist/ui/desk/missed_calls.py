@@ -78,7 +78,7 @@ class MissedCalls(QWidget):
         lay.addWidget(self.list)
         self.setVisible(False)
         bus = services.events
-        for signal in (bus.tasks_changed, bus.call_changed, bus.customers_changed, bus.database_replaced):
+        for signal in (bus.call_changed, bus.tasks_changed, bus.customers_changed, bus.database_replaced):
             signal.connect(self._data_changed)
 
     def rows(self) -> list[dict[str, Any]]:
