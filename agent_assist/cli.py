@@ -69,13 +69,33 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--from", dest="date_from", metavar="DATE", required=True)
     c.add_argument("--to", dest="date_to", metavar="DATE", required=True)
     c.add_argument("--agent", dest="export_agent", type=int, metavar="ID")
-    c.add_argument("--csv", metavar="FILE", required=True)
+    c.add_argument("--csv", metavar="FILE", required=True, help="file to write ('-' for standard output)")
+    c.add_argument("--team", action="store_true", help="read the team store (every agent you may see)")
+    c.add_argument("--url", metavar="URL", help="team store URL (with --team)")
+    c.add_argument("--team-agent", metavar="LOGIN", help="with --team: only this agent's calls")
 
     c = sub.add_parser("practice", help="play a practice scenario")
     c.add_argument("scenario", nargs="?", help="scenario name or path of a scenario file")
     c.add_argument("--text", action="store_true", help="run in the terminal, one reply per stdin line")
     c.add_argument("--list", action="store_true", help="list the scenarios")
     c.add_argument("--trainee", type=int, metavar="ID", help="agent id of the trainee")
+
+    c = sub.add_parser("team", help="team mode: a PostgreSQL team store shared by many desks")
+    team = c.add_subparsers(dest="team_command", metavar="ACTION", required=True)
+    t = team.add_parser("init", help="create or upgrade the team store's schema; prints its version")
+    t.add_argument("url", metavar="URL", help="PostgreSQL URL of the store's owner, e.g. postgresql://owner@db/floor")
+    t = team.add_parser("add-member", help="(store owner) create a login and add it to a team")
+    t.add_argument("url", metavar="URL", help="the store owner's URL")
+    t.add_argument("login")
+    t.add_argument("--team", required=True, metavar="NAME")
+    t.add_argument("--role", required=True, choices=["agent", "supervisor", "trainer"])
+    t.add_argument("--name", metavar="TEXT", help="display name (default: the login)")
+    t.add_argument("--password-stdin", action="store_true", help="set the login's password from stdin")
+    t = team.add_parser("status", help="connected?, rows waiting, last push")
+    t.add_argument("--json", action="store_true")
+    t.add_argument("--url", metavar="URL")
+    t = team.add_parser("sync", help="join if needed, push and pull now; exit 0 when nothing is left")
+    t.add_argument("--url", metavar="URL")
     return p
 
 
@@ -88,6 +108,7 @@ COMMANDS = {
     "analyze": "analyze",
     "export": "export",
     "practice": "practice",
+    "team": "team",
 }
 
 

@@ -12,17 +12,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from agent_assist.coach import flags as flag_vocab
 from agent_assist.coach.talk import Segment, TalkMetrics, TalkSettings, analyze, definitions
 
-FLAG_CATEGORIES = ("leading", "loaded", "negative", "negative_language", "over_promise")
-# The one set of names the agent, the supervisor and the trainer see (panel, summary, PDF, score card).
-FLAG_LABELS = {
-    "leading": "Leading question",
-    "loaded": "Loaded question",
-    "negative": "Negative / blaming question",
-    "negative_language": "Negative language",
-    "over_promise": "Over-promise",
-}
+# The flag vocabulary lives in coach.flags (resources/phrasing/flags.json); these names stay for callers.
+FLAG_CATEGORIES = flag_vocab.CATEGORIES
+FLAG_LABELS = flag_vocab.LABELS
 
 
 @dataclass(frozen=True)
@@ -162,12 +157,12 @@ def _checks(m: TalkMetrics, t: Targets, ts: TalkSettings) -> tuple[MetricCheck, 
 
 
 def _flag_note(text: str, f: Mapping[str, Any]) -> FlagNote:
-    cat = str(f.get("category") or "")
+    cat = flag_vocab.canonical(str(f.get("category") or ""))
     start, end = f.get("start"), f.get("end")
     span = ""
     if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text):
         span = text[start:end]
-    return FlagNote(cat, FLAG_LABELS.get(cat, cat.replace("_", " ").capitalize()), span,
+    return FlagNote(cat, flag_vocab.label(cat), span,
                     str(f.get("reason") or ""), str(f.get("suggestion") or ""))
 
 

@@ -20,6 +20,8 @@ def run(args: argparse.Namespace) -> int:
         d1, d2 = review.check_range(args.date_from, args.date_to)
     except ValueError as e:
         raise CliError(str(e)) from None
+    if getattr(args, "team", False):
+        return _team(args, str(d1), str(d2))
     target = Path(args.csv).expanduser()
     if target.is_dir():
         raise CliError(f"Cannot write {target}: it is a folder.")
@@ -37,4 +39,36 @@ def run(args: argparse.Namespace) -> int:
     finally:
         db.close()
     print(f"Exported {n} call{'s' if n != 1 else ''} to {target}.")
+    return 0
+
+
+def _team(args: argparse.Namespace, d1: str, d2: str) -> int:
+    """``export calls --team``: the same CSV, read from the team store (what this login may see)."""
+    import sys
+
+    from agent_assist.commands.team import team_url
+    from agent_assist.store.team import remote
+    from agent_assist.store.team import review as team_review
+    from agent_assist.store.team.errors import TeamError
+
+    url = team_url(args)
+    if not url:
+        raise CliError("No team store: pass --url URL, set AGENT_ASSIST_TEAM_URL or the team_url setting.")
+    flt = team_review.TeamFilter(agent=getattr(args, "team_agent", None), date_from=d1, date_to=d2)
+    try:
+        with remote.connect(url) as conn:
+            remote.identity(conn)
+            if args.csv == "-":
+                n = team_review.write_csv(conn, flt, sys.stdout)
+                sys.stdout.flush()
+                print(f"Exported {n} call{'s' if n != 1 else ''} from the team store.", file=sys.stderr)
+                return 0
+            target = Path(args.csv).expanduser()
+            try:
+                n = team_review.export_csv(conn, flt, target)
+            except OSError as e:
+                raise CliError(str(e)) from None
+    except TeamError as e:
+        raise CliError(str(e)) from None
+    print(f"Exported {n} call{'s' if n != 1 else ''} from the team store to {target}.")
     return 0

@@ -10,11 +10,14 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
-from collections.abc import Callable
 from pathlib import Path
 
 from sqlite_utils import Database
 
+from agent_assist.store import (
+    migrations,
+    schema,  # noqa: F401  (importing it registers the migrations)
+)
 from agent_assist.store.errors import (
     DatabaseCorrupt,
     DatabaseLocked,
@@ -23,27 +26,7 @@ from agent_assist.store.errors import (
     StoreError,
 )
 
-DB_FILENAME = "agent-assist.db"
 QUICK_CHECK_MAX_BYTES = 64 * 1024 * 1024
-
-Migration = Callable[[Database], None]
-MIGRATIONS: list[tuple[str, Migration]] = []
-
-
-def migration(name: str) -> Callable[[Migration], Migration]:
-    """Register a schema migration. Order of registration is the order of application; never reorder."""
-
-    def deco(fn: Migration) -> Migration:
-        MIGRATIONS.append((name, fn))
-        return fn
-
-    return deco
-
-
-def default_db_path() -> Path:
-    from agent_assist.settings import data_dir
-
-    return data_dir() / DB_FILENAME
 
 
 def schema_version(db: Database) -> int:
@@ -51,22 +34,15 @@ def schema_version(db: Database) -> int:
 
 
 def latest_version() -> int:
-    _load_migrations()
-    return len(MIGRATIONS)
-
-
-def _load_migrations() -> None:
-    # Importing the schema module registers its migrations (kept apart so this module stays small).
-    from agent_assist.store import schema  # noqa: F401
+    return len(migrations.MIGRATIONS)
 
 
 def _refuse_newer(db: Database) -> int:
-    _load_migrations()
     current = schema_version(db)
-    if current > len(MIGRATIONS):
+    if current > len(migrations.MIGRATIONS):
         raise DatabaseTooNew(
             f"This database was written by a newer version of Agent Assist (schema {current}, "
-            f"this version knows {len(MIGRATIONS)}). Update the app; the file was left untouched."
+            f"this version knows {len(migrations.MIGRATIONS)}). Update the app; the file was left untouched."
         )
     return current
 
@@ -75,9 +51,9 @@ def migrate(db: Database, upto: int | None = None) -> list[str]:
     """Apply pending migrations (up to version ``upto``); returns the names applied."""
     current = _refuse_newer(db)
     applied = []
-    target = len(MIGRATIONS) if upto is None else upto
+    target = len(migrations.MIGRATIONS) if upto is None else upto
     for version in range(current + 1, target + 1):
-        name, fn = MIGRATIONS[version - 1]
+        name, fn = migrations.MIGRATIONS[version - 1]
         # One transaction per migration: db.atomic() holds an explicit BEGIN, so the DDL that
         # db.execute would otherwise autocommit statement by statement is rolled back as a whole.
         with db.atomic():

@@ -12,6 +12,7 @@ and end, the end being the moment the call was wrapped up.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import tempfile
 from collections.abc import Sequence
@@ -22,15 +23,13 @@ from typing import Any
 
 from sqlite_utils import Database
 
-FLAG_CATEGORIES = ("leading", "loaded", "negative", "negative_language", "over_promise")
-# Short forms (column titles) of coach.summary.FLAG_LABELS, which store may not import.
-FLAG_LABELS = {
-    "leading": "Leading",
-    "loaded": "Loaded",
-    "negative": "Negative/blaming",
-    "negative_language": "Neg. language",
-    "over_promise": "Over-promise",
-}
+from agent_assist import resources
+
+# The flag vocabulary is resources/phrasing/flags.json (read by coach.flags, which store may not import):
+# category ids in display order and their short labels for column titles and the CSV.
+_VOCAB = json.loads(resources.read_text("phrasing/flags.json"))
+FLAG_CATEGORIES: tuple[str, ...] = tuple(str(c["id"]) for c in _VOCAB["categories"])
+FLAG_LABELS: dict[str, str] = {str(c["id"]): str(c["short"]) for c in _VOCAB["categories"]}
 DEFAULT_TARGET = 0.30
 PAGE_SIZE = 200
 
@@ -99,6 +98,8 @@ class ReviewFilter:
     target: float = DEFAULT_TARGET
     flag_category: str | None = None
     kind: str | None = None  # 'call' | 'practice' | None for both
+    outcome: str | None = None
+    team: str | None = None  # team mode only (the team store's team name); a desk has no teams
 
     def with_(self, **changes: Any) -> ReviewFilter:
         return replace(self, **changes)
@@ -150,6 +151,9 @@ def _where(flt: ReviewFilter) -> tuple[str, list[Any]]:
         params.append(flt.target)
     if flt.flag_category:
         where.append(f"c.flags_{flt.flag_category} > 0")  # a known category, checked above
+    if flt.outcome:
+        where.append("c.outcome = ?")
+        params.append(flt.outcome)
     return " AND ".join(where), params
 
 
@@ -235,7 +239,7 @@ class WeekStats:
 
 @dataclass(frozen=True)
 class AgentTrend:
-    agent_id: int
+    agent_id: int | str  # a login when read from the team store
     agent: str
     weeks: tuple[WeekStats, ...] = field(default=())
 
@@ -279,7 +283,7 @@ def weekly_trends(
 
 @dataclass(frozen=True)
 class CoachingMoment:
-    call_id: int
+    call_id: int | str  # a uuid when read from the team store
     agent: str
     customer: str | None
     started_at: str

@@ -42,6 +42,7 @@ from agent_assist.telephony.baresip import (
 from agent_assist.telephony.caller import parse_caller
 from agent_assist.telephony.events import CallEvent, CallEventKind
 from agent_assist.telephony.webhook import WebhookServer
+from agent_assist.ui.common import events as ev
 from agent_assist.ui.common import messages, style
 from agent_assist.ui.common.services import Services
 from agent_assist.ui.desk.os_focus import detect_os_focus, policy_from_settings
@@ -272,7 +273,7 @@ class AppController(QObject):
 
         self._needs_demo = False
         self.progress.setVisible(False)
-        self.services.data_changed.emit("database")
+        self.services.events.publish(ev.DatabaseReplaced(str(self.services.db_path)))
         self.services.db_call(queries.count_customers, self._opened, self._open_failed)
 
     def _opened(self, customers: int) -> None:

@@ -378,8 +378,8 @@ def test_real_phrasing_checker_flags_go_on_the_card() -> None:
     card = s.score_card()
     assert card.phrasing_available and card.phrasing_note == ""
     cats = {f.category for f in card.flags}
-    assert "negative" in cats and "over_promise" in cats, card.flags
-    blame = next(f for f in card.flags if f.category == "negative")
+    assert "blaming" in cats and "over_promise" in cats, card.flags
+    blame = next(f for f in card.flags if f.category == "blaming")
     assert blame.reply == 1 and blame.span.lower().startswith("didn't you") and blame.suggestion
     assert card.parts["phrasing"] < 20.0
     lines = card.lines()

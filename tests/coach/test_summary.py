@@ -62,7 +62,7 @@ def test_missed_targets() -> None:
 
 def test_flags_by_category_with_span_reason_rewrite() -> None:
     s = summarize(CALL, SEGMENTS, UTTERANCES, TASKS)
-    assert s.flag_counts == {"leading": 0, "loaded": 1, "negative": 0, "negative_language": 1,
+    assert s.flag_counts == {"leading": 0, "loaded": 1, "blaming": 0, "negative_language": 1,
                              "over_promise": 1}
     assert s.flags_total == 3
     assert [u.utterance_id for u in s.flagged] == [2, 3]

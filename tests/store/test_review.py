@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -66,7 +67,7 @@ def test_default_page_is_finished_calls_newest_first(filled: Database) -> None:
     second = rows[2]
     assert second["agent"] == "Ann Agent" and second["customer"] == "Dan Doe"
     assert second["flags_count"] == 2 and second["flags_leading"] == 1 and second["flags_loaded"] == 1
-    assert second["flags_negative"] == 0
+    assert second["flags_blaming"] == 0
     assert rows[3]["flags_count"] == 0
 
 
@@ -160,6 +161,8 @@ def test_first_page_uses_an_index(filled: Database) -> None:
         sql, params = review.review_sql(ReviewFilter(), sort)
         plan = " ".join(str(r[-1]) for r in filled.execute("EXPLAIN QUERY PLAN " + sql, params))
         assert "USE TEMP B-TREE FOR ORDER BY" not in plan, (sort, plan)
+        # the calls are read through an index on the sort column, not a full scan sorted afterwards
+        assert re.search(rf"(SEARCH|SCAN) c USING (COVERING )?INDEX idx_calls_\w*{sort}\b", plan), (sort, plan)
 
 
 def _counts(db: Database, cid: int) -> dict[str, int]:
@@ -185,7 +188,7 @@ def test_flag_counts_on_the_call_follow_every_change_of_its_flags(db: Database) 
     assert review.row_dict(rows[0])["flags_leading"] == 1
 
 
-def test_migration_6_counts_the_flags_written_before_it(tmp_path: Path) -> None:
+def test_migrations_6_and_7_count_the_flags_written_before_them(tmp_path: Path) -> None:
     from agent_assist.store import db as dbm
 
     path = tmp_path / "v5.db"
@@ -193,14 +196,19 @@ def test_migration_6_counts_the_flags_written_before_it(tmp_path: Path) -> None:
     dbm.migrate(old, upto=5)
     old.execute("INSERT INTO agents (id, name) VALUES (1, 'Ann')")
     old.execute("INSERT INTO calls (id, agent_id, status, started_at) VALUES (7, 1, 'done', '2026-11-02T09:00:00')")
-    for cat in ("negative", "negative", "over_promise"):
+    for cat in ("negative", "negative", "over_promise"):  # "negative": the id before migration 7
         old.execute("INSERT INTO phrasing_flags (call_id, category) VALUES (7, ?)", [cat])
     old.execute("ANALYZE")  # a database with statistics gets them for the new indexes too
     old.conn.commit()
     old.close()
     db = dbm.connect(path)
     try:
-        assert _counts(db, 7) == {"negative": 2, "over_promise": 1}
+        assert _counts(db, 7) == {"blaming": 2, "over_promise": 1}
+        cats = [r[0] for r in db.execute("SELECT category FROM phrasing_flags ORDER BY id").fetchall()]
+        assert cats == ["blaming", "blaming", "over_promise"]
+        with db.conn:  # the triggers count the new id
+            db.execute("INSERT INTO phrasing_flags (call_id, category) VALUES (7, 'blaming')")
+        assert _counts(db, 7) == {"blaming": 3, "over_promise": 1}
         stats = {r[0] for r in db.execute("SELECT idx FROM sqlite_stat1").fetchall()}
         assert {f"idx_calls_status_flags_{c}" for c in review.FLAG_CATEGORIES} <= stats
     finally:

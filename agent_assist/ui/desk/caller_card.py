@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 from agent_assist.store import queries
 from agent_assist.store.models import CallerCard, SearchHit
 from agent_assist.store.phones import pretty, try_e164
+from agent_assist.ui.common import events as ev
 from agent_assist.ui.common import messages
 from agent_assist.ui.common.services import Services
 from agent_assist.ui.desk.card_models import (
@@ -333,7 +334,10 @@ class CallerCardWidget(QWidget):
             QShortcut(key, self, self.focus_search, context=Qt.ShortcutContext.WindowShortcut)
 
         services.call_requested.connect(self.show_call)
-        services.data_changed.connect(self._data_changed)
+        bus = services.events
+        for signal in (bus.call_changed, bus.tasks_changed, bus.customers_changed, bus.flags_changed,
+                       bus.database_replaced):
+            signal.connect(self._data_changed)
         self._reload_timer = QTimer(self)
         self._reload_timer.setSingleShot(True)
         self._reload_timer.setInterval(300)
@@ -639,8 +643,8 @@ class CallerCardWidget(QWidget):
         self._set_mode(self.CARD if self._current else self.EMPTY)
         self.search.setFocus()
 
-    def _data_changed(self, what: str) -> None:
-        if self._current is not None and what != "settings":
+    def _data_changed(self, _event: ev.Event) -> None:
+        if self._current is not None:
             self._reload_timer.start()
 
     def _reload(self) -> None:

@@ -158,6 +158,13 @@ class TalkMeter(QFrame):
         win_row.addWidget(self._window_label)
         win_row.addWidget(self.window_gauge, 1)
 
+        # shown only when a channel's effective SNR is too low for its speech time to be trusted
+        self._line_warning = QLabel("")
+        self._line_warning.setObjectName("talkLineQuality")
+        self._line_warning.setWordWrap(True)
+        self._line_warning.setStyleSheet("color: #b06000")
+        self._line_warning.setVisible(False)
+
         grid = QGridLayout()
         grid.setHorizontalSpacing(18)
         self._fig: dict[str, QLabel] = {}
@@ -207,6 +214,7 @@ class TalkMeter(QFrame):
         lay.addLayout(big_row)
         lay.addWidget(self.gauge)
         lay.addLayout(win_row)
+        lay.addWidget(self._line_warning)
         lay.addLayout(grid)
         lay.addLayout(lv)
         lay.addWidget(self.cue_label)
@@ -240,6 +248,18 @@ class TalkMeter(QFrame):
         who = f" ({whole.longest_monologue_party})" if whole.longest_monologue_party else ""
         self._fig["longest_monologue"].setText(_clock(whole.longest_monologue_s) + who)
         self._fig["interruptions"].setText(str(whole.interruptions))
+        self._show_line_quality(whole)
+
+    def _show_line_quality(self, whole: TalkMetrics) -> None:
+        noisy = [q for q in whole.quality if q.too_noisy]
+        self._line_warning.setVisible(bool(noisy))
+        if noisy:
+            self._line_warning.setText("⚠ " + "; ".join(
+                f"{q.party.capitalize()} line too noisy to trust (SNR {q.snr_db:.0f} dB)" for q in noisy)
+                + " — the ratio may be off")
+        self._line_warning.setToolTip("Effective SNR per channel (speech level over the line's noise): "
+                                      + ", ".join(f"{q.party} {q.snr_db:.0f} dB" for q in whole.quality
+                                                  if q.snr_db is not None))
 
     def show_cue(self, cue: Cue) -> None:
         self.cue_label.setText(cue.text)

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 from sqlite_utils import Database
 
+from agent_assist.ui.common import events as ev
 from agent_assist.ui.common.services import Services
 from agent_assist.ui.desk.notifications import NotificationCentre, NotificationsView
 
@@ -273,7 +274,9 @@ class SidePanel(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(split)
 
-        services.data_changed.connect(self._data_changed)
+        bus = services.events
+        for signal in (bus.tasks_changed, bus.call_changed, bus.customers_changed, bus.database_replaced):
+            signal.connect(self._data_changed)
         # due times age: refresh now and then (this also picks up a demo database built on first run)
         self._timer = QTimer(self)
         self._timer.setInterval(RELOAD_MS)
@@ -310,9 +313,8 @@ class SidePanel(QWidget):
         self.empty.setVisible(True)
         self.view.setVisible(False)
 
-    def _data_changed(self, what: str) -> None:
-        if what in ("tasks", "calls", "demo", "database", "customers"):
-            self.reload()
+    def _data_changed(self, _event: ev.Event) -> None:
+        self.reload()
 
     def _open(self, index: QModelIndex) -> None:
         item = self.model.data(index, Qt.ItemDataRole.UserRole)

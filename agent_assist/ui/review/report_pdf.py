@@ -31,9 +31,9 @@ from PySide6.QtGui import (
     QTextDocument,
 )
 
+from agent_assist.coach.flags import CATEGORIES as FLAG_CATEGORIES
+from agent_assist.coach.flags import LABELS as FLAG_LABELS
 from agent_assist.coach.summary import (
-    FLAG_CATEGORIES,
-    FLAG_LABELS,
     CallSummary,
     fmt_duration,
     fmt_pct,

@@ -43,6 +43,8 @@ from agent_assist.store import review as rv
 from agent_assist.ui.common import messages
 from agent_assist.ui.common.services import Services
 from agent_assist.ui.review.report_pdf import write_agent_report
+from agent_assist.ui.review.table_model import source_call
+from agent_assist.workflows.review_source import ReviewSource, SqliteReviewSource
 
 SERIES_COLORS = ["#2258c4", "#1d7a46", "#9a5b00", "#7a3fb0", "#0f7c8c", "#b0417a", "#5f6b7a", "#8c6d1f"]
 PERIODS = (("Last 4 weeks", 4), ("Last 8 weeks", 8), ("Last 12 weeks", 12), ("All time", 0))
@@ -160,15 +162,17 @@ def chart_image(chart: QChart, width: int = 1800, height: int = 800) -> QImage:
 
 
 class TrendsView(QWidget):
-    open_call = Signal(int)
+    open_call = Signal(object)  # call id (a uuid string in team mode)
     loaded = Signal()
     pdf_written = Signal(str)
 
     COLUMNS = ("Score", "Agent", "Customer", "Start (UTC)", "Talk ratio", "Flags", "Why")
 
-    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+    def __init__(self, services: Services, parent: QWidget | None = None,
+                 source: ReviewSource | None = None) -> None:
         super().__init__(parent)
         self._services = services
+        self.source: ReviewSource = source or SqliteReviewSource()
         s = services.settings
         self._profile = s.profile
         self.trends: list[rv.AgentTrend] = []
@@ -233,7 +237,8 @@ class TrendsView(QWidget):
         self.agent_combo.currentIndexChanged.connect(lambda _i: self.reload())
         self.table.cellDoubleClicked.connect(self._activated)
         self.pdf_button.clicked.connect(self._ask_pdf)
-        services.data_changed.connect(lambda _w: self.reload())
+        for signal in (services.events.call_changed, services.events.database_replaced):
+            signal.connect(lambda _e: self.reload())
         self._load_agents()
 
     def _load_agents(self) -> None:
@@ -247,13 +252,13 @@ class TrendsView(QWidget):
             self.agent_combo.blockSignals(False)
             self.reload()
 
-        self._services.db_call(rv.agents_with_calls, done)
+        source_call(self._services, self.source, self.source.agents, done)
 
-    def _agent(self) -> int | None:
-        if self._profile == "agent":
+    def _agent(self) -> Any:
+        if self._profile == "agent" and self.source.lane == "db":
             return self._services.settings.agent_id
         data = self.agent_combo.currentData()
-        return None if data is None else int(data)
+        return None if data is None else data if isinstance(data, str) else int(data)
 
     def reload(self) -> None:
         weeks = self.period_combo.currentData()
@@ -261,19 +266,21 @@ class TrendsView(QWidget):
         kind = "practice" if self._profile == "trainer" else "call"
         target = self._services.settings.talk_target
 
+        src = self.source
+
         def load(db: Any) -> tuple[tuple[str | None, str | None], list[rv.AgentTrend],
                                    list[rv.CoachingMoment]]:
-            first, last = rv.call_date_range(db)
+            first, last = src.date_range(db)
             d_from = None
             if weeks and last:
                 end = date.fromisoformat(last)
                 d_from = (end - timedelta(days=end.weekday()) - timedelta(weeks=weeks - 1)).isoformat()
             flt = rv.ReviewFilter(agent_id=agent, date_from=d_from, kind=kind, target=target)
-            return ((d_from or first, last), rv.weekly_trends(db, d_from, None, agent, kind),
-                    rv.worth_coaching(db, flt, 25))
+            return ((d_from or first, last), src.weekly_trends(db, d_from, None, agent, kind),
+                    src.worth_coaching(db, flt, 25))
 
         self.status.setText("Loading…")
-        self._services.db_call(load, self._show)
+        source_call(self._services, src, load, self._show)
 
     def _show(self, result: tuple[tuple[str | None, str | None], list[rv.AgentTrend],
                                   list[rv.CoachingMoment]]) -> None:
@@ -306,7 +313,8 @@ class TrendsView(QWidget):
     def _activated(self, row: int, _col: int) -> None:
         item = self.table.item(row, 0)
         if item is not None:
-            self.open_call.emit(int(item.data(Qt.ItemDataRole.UserRole)))
+            cid = item.data(Qt.ItemDataRole.UserRole)
+            self.open_call.emit(cid if isinstance(cid, str) else int(cid))
 
     # -- the agent's period as a PDF ----------------------------------------------------------------------
     def _ask_pdf(self) -> None:
@@ -342,4 +350,5 @@ class TrendsView(QWidget):
             messages.info(f"Saved {name}'s report to {path}.")
             self.pdf_written.emit(str(path))
 
-        self._services.db_call(lambda db: rv.calls_for_agent(db, agent, d1, d2, kind), done)
+        src = self.source
+        source_call(self._services, src, lambda db: src.calls_for_agent(db, agent, d1, d2, kind), done)

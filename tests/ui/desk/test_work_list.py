@@ -13,6 +13,7 @@ from agent_assist.settings import Settings
 from agent_assist.store import calls
 from agent_assist.store.db import connect
 from agent_assist.store.demo import build_demo
+from agent_assist.ui.common.events import TasksChanged
 from agent_assist.ui.common.services import Services
 from agent_assist.ui.desk.notifications import NotificationCentre, NotificationsModel
 from agent_assist.ui.desk.work_list import (
@@ -111,7 +112,7 @@ def test_side_panel_loads_and_reloads(qtbot: QtBot, services: Services, db_file:
     finally:
         db.close()
     with qtbot.waitSignal(panel.loaded, timeout=10000) as blocker:
-        services.data_changed.emit("tasks")
+        services.events.publish(TasksChanged())
     assert blocker.args[0] == n - 1
     assert panel.queue.count() >= 3 and panel.inbox.count() >= 3
     qtbot.waitUntil(lambda: services.tasks.pending == 0, timeout=10000)

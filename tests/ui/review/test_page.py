@@ -17,8 +17,10 @@ from agent_assist.settings import Settings
 from agent_assist.store import calls, review
 from agent_assist.store.db import connect
 from agent_assist.ui.common import messages
+from agent_assist.ui.common.events import DatabaseReplaced
 from agent_assist.ui.common.services import Services
-from agent_assist.ui.review.page import VISIBLE, ReviewModel, ReviewPage, ReviewView
+from agent_assist.ui.review.page import ReviewPage, ReviewView
+from agent_assist.ui.review.table_model import VISIBLE, ReviewModel
 from agent_assist.workflows.demo_calls import add_demo_calls
 
 TODAY = date(2026, 11, 23)
@@ -248,6 +250,24 @@ def test_empty_database(qtbot: QtBot, tmp_path: Path, make_services: object) -> 
     qtbot.waitUntil(lambda: "No finished calls yet" in page.calls.count_label.text(), timeout=5000)
     assert page.calls.model.rowCount() == 0 and not page.calls.model.canFetchMore()
     qtbot.waitUntil(lambda: "No finished calls" in page.trends.status.text(), timeout=5000)
+    _wait_idle(qtbot, services)
+
+
+def test_database_replaced_reloads_review(qtbot: QtBot, tmp_path: Path, make_services: object) -> None:
+    """The first-run demo build replaces the empty database: Review shows the new calls without a restart."""
+    p = tmp_path / "first-run.db"
+    connect(p).close()
+    services = make_services(p, profile="supervisor")  # type: ignore[operator]
+    page = ReviewPage(services)
+    qtbot.addWidget(page)
+    qtbot.waitUntil(lambda: "No finished calls yet" in page.calls.count_label.text(), timeout=5000)
+    _wait_idle(qtbot, services)
+    db = connect(p)
+    _fill(db)
+    db.close()
+    services.events.publish(DatabaseReplaced(str(p)))
+    _loaded(qtbot, page.calls.model)
+    assert page.calls.model.rowCount() > 0
     _wait_idle(qtbot, services)
 
 
