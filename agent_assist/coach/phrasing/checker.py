@@ -77,7 +77,9 @@ class PhrasingChecker:
         results: list[list[Flag]] = [[] for _ in items]
         # recogniser spellings ("didnt", "you re") are restored before parsing; offsets map back
         restored = [restore_with_offsets(_uncapped(p)) for _k, _o, p in pieces]
-        docs = self.nlp.pipe((r for r, _pos in restored), batch_size=self.batch_size)
+        # one utterance (the live case): a plain call, without nlp.pipe's batching machinery
+        docs = [self.nlp(restored[0][0])] if len(restored) == 1 else self.nlp.pipe(
+            (r for r, _pos in restored), batch_size=self.batch_size)
         for (k, off, piece), (_r, pos), doc in zip(pieces, restored, docs, strict=True):
             for f in doc._.phrasing_flags or []:
                 f = _map_back(f, pos, piece)

@@ -262,7 +262,10 @@ class PhrasingPanel(QWidget):
             # a newer keystroke already queued another check: skip the work, the result would be dropped
             return None if gen != self._gen else checker.check(text)
 
-        self.services.run("nlp", job, lambda flags: self._show(gen, text, flags), self._check_failed)
+        try:
+            self.services.run("nlp", job, lambda flags: self._show(gen, text, flags), self._check_failed)
+        except RuntimeError:  # the debounce timer fired after the app's workers shut down: nothing to do
+            log.debug("phrasing check skipped: workers are shut down")
 
     def _check_failed(self, e: BaseException) -> None:
         log.error("phrasing check failed: %r", e)
