@@ -241,6 +241,12 @@ class TalkMeter(QFrame):
         lay.addWidget(self.cue_label)
         lay.addStretch(1)
 
+        if not self._configured():
+            # nothing chosen in Audio…: say so from the start and give the room to the phrasing coach
+            self.empty_label.setText("No audio input configured — choose the microphone and the softphone's "
+                                     "output")
+            self._set_collapsed(True)
+
         self.listening.metrics_changed.connect(self.set_metrics)
         self.listening.cue.connect(self.show_cue)
         self.listening.state_changed.connect(self._show_state)
@@ -252,13 +258,17 @@ class TalkMeter(QFrame):
         """True while the meter shows only its empty state (no audio, nothing heard yet)."""
         return self.body.isHidden()
 
+    def _configured(self) -> bool:
+        s = self.services.settings
+        return bool(s.agent_device or s.customer_device or s.stereo_input)
+
     def _set_collapsed(self, collapsed: bool) -> None:
         self.body.setVisible(not collapsed)
         self.empty_state.setVisible(collapsed)
         self._audio_button.setVisible(not collapsed)  # one Audio… button on screen, not two
-        # collapsed it gives its room to the phrasing coach; expanded it asks for its usual height
-        self.setSizePolicy(QSizePolicy.Policy.Preferred,
-                           QSizePolicy.Policy.Maximum if collapsed else QSizePolicy.Policy.Preferred)
+        # collapsed it gives its room to the phrasing coach (a splitter honours a maximum height, not a
+        # size policy); expanded it may grow again
+        self.setMaximumHeight(self.minimumSizeHint().height() + 8 if collapsed else 16777215)
         self.updateGeometry()
 
     def set_metrics(self, whole: TalkMetrics, window: TalkMetrics | None = None) -> None:
@@ -319,8 +329,7 @@ class TalkMeter(QFrame):
             self._set_collapsed(False)
         elif state != "stopped" and not self._flowed:
             # nothing ever flowed: collapse to one line that says what is missing, with the fix
-            s = self.services.settings
-            configured = bool(s.agent_device or s.customer_device or s.stereo_input)
+            configured = self._configured()
             reason = state.removeprefix("Not listening: ").strip()
             self.empty_label.setText(
                 "No audio input configured — choose the microphone and the softphone's output"

@@ -189,14 +189,16 @@ def test_no_audio_configured_collapses_with_the_fix_then_keeps_its_place(
     qtbot.addWidget(meter)
     meter.resize(460, 400)
     meter.show()
-    expanded_height = meter.sizeHint().height()
-    assert not meter.collapsed  # before any call: the usual meter
+    # nothing chosen in Audio…: collapsed from the start, with the fix
+    assert meter.collapsed and meter.empty_label.text().startswith("No audio input configured")
+    figures_height = meter.body.sizeHint().height()
     svc.active_call_changed.emit(call_id)
     assert meter.collapsed and meter.empty_state.isVisible() and not meter.body.isVisible()
     assert meter.empty_label.text().startswith("No audio input configured")
     assert meter.setup_button.isVisible() and meter.setup_button.text() == "Audio…"
     assert not meter._audio_button.isVisible()  # one Audio… button, in the empty state
-    assert meter.sizeHint().height() < expanded_height - 60  # the dead meter gives its room away
+    # the dead meter gives its room away: it is shorter than its figures alone would be
+    assert meter.maximumHeight() < figures_height and meter.height() <= meter.maximumHeight()
     # the action opens the audio settings
     from agent_assist.ui.desk.audio_settings import AudioSettingsDialog
 
@@ -210,6 +212,7 @@ def test_no_audio_configured_collapses_with_the_fix_then_keeps_its_place(
     broken = False
     svc.active_call_changed.emit(call_id)
     assert listening.listening and not meter.collapsed and meter.body.isVisible()
+    assert meter.maximumHeight() > figures_height
     qtbot.waitUntil(lambda: caps[0].done, timeout=30000)
     svc.active_call_changed.emit(0)
     qtbot.waitUntil(lambda: not listening.listening, timeout=10000)
