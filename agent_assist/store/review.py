@@ -22,6 +22,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from agent_assist.coach.redact import redact_text
+
 FLAG_CATEGORIES = ("leading", "loaded", "negative", "negative_language", "over_promise")
 # Short forms (column titles) of coach.summary.FLAG_LABELS, which store may not import.
 FLAG_LABELS = {
@@ -412,6 +414,8 @@ def _csv_value(key: str, v: Any) -> Any:
         return round(float(v) * 100, 1)
     if isinstance(v, float):
         return round(v, 1)
+    if isinstance(v, str):  # names and outcomes from a database older than the redacting writers
+        return redact_text(v)
     return v
 
 
@@ -449,7 +453,7 @@ def export_csv(
             for row in db.execute(sql, params):
                 w.writerow([_csv_value(k, row[i]) for k, i in zip(keys, pos, strict=True)])
                 n += 1
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, 0o600)  # call data: the owner only (mkstemp's mode, kept on purpose)
         os.replace(tmp, target)
     except BaseException:
         if os.path.exists(tmp):
