@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"Cannot write {target}: the folder {target.parent} does not exist.")
     if not db_path(args).exists():
         raise CliError(f"No database at {db_path(args)}; run 'agent-assist demo' or start the app first.")
-    db = open_db(args, create=False)
+    db = open_db(args, create=False, writer=False)  # a reader: works beside the open window
     try:
         flt = review.ReviewFilter(agent_id=args.export_agent, date_from=str(d1), date_to=str(d2))
         try:
