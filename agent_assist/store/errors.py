@@ -47,6 +47,9 @@ def from_sqlite(e: BaseException, path: object) -> StoreError | None:
     msg = str(e).lower()
     if "locked" in msg or "busy" in msg:
         return DatabaseLocked(f"Database {path} is locked by another program; close it and try again.")
+    if "i/o error" in msg:  # a write the OS refused part-way: a full disk or quota, or a failing disk
+        return DiskFull(f"Writing {path} failed (disk I/O error: the disk may be full or failing); the step "
+                        "that failed saved nothing.")
     if "full" in msg:
         return DiskFull(f"The disk holding {path} is full; free some space and try again (nothing was saved "
                         "by the step that failed).")
