@@ -183,6 +183,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.self_test:
             module = importlib.import_module("agent_assist.commands.selftest")
         elif args.command is None:
+            from agent_assist import stop_signals
+
+            stop_signals.install()  # before Qt's import: a SIGTERM in the first second is not lost
             module = importlib.import_module("agent_assist.ui.app")
         else:
             module = importlib.import_module(f"agent_assist.commands.{COMMANDS[args.command]}")
@@ -197,9 +200,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as e:
         if debug:
             raise
-        from agent_assist.store.errors import StoreError
+        from agent_assist.store.errors import StoreError, from_sqlite
 
-        if isinstance(e, StoreError | OSError | ValueError):
+        known = from_sqlite(e, getattr(args, "db", None) or "the database")
+        if known is not None:
+            print(f"agent-assist: {known}", file=sys.stderr)
+        elif isinstance(e, StoreError | OSError | ValueError):
             print(f"agent-assist: {e}", file=sys.stderr)
         else:
             print(f"agent-assist: unexpected error ({type(e).__name__}: {e}); "

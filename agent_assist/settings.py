@@ -6,6 +6,8 @@ defaults with the problem reported by :func:`load` rather than raised.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 from dataclasses import asdict, dataclass, field, fields
@@ -62,6 +64,54 @@ def settings_path() -> Path:
     return config_dir() / "settings.json"
 
 
+def log_dir() -> Path:
+    return Path(platformdirs.user_log_dir(APP_ID, appauthor=False))
+
+
+def _own_dirs() -> tuple[Path, ...]:
+    return (data_dir(), config_dir(), log_dir())
+
+
+def ensure_private_dir(folder: Path) -> None:
+    """Create ``folder`` (and missing parents) with mode 0700; the app's own folders are made 0700.
+
+    A folder the user chose (``--db /shared/x.db``) keeps its mode if it already exists: only what this
+    app creates, and its own data, config and log folders, are narrowed. Raises OSError.
+    """
+    folder = Path(folder)
+    missing: list[Path] = []
+    d = folder
+    while not d.exists():
+        missing.append(d)
+        if d.parent == d:
+            break
+        d = d.parent
+    for m in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(m, 0o700)
+        os.chmod(m, 0o700)  # mkdir's mode passes through the umask; this one must not
+    if not folder.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(folder))
+    own = {p.resolve() for p in _own_dirs() if p.exists()}
+    if folder.resolve() in own and os.stat(folder).st_mode & 0o077:
+        os.chmod(folder, 0o700)
+
+
+def write_private(path: Path, data: str) -> None:
+    """Write ``data`` to ``path`` atomically with mode 0600 (temp file beside it, then rename)."""
+    ensure_private_dir(path.parent)
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(data)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, path)
+
+
 def load(path: Path | None = None) -> tuple[Settings, list[str]]:
     """Read settings; returns (settings, problems). A missing file is not a problem."""
     p = path or settings_path()
@@ -90,12 +140,9 @@ def load(path: Path | None = None) -> tuple[Settings, list[str]]:
 
 def save(s: Settings, path: Path | None = None) -> None:
     p = path or settings_path()
-    p.parent.mkdir(parents=True, exist_ok=True)
     data = {k: v for k, v in asdict(s).items() if k != "extra"}
     data.update(s.extra)
-    tmp = p.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
-    os.replace(tmp, p)
+    write_private(p, json.dumps(data, indent=2))
 
 
 def apply_args(s: Settings, args: object) -> Settings:

@@ -48,6 +48,7 @@ def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
         raise AudioError(f"{p} is a folder, not an audio file")
     if p.stat().st_size == 0:
         raise AudioError(f"{p} is empty (0 bytes)")
+    _check_content(p)
     try:
         info = sf.info(str(p))
         data, rate = sf.read(str(p), dtype="int16", always_2d=True)
@@ -64,6 +65,45 @@ def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
         raise AudioError(f"{p}: sample rate {rate} Hz is too low for speech analysis "
                          f"(need at least {MIN_RATE} Hz)")
     return data, int(rate)
+
+
+# What a file is, by its first bytes (the name can lie: an MP3 renamed .wav).
+_MAGIC: tuple[tuple[int, bytes, str], ...] = (
+    (0, b"RIFF", "WAV"), (0, b"RIFX", "WAV"), (0, b"RF64", "WAV"), (0, b"fLaC", "FLAC"), (0, b"OggS", "Ogg"),
+    (0, b"FORM", "AIFF"), (0, b"ID3", "MP3"), (4, b"ftyp", "MP4/M4A"), (0, b"#!AMR", "AMR"),
+    (0, b"\x30\x26\xb2\x75", "WMA"), (0, b"WEBVTT", "WebVTT transcript"), (0, b"\x1a\x45\xdf\xa3", "WebM"),
+    (0, b"%PDF", "PDF"), (0, b"PK\x03\x04", "ZIP"), (0, b"\x89PNG", "PNG"), (0, b"\xff\xd8\xff", "JPEG"),
+)
+_SUFFIX_KIND = {".wav": "WAV", ".flac": "FLAC", ".ogg": "Ogg", ".aiff": "AIFF", ".aif": "AIFF"}
+_READABLE = frozenset({"WAV", "FLAC", "Ogg", "AIFF"})
+
+
+def sniff(path: str | Path) -> str | None:
+    """The kind of file at ``path`` judged by its content ("WAV", "MP3", …), or None if unknown."""
+    with Path(path).open("rb") as f:
+        head = f.read(16)
+    for offset, magic, kind in _MAGIC:
+        if head[offset:offset + len(magic)] == magic:
+            return kind
+    # an MPEG audio frame: 11 sync bits, a layer that is not the reserved 00
+    if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0 and head[1] & 0x06:
+        return "MP3"
+    if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xF6 == 0xF0:
+        return "AAC"
+    return None
+
+
+def _check_content(p: Path) -> None:
+    kind = sniff(p)
+    named = _SUFFIX_KIND.get(p.suffix.lower())
+    if kind is not None and kind not in _READABLE:
+        as_named = f", though it is named {p.suffix}" if p.suffix else ""
+        article = "an" if kind[0] in "AEIMO" else "a"
+        raise AudioError(f"{p} is {article} {kind} file by its content{as_named}; convert it to WAV or FLAC "
+                         "(e.g. with sox or ffmpeg) and try again")
+    if kind is None and named is not None:
+        raise AudioError(f"{p} is not a readable audio file (by its content it is not {named}: its first "
+                         "bytes are no audio header); use a WAV or FLAC recording")
 
 
 def _wav_promised_frames(p: Path, frame_bytes: int) -> int | None:

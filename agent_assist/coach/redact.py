@@ -1,15 +1,28 @@
-"""PII redaction for anything stored about a call: notes, parked tasks, utterances.
+"""PII redaction for anything stored about a call or shown outside the app: notes, tasks, utterances,
+imports, exports, logs, reports.
 
-Finds payment card numbers (13–19 digits with any spacing or dashes, a known card prefix, Luhn-checked),
-a CVV that follows a card mention, US social security numbers and IBANs (country format and mod-97
-checksum), and replaces each with a short marker such as ``[card ••••1234]``, ``[CVV]``, ``[SSN]`` or
-``[IBAN]``. Check digits come from ``python-stdnum`` so that order numbers, phone numbers and other long
-digit strings are left alone unless they really are valid identifiers.
+Finds payment card numbers (13–19 digits, a known card prefix, Luhn-checked), a CVV that follows a card
+mention, US social security numbers and IBANs (country format and mod-97 checksum), and replaces each with
+a short marker such as ``[card ••••1234]``, ``[CVV]``, ``[SSN]`` or ``[IBAN]``. Check digits come from
+``python-stdnum`` so that order numbers, phone numbers and other long digit strings are left alone unless
+they really are valid identifiers.
+
+The number may be written in any way a person or a speech recogniser writes it: digits of any script
+(full-width ``４１１１``, Arabic-Indic, Devanagari… — anything Unicode calls a decimal digit), groups
+separated by spaces of any kind (double, non-breaking, thin), ``-`` and the other dashes, ``/``, ``_``,
+``.`` or ``,``, split over lines, and digits spoken as words ("four one one one", "oh", "double five",
+"triple seven"), mixed freely. The text is first mapped character by character onto a same-length
+*shadow* (ASCII digits, one space for every space, one ``-`` for every dash) so every match found in the
+shadow is a span of the original text.
+
+:func:`redact` is the one entry point every path calls (its name and signature are stable: the speech
+recogniser's output goes through it too); :func:`mask_phone` and :func:`redact_log` serve the log.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from stdnum import iban as _iban
@@ -44,9 +57,6 @@ class Redaction:
 
 _LABELS = {CARD: "card", CVV: "CVV", SSN: "SSN", IBAN: "IBAN"}
 
-# 13-19 digits, single spaces/dashes (or dots) allowed between digits; not glued to other digits, a plus
-# sign (phone numbers) or a letter (reference codes such as ORD-...).
-_CARD_RE = re.compile(r"(?<![\w+\-])(?<!\+ )(\d(?:[ \-.]?\d)+)(?![\w])")
 # IIN ranges of the major schemes with their lengths; a Luhn-valid number outside them is not a card.
 _CARD_SCHEMES: tuple[tuple[re.Pattern[str], frozenset[int]], ...] = (
     (re.compile(r"4"), frozenset({13, 16, 19})),  # Visa
@@ -58,18 +68,106 @@ _CARD_SCHEMES: tuple[tuple[re.Pattern[str], frozenset[int]], ...] = (
     (re.compile(r"62"), frozenset({16, 17, 18, 19})),  # UnionPay
     (re.compile(r"5018|5020|5038|6304|6759|676[1-3]"), frozenset(range(12, 20))),  # Maestro
 )
-_CARD_WORDS = re.compile(r"\b(?:card|visa|master ?card|amex|american express|discover|credit|debit)\b", re.I)
-_CVV_RE = re.compile(
-    r"\b(?P<key>cvv2?|cvc2?|cid|security code|verification code|card code|code on the back)\b"
-    r"(?P<gap>[^\d\n]{0,20}?)(?<!\d)(?P<num>\d{3,4})(?!\d)",
-    re.I,
+_CARD_WORDS = re.compile(r"\b(?:card|visa|master ?card|amex|american express|discover|credit|debit)\b")
+_CVV_KEY = re.compile(r"\b(cvv2?|cvc2?|cid|security code|verification code|card code|code on the back)\b")
+_SSN_KEY = re.compile(r"\b(ssn|social security(?: number| no\.?| #)?|social)\b")
+
+_WORD_DIGITS = {
+    "zero": "0", "oh": "0", "o": "0", "nought": "0", "naught": "0",
+    "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
+    "six": "6", "seven": "7", "eight": "8", "nine": "9", "niner": "9",
+}
+_WORDS = "|".join(sorted(_WORD_DIGITS, key=len, reverse=True))
+# One token is a run of digits, a digit word, or "double/triple <digit>"; "o'clock" is not a zero.
+_TOKEN_RE = re.compile(
+    rf"(?P<d>\d+)"
+    rf"|\b(?P<mult>double|triple)[ \-]+(?P<mw>{_WORDS}|\d)\b(?!['’])"
+    rf"|\b(?P<w>{_WORDS})\b(?!['’])"
 )
-_SSN_RE = re.compile(r"(?<![\w\-+])(\d{3})([ \-])(\d{2})\2(\d{4})(?![\w\-])")
-_SSN_PLAIN_RE = re.compile(
-    r"\b(?P<key>ssn|social security(?: number| no\.?| #)?)\b(?P<gap>[^\d\n]{0,12}?)(?<!\d)(?P<num>\d{9})(?!\d)",
-    re.I,
-)
-_IBAN_RE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2}\d{2}(?:[ \-]?[A-Za-z0-9]){10,30})")
+# What may stand between two tokens of one number: up to four separator characters (spaces of any kind
+# and line breaks are one space in the shadow).
+_GAP_RE = re.compile(r"[ \-/_.,]{0,4}")
+_IBAN_START = re.compile(r"(?<![A-Z0-9])(?=[A-Z]{2}\d{2})")
+_IBAN_BODY = re.compile(r"[A-Z]{2}\d{2}(?:[ \-/_.]{0,3}[A-Z0-9]){10,32}")
+_IBAN_SEP = re.compile(r"[ \-/_.]")
+_DASHES = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d")
+
+
+def _shadow_char(c: str) -> str:
+    if c.isascii():
+        return c
+    d = unicodedata.decimal(c, None)
+    if d is not None:
+        return str(d)
+    if c.isspace() or unicodedata.category(c) in ("Zs", "Cf"):
+        return " "
+    if c in _DASHES:
+        return "-"
+    n = unicodedata.normalize("NFKC", c)
+    return n if len(n) == 1 else c
+
+
+_ASCII_SPACES = str.maketrans("\n\r\t\f\v", "     ")
+
+
+def _shadow(text: str) -> str:
+    """``text`` mapped char by char (same length): ASCII digits, ' ' for any space, '-' for any dash."""
+    if text.isascii():
+        return text.translate(_ASCII_SPACES).lower()
+    out = []
+    for c in text:
+        s = _shadow_char(c)
+        if s == "\n" or s == "\r" or s == "\t":
+            s = " "
+        low = s.lower()
+        out.append(low if len(low) == 1 else s)
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class _Token:
+    start: int
+    end: int
+    digits: str
+    glued: bool  # part of a code such as ORD-4111… (letters glued to the digits)
+
+
+def _tokens(sh: str) -> list[_Token]:
+    toks: list[_Token] = []
+    for m in _TOKEN_RE.finditer(sh):
+        if m.group("d") is not None:
+            a, b = m.span()
+            before = sh[a - 1] if a else " "
+            before2 = sh[a - 2] if a > 1 else " "
+            after = sh[b] if b < len(sh) else " "
+            glued = before.isalpha() or after.isalpha() or (before == "-" and before2.isalpha())
+            toks.append(_Token(a, b, m.group("d"), glued))
+        elif m.group("mult") is not None:
+            w = m.group("mw")
+            d = w if w.isdigit() else _WORD_DIGITS[w]
+            toks.append(_Token(m.start(), m.end(), d * (2 if m.group("mult") == "double" else 3), False))
+        else:
+            toks.append(_Token(m.start(), m.end(), _WORD_DIGITS[m.group("w")], False))
+    return toks
+
+
+def _runs(sh: str, toks: list[_Token]) -> list[list[_Token]]:
+    """Tokens grouped into numbers: consecutive tokens with only separators between them."""
+    runs: list[list[_Token]] = []
+    cur: list[_Token] = []
+    for t in toks:
+        if t.glued:
+            if cur:
+                runs.append(cur)
+            cur = []
+            continue
+        if cur and _GAP_RE.fullmatch(sh, cur[-1].end, t.start) is None:
+            runs.append(cur)
+            cur = []
+        cur.append(t)
+    if cur:
+        runs.append(cur)
+    return runs
 
 
 def _is_card(digits: str) -> bool:
@@ -80,106 +178,182 @@ def _is_card(digits: str) -> bool:
     return bool(_luhn.is_valid(digits))
 
 
-def _card_marker(digits: str) -> str:
-    return f"[card ••••{digits[-4:]}]"
+def _card_cover(groups: list[str]) -> list[tuple[int, int]]:
+    """Runs of consecutive whole groups that are card numbers, chosen to cover the most digits.
 
-
-def _best_card(groups: list[str]) -> tuple[int, int] | None:
-    """The longest run of consecutive digit groups (leftmost on ties) that is a card number."""
-    best: tuple[int, int] | None = None
-    for i in range(len(groups)):
+    A card may be followed by an expiry or preceded by a quantity ("2 4111 1111 1111 1111"), and two
+    cards read out one after the other form one run of digit words, so every split is considered
+    (dynamic programming over the groups; a card has at most 19 digits, so this is linear).
+    """
+    n = len(groups)
+    best = [0] * (n + 1)
+    pick: list[int | None] = [None] * (n + 1)  # end group of the card starting here, or None
+    for i in range(n - 1, -1, -1):
+        best[i], pick[i] = best[i + 1], None
         digits = ""
-        for j in range(i, len(groups)):
+        for j in range(i, n):
             digits += groups[j]
             if len(digits) > 19:
                 break
-            if _is_card(digits) and (best is None or j - i > best[1] - best[0]):
-                best = (i, j)
-    return best
+            if _is_card(digits) and len(digits) + best[j + 1] > best[i]:
+                best[i], pick[i] = len(digits) + best[j + 1], j
+    out: list[tuple[int, int]] = []
+    i = 0
+    while i < n:
+        end = pick[i]
+        if end is None:
+            i += 1
+        else:
+            out.append((i, end))
+            i = end + 1
+    return out
 
 
-def _redact_cards(text: str, found: list[str]) -> str:
-    out: list[str] = []
+Span = tuple[int, int, str, str]  # start, end, marker, kind
+
+
+def _cards_in(run: list[_Token], spans: list[Span]) -> list[list[_Token]]:
+    """Redact every card in ``run``; returns the pieces of the run left over."""
+    rest: list[list[_Token]] = []
     pos = 0
-    for m in _CARD_RE.finditer(text):
-        # Split the digit run at its separators: a card may be followed by an expiry or preceded by a
-        # quantity ("2 4111 1111 1111 1111"), so try every run of whole groups.
-        spans = [g.span() for g in re.finditer(r"\d+", m.group(1))]
-        groups = [m.group(1)[a:b] for a, b in spans]
-        best = _best_card(groups)
-        if best is None:
-            continue
-        start = m.start(1) + spans[best[0]][0]
-        end = m.start(1) + spans[best[1]][1]
-        out.append(text[pos:start])
-        out.append(_card_marker("".join(groups[best[0]:best[1] + 1])))
-        found.append(CARD)
-        pos = end
-    out.append(text[pos:])
-    return "".join(out)
+    for i, j in _card_cover([t.digits for t in run]):
+        digits = "".join(t.digits for t in run[i:j + 1])
+        spans.append((run[i].start, run[j].end, f"[card ••••{digits[-4:]}]", CARD))
+        if run[pos:i]:
+            rest.append(run[pos:i])
+        pos = j + 1
+    if run[pos:]:
+        rest.append(run[pos:])
+    return rest
 
 
-def _redact_cvv(text: str, found: list[str]) -> str:
-    # "After a card mention": only when the text talks about a card (a number we redacted or a card word).
-    card_context = CARD in found or bool(_CARD_WORDS.search(text))
-
-    def sub(m: re.Match[str]) -> str:
-        if not card_context and m.group("key").lower()[:2] not in ("cv", "ci"):
-            return m.group(0)
-        found.append(CVV)
-        return f"{m.group('key')}{m.group('gap')}[CVV]"
-
-    return _CVV_RE.sub(sub, text)
+def _key_before(sh: str, start: int, key: re.Pattern[str], reach: int) -> bool:
+    """Whether ``key`` ends within ``reach`` characters before ``start`` with no digit in between."""
+    window = sh[max(0, start - reach - 40):start]
+    for m in key.finditer(window):
+        gap = window[m.end():]
+        if len(gap) <= reach and not any(ch.isdigit() for ch in gap):
+            return True
+    return False
 
 
-def _redact_ssn(text: str, found: list[str]) -> str:
-    def sub(m: re.Match[str]) -> str:
-        number = f"{m.group(1)}{m.group(3)}{m.group(4)}"
-        if not _ssn.is_valid(number):
-            return m.group(0)
-        found.append(SSN)
-        return "[SSN]"
-
-    def sub_plain(m: re.Match[str]) -> str:
-        if not _ssn.is_valid(m.group("num")):
-            return m.group(0)
-        found.append(SSN)
-        return f"{m.group('key')}{m.group('gap')}[SSN]"
-
-    return _SSN_PLAIN_RE.sub(sub_plain, _SSN_RE.sub(sub, text))
+def _ssn_in(sh: str, run: list[_Token], spans: list[Span]) -> bool:
+    digits = "".join(t.digits for t in run)
+    if len(digits) != 9 or not _ssn.is_valid(digits):
+        return False
+    shaped = [len(t.digits) for t in run] == [3, 2, 4]
+    if shaped and len({sh[run[0].end:run[1].start], sh[run[1].end:run[2].start]}) != 1:
+        shaped = False  # 123-45 6789 is not written as an SSN
+    if not shaped and not _key_before(sh, run[0].start, _SSN_KEY, 16):
+        return False
+    spans.append((run[0].start, run[-1].end, "[SSN]", SSN))
+    return True
 
 
-def _redact_iban(text: str, found: list[str]) -> str:
-    out: list[str] = []
+def _cvv_in(sh: str, run: list[_Token], card_context: bool, spans: list[Span]) -> None:
+    digits = "".join(t.digits for t in run)
+    if not 3 <= len(digits) <= 4:
+        return
+    window = sh[max(0, run[0].start - 60):run[0].start]
+    keys = [m for m in _CVV_KEY.finditer(window)
+            if len(window) - m.end() <= 20 and not any(ch.isdigit() for ch in window[m.end():])]
+    if not keys:
+        return
+    # "After a card mention": only when the text talks about a card, unless the key itself says CVV
+    if not card_context and keys[-1].group(1)[:2] not in ("cv", "ci"):
+        return
+    spans.append((run[0].start, run[-1].end, "[CVV]", CVV))
+
+
+def _mod97(compact: str) -> bool:
+    # the ISO 7064 check alone, cheap, before python-stdnum's full validation (country length, format)
+    moved = compact[4:] + compact[:4]
+    if not moved.isalnum() or not moved.isascii():
+        return False
+    return int("".join(str(int(c, 36)) for c in moved)) % 97 == 1
+
+
+def _ibans(sh: str, spans: list[Span]) -> None:
+    up = sh.upper() if len(sh.upper()) == len(sh) else sh
     pos = 0
-    for m in _IBAN_RE.finditer(text):
-        if m.start() < pos:
+    for s in _IBAN_START.finditer(up):
+        if s.start() < pos:
             continue
-        candidate = m.group(1)
+        m = _IBAN_BODY.match(up, s.start())
+        if m is None:
+            continue
+        candidate = m.group(0)
         # The pattern is greedy and may swallow a following word ("... 32 THANKS"): shrink from the
         # right to the longest prefix that is a valid IBAN.
         for end in range(len(candidate), 13, -1):
             piece = candidate[:end]
-            if piece[-1] in " -":
+            last, nxt = piece[-1], up[s.start() + end:s.start() + end + 1]
+            # an IBAN ends before a separator, the end of the text or a change of letters and digits
+            if not last.isalnum() or (nxt.isalnum() and nxt.isdigit() == last.isdigit()):
                 continue
-            compact = re.sub(r"[ \-]", "", piece)
-            if 15 <= len(compact) <= 34 and _iban.is_valid(compact):
-                out.append(text[pos:m.start(1)])
-                out.append("[IBAN]")
-                found.append(IBAN)
-                pos = m.start(1) + end
+            compact = _IBAN_SEP.sub("", piece)
+            if 15 <= len(compact) <= 34 and _mod97(compact) and _iban.is_valid(compact):
+                spans.append((s.start(), s.start() + end, "[IBAN]", IBAN))
+                pos = s.start() + end
                 break
-    out.append(text[pos:])
-    return "".join(out)
 
 
 def redact(text: str) -> Redaction:
     """Replace card numbers, CVVs, SSNs and IBANs in ``text``; see the module docstring."""
-    found: list[str] = []
+    if not text:
+        return Redaction(text=text, count=0, kinds=())
+    sh = _shadow(text)
+    spans: list[Span] = []
     # IBANs first: their digit groups could otherwise look like a card number.
-    result = _redact_iban(text, found)
-    result = _redact_cards(result, found)
-    result = _redact_cvv(result, found)
-    result = _redact_ssn(result, found)
-    kinds = tuple(dict.fromkeys(found))
-    return Redaction(text=result, count=len(found), kinds=kinds)
+    _ibans(sh, spans)
+    taken = [(a, b) for a, b, _m, _k in spans]
+    toks = [t for t in _tokens(sh) if not any(a <= t.start < b for a, b in taken)]
+    rest: list[list[_Token]] = []
+    for run in _runs(sh, toks):
+        rest.extend(_cards_in(run, spans))
+    card_context = any(k == CARD for *_x, k in spans) or bool(_CARD_WORDS.search(sh))
+    for run in rest:
+        if not _ssn_in(sh, run, spans):
+            _cvv_in(sh, run, card_context, spans)
+    if not spans:
+        return Redaction(text=text, count=0, kinds=())
+    spans.sort()
+    out: list[str] = []
+    pos = 0
+    for a, b, marker, _kind in spans:
+        out.append(text[pos:a])
+        out.append(marker)
+        pos = b
+    out.append(text[pos:])
+    kinds = tuple(dict.fromkeys(k for *_x, k in spans))
+    return Redaction(text="".join(out), count=len(spans), kinds=kinds)
+
+
+def redact_text(text: str) -> str:
+    """Just the redacted text (for export and report writers)."""
+    return redact(text).text
+
+
+_PHONE_RE = re.compile(r"(?<![\w+])\+?\d(?:[ \-./()]{0,2}\d){6,14}(?!\w)")
+
+
+def mask_phone(number: str) -> str:
+    """A phone number for a log line: its first two and last two digits, the rest as ``•``."""
+    digits = [c for c in number if c.isdigit()]
+    if len(digits) <= 4:
+        return "•" * len(digits)
+    shown = ("+" if number.lstrip().startswith("+") else "") + "".join(digits[:2])
+    return f"{shown}{'•' * (len(digits) - 4)}{''.join(digits[-2:])}"
+
+
+def redact_log(text: str) -> str:
+    """A log message with card numbers, CVVs, SSNs and IBANs redacted and every phone-like number masked."""
+    red = redact(text).text
+    return _PHONE_RE.sub(lambda m: mask_phone(m.group(0)), _shadow_digits(red))
+
+
+def _shadow_digits(text: str) -> str:
+    # Unicode digits become ASCII so a full-width phone number is masked too (a log line, not user text).
+    if text.isascii():
+        return text
+    return "".join(str(unicodedata.decimal(c)) if unicodedata.decimal(c, None) is not None else c for c in text)

@@ -15,8 +15,9 @@ def db_path(args: argparse.Namespace) -> Path:
     return settings_mod.db_path_from_args(args)
 
 
-def open_db(args: argparse.Namespace, create: bool = True) -> Database:
-    return connect(db_path(args), create=create)
+def open_db(args: argparse.Namespace, create: bool = True, writer: bool = True) -> Database:
+    """The database of ``--db``; a writer (import, practice) is refused while a window has it open."""
+    return connect(db_path(args), create=create, writer=writer)
 
 
 def load_settings(args: argparse.Namespace) -> settings_mod.Settings:

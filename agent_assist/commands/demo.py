@@ -13,6 +13,9 @@ import time
 
 from agent_assist.commands.common import db_path
 from agent_assist.errors import CliError
+from agent_assist.settings import ensure_private_dir
+from agent_assist.store.db import writer_is_free
+from agent_assist.store.errors import StoreError
 from agent_assist.workflows.demo import build_demo_file
 
 
@@ -24,8 +27,11 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"{path} is a folder; give a database file path with --db.")
     if path.exists() and not args.force:
         raise CliError(f"{path} already exists; add --force to replace it with a new demo database.")
+    if not writer_is_free(path):
+        raise CliError(f"{path} is open in Agent Assist; close the window before replacing the database "
+                       "(nothing was changed).")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        ensure_private_dir(path.parent)
     except OSError as e:
         raise CliError(f"Cannot create {path.parent}: {e.strerror or e}.") from None
     tty = sys.stderr.isatty()
@@ -40,6 +46,8 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     try:
         counts = build_demo_file(path, customers=args.customers, seed=args.seed, progress=progress)
+    except StoreError as e:
+        raise CliError(str(e)) from None
     except OSError as e:
         raise CliError(f"Cannot write {path}: {e.strerror or e}.") from None
     finally:

@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     target = _target(out)
     if not db_path(args).exists():
         raise CliError(f"No database at {db_path(args)}; run 'agent-assist demo' or start the app first.")
-    db = open_db(args, create=False)
+    db = open_db(args, create=False, writer=False)  # a reader: works beside the open window
     try:
         name = _check_agent(db, args.export_agent)
         if args.what == "calls":

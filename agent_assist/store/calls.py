@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from agent_assist.coach.redact import redact
+
 METRIC_COLUMNS = (
     "duration_s",
     "talk_ratio",
@@ -114,10 +116,12 @@ def add_utterance(
     redacted: bool = False,
     flags: Sequence[Mapping[str, Any]] = (),
 ) -> int:
-    """Store one utterance (already redacted by the caller) with its phrasing flags.
+    """Store one utterance with its phrasing flags; the text is redacted here whatever the caller did.
 
     ``flags`` are mappings with ``category``, ``start``, ``end``, ``reason``, ``suggestion``.
     """
+    r = redact(text)
+    text, redacted = r.text, redacted or r.changed
     with db.atomic():
         cur = db.execute(
             "INSERT INTO utterances (call_id, party, start_s, text, redacted) VALUES (?, ?, ?, ?, ?)",
@@ -167,7 +171,7 @@ def finish_call(
     if outcome is not None:
         sets["outcome"] = outcome
     if notes is not None:
-        sets["notes"] = notes
+        sets["notes"] = redact(notes).text
     if summary is not None:
         sets["summary_json"] = json.dumps(summary, sort_keys=True)
     cols = ", ".join(f"{k} = ?" for k in sets)
@@ -189,6 +193,8 @@ def add_task(
 ) -> int:
     if not text.strip():
         raise ValueError("A task needs some text.")
+    r = redact(text)
+    text, redacted = r.text, redacted or r.changed
     with db.atomic():
         cur = db.execute(
             "INSERT INTO tasks (agent_id, call_id, customer_id, kind, text, due_at, channel, done, created_at,"

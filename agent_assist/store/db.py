@@ -7,9 +7,12 @@ knows is refused (opening it could lose data written by the newer version).
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import sqlite3
 import stat
+import threading
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -20,11 +23,19 @@ from agent_assist.store import (
 )
 from agent_assist.store.errors import (
     DatabaseCorrupt,
+    DatabaseEmpty,
+    DatabaseInUse,
     DatabaseLocked,
     DatabaseTooNew,
     DataDirUnwritable,
+    DiskFull,
     StoreError,
 )
+
+try:
+    import fcntl
+except ImportError:  # Windows: SQLite's own locking only
+    fcntl = None  # type: ignore[assignment]
 
 QUICK_CHECK_MAX_BYTES = 64 * 1024 * 1024
 
@@ -67,11 +78,150 @@ def migrate(db: Database, upto: int | None = None) -> list[str]:
     return applied
 
 
-def connect(path: Path | str, *, create: bool = True, migrate_schema: bool = True) -> Database:
+# -- one writer per database ------------------------------------------------------------------------------
+# The lock is an flock() on the database file itself, so it follows the file's identity (device, inode):
+# two names of one file (a hard link, a second path) share it, a copy does not. SQLite's own locks are
+# POSIX record locks, which flock() does not touch. Within one process the lock is shared by every
+# connection (the window's db lane, a workflow's own connection), counted, and released with the last.
+_LOCKS: dict[tuple[int, int], list[int]] = {}  # (st_dev, st_ino) -> [fd, connections]
+_LOCKS_GUARD = threading.Lock()
+
+
+def lock_file_path(p: Path) -> Path:
+    """The file beside the database that names the process holding it (for the message, not the lock)."""
+    return p.with_name(f"{p.name}.lock")
+
+
+def _holder(p: Path) -> str:
+    try:
+        pid = int(lock_file_path(p).read_text(encoding="ascii").split()[0])
+    except (OSError, ValueError, IndexError):
+        return ""
+    return f" (process {pid})"
+
+
+def acquire_writer(p: Path) -> tuple[int, int] | None:
+    """Take the one-writer lock of the database file ``p``; raises :class:`DatabaseInUse`."""
+    if fcntl is None:
+        return None
+    st = os.stat(p)
+    key = (st.st_dev, st.st_ino)
+    with _LOCKS_GUARD:
+        held = _LOCKS.get(key)
+        if held is not None:
+            held[1] += 1
+            return key
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise DatabaseInUse(
+                f"Database {p} is already open in another Agent Assist window or command{_holder(p)}, "
+                "perhaps under another name (a link to the same file); close that one first."
+            ) from None
+        _LOCKS[key] = [fd, 1]
+    try:
+        fd2 = os.open(lock_file_path(p), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd2, "w", encoding="ascii") as f:
+            f.write(f"{os.getpid()}\n")
+    except OSError:
+        pass  # only the message needs it
+    return key
+
+
+def release_writer(key: tuple[int, int] | None, p: Path | None = None) -> None:
+    if key is None:
+        return
+    with _LOCKS_GUARD:
+        held = _LOCKS.get(key)
+        if held is None:
+            return
+        held[1] -= 1
+        if held[1] > 0:
+            return
+        del _LOCKS[key]
+        if p is not None:
+            lf = lock_file_path(p)
+            try:
+                if lf.read_text(encoding="ascii").split()[0] == str(os.getpid()):
+                    lf.unlink()
+            except (OSError, IndexError):
+                pass
+        os.close(held[0])  # after SQLite closed its connection: closing an fd drops POSIX locks
+
+
+def writer_is_free(path: Path | str) -> bool:
+    """Whether no process holds the one-writer lock of the database at ``path`` (True if it is missing)."""
+    p = Path(path).expanduser()
+    if fcntl is None or not p.is_file():
+        return True
+    st = p.stat()
+    if (st.st_dev, st.st_ino) in _LOCKS:
+        return False
+    fd = os.open(p, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+    return True
+
+
+class LockedDatabase(Database):
+    """A :class:`Database` holding the file's one-writer lock until it is closed."""
+
+    _writer_key: tuple[int, int] | None = None
+    _writer_path: Path | None = None
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            key, self._writer_key = self._writer_key, None
+            release_writer(key, self._writer_path)
+
+
+# -- first run --------------------------------------------------------------------------------------------
+def first_run_reason(path: Path | str) -> str | None:
+    """Why the database at ``path`` must be built before use, or ``None`` if it can be opened as it is.
+
+    Missing, 0 bytes, or a SQLite file without a single table (what an interrupted first run or a full
+    disk leaves behind). A database with the schema but no data is not rebuilt (someone may have made it
+    to import into): the window says it is empty. A damaged or locked file is *not* rebuilt either:
+    :func:`connect` reports it and leaves it alone.
+    """
+    p = Path(path).expanduser()
+    if not p.exists():
+        return "missing"
+    if not p.is_file():
+        return None
+    if p.stat().st_size == 0:
+        return "empty file (0 bytes)"
+    try:
+        conn = sqlite3.connect(f"file:{p}?mode=ro", uri=True, timeout=0.5)
+    except sqlite3.Error:
+        return None
+    try:
+        if int(conn.execute("PRAGMA user_version").fetchone()[0]) > latest_version():
+            return None  # written by a newer version: connect() refuses it, nothing is rebuilt
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        return None if tables else "no tables"
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+
+
+
+def connect(path: Path | str, *, create: bool = True, migrate_schema: bool = True,
+            writer: bool = True) -> Database:
     """Open (or create) the database at ``path`` with WAL, foreign keys and the current schema.
 
-    Raises a :class:`StoreError` subclass with a one-line message for a corrupt, locked or too-new file
-    or an unwritable directory. Nothing is changed in a file that fails these checks.
+    Raises a :class:`StoreError` subclass with a one-line message for a corrupt, locked, empty (0-byte),
+    too-new or in-use file or an unwritable directory. Nothing is changed in a file that fails these
+    checks. ``writer`` takes the one-writer lock (see :func:`acquire_writer`); read-only users pass False.
     """
     if str(path) == ":memory:":
         db = Database(memory=True)
@@ -85,17 +235,24 @@ def connect(path: Path | str, *, create: bool = True, migrate_schema: bool = Tru
         raise StoreError(f"Database {p} does not exist.")
     if not exists:
         try:
-            p.parent.mkdir(parents=True, exist_ok=True)
+            _make_private_dirs(p.parent)
             fd = os.open(p, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
             os.close(fd)
         except OSError as e:
             raise DataDirUnwritable(f"Cannot create the database in {p.parent}: {e.strerror or e}.") from None
     elif p.is_dir():
         raise StoreError(f"{p} is a folder, not a database file.")
+    elif p.stat().st_size == 0:
+        raise DatabaseEmpty(
+            f"Database {p} is an empty file (0 bytes), probably left by an interrupted first run or a full "
+            "disk; it was left untouched. Delete it, or build the demo there with 'agent-assist demo --force'."
+        )
+    key = acquire_writer(p) if writer else None
     conn = None
     try:
         conn = sqlite3.connect(str(p), timeout=2.0, check_same_thread=False)
-        db = Database(conn)
+        db = LockedDatabase(conn)
+        db._writer_key, db._writer_path = key, p
         _check_readable(db, p)
         # Before anything writes (switching to WAL rewrites the header): a newer schema is refused here.
         _refuse_newer(db)
@@ -105,7 +262,10 @@ def connect(path: Path | str, *, create: bool = True, migrate_schema: bool = Tru
     except sqlite3.DatabaseError as e:
         if conn is not None:
             conn.close()
+        release_writer(key, p)
         msg = str(e).lower()
+        if "full" in msg:
+            raise DiskFull(f"The disk holding {p} is full; free some space and start again.") from None
         if "locked" in msg or "busy" in msg:
             raise DatabaseLocked(f"Database {p} is locked by another program; close it and try again.") from None
         if "readonly" in msg or "read-only" in msg or "unable to open" in msg:
@@ -116,6 +276,7 @@ def connect(path: Path | str, *, create: bool = True, migrate_schema: bool = Tru
     except BaseException:
         if conn is not None:
             conn.close()
+        release_writer(key, p)
         raise
     _restrict_mode(p)
     return db
@@ -150,3 +311,21 @@ def _restrict_mode(p: Path) -> None:
                 os.chmod(f, 0o600)
         except OSError:
             pass
+
+
+def _make_private_dirs(folder: Path) -> None:
+    """Create ``folder`` and its missing parents with mode 0700 (an existing folder keeps its mode: the
+    settings narrow the app's own folders; the store only takes a path). Raises OSError."""
+    missing: list[Path] = []
+    d = Path(folder)
+    while not d.exists():
+        missing.append(d)
+        if d.parent == d:
+            break
+        d = d.parent
+    for m in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(m, 0o700)
+        os.chmod(m, 0o700)  # mkdir's mode passes through the umask; this one must not
+    if not Path(folder).is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(folder))

@@ -20,8 +20,11 @@ Customer 1 has the number ``(555) 123-4567`` and a bit of everything, for demos 
 
 from __future__ import annotations
 
+import errno
 import os
 import random
+import re
+import sqlite3
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -30,7 +33,8 @@ from typing import Any
 from faker import Faker
 from sqlite_utils import Database
 
-from agent_assist.store.db import connect
+from agent_assist.store.db import _holder, connect, writer_is_free
+from agent_assist.store.errors import DatabaseInUse, DiskFull, from_sqlite
 
 Progress = Callable[[str, float], None]
 
@@ -426,7 +430,57 @@ def build_demo_file(
     """
     target = Path(path).expanduser()
     tmp = target.with_name(f".{target.name}.building-{os.getpid()}")
+    remove_stale_builds(target)
+    _refuse_in_use(target)
     _remove_db_files(tmp)
+    try:
+        return _build_into(target, tmp, customers, seed, today, progress, fill, sizes)
+    except sqlite3.Error as e:
+        err = from_sqlite(e, target.parent)
+        if err is None:
+            raise
+        raise err from None
+    except OSError as e:
+        if e.errno == errno.ENOSPC:
+            raise DiskFull(f"The disk holding {target.parent} is full; the demo database was not built "
+                           "(nothing was changed). Free some space and try again.") from None
+        raise
+
+
+def _refuse_in_use(target: Path) -> None:
+    if not writer_is_free(target):
+        raise DatabaseInUse(f"Database {target} is open in Agent Assist{_holder(target)}; close the window "
+                            "before replacing it (nothing was changed).")
+
+
+def remove_stale_builds(target: Path) -> list[Path]:
+    """Delete what a killed or failed build left beside ``target`` (``.NAME.building-PID*`` of dead PIDs)."""
+    removed = []
+    for f in target.parent.glob(f".{target.name}.building-*"):
+        m = re.match(rf"\.{re.escape(target.name)}\.building-(\d+)(?:-wal|-shm|-journal|\.lock)?$", f.name)
+        if m is None:
+            continue
+        pid = int(m.group(1))
+        if pid != os.getpid() and _pid_alive(pid):
+            continue
+        f.unlink(missing_ok=True)
+        removed.append(f)
+    return removed
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _build_into(target: Path, tmp: Path, customers: int, seed: int, today: date | None,
+                progress: Progress | None, fill: Callable[[Database], dict[str, int]] | None,
+                sizes: dict[str, float]) -> dict[str, int]:
     db = connect(tmp)
     try:
         db.execute("PRAGMA journal_mode = OFF")
@@ -445,6 +499,11 @@ def build_demo_file(
         db.close()
     except BaseException:
         db.close()
+        _remove_db_files(tmp)
+        raise
+    try:
+        _refuse_in_use(target)  # again: a window may have opened it while this was building
+    except DatabaseInUse:
         _remove_db_files(tmp)
         raise
     for suffix in ("-wal", "-shm"):

@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from agent_assist.coach.redact import redact_text
 from agent_assist.store.errors import StoreError
 from agent_assist.store.phones import BadPhoneNumber, to_e164
 from agent_assist.store.queries import check_channel, check_email, normalise_hours
@@ -240,6 +241,11 @@ class _Refs:
         return int(aid)
 
 
+def _free(text: str | None) -> str | None:
+    # Free text from another system is redacted like anything typed: a CRM's notes hold card numbers too.
+    return None if text is None else redact_text(text)
+
+
 def _convert(kind: str, row: Mapping[str, Any], refs: _Refs, region: str, now: str) -> tuple[Any, ...]:
     ext = _required(row, "external_id")
     if kind == "customers":
@@ -250,11 +256,11 @@ def _convert(kind: str, row: Mapping[str, Any], refs: _Refs, region: str, now: s
             raise RowError(f"phone: {e}") from None
         since = parse_date(row.get("customer_since"), "customer_since") if _text(row.get("customer_since")) else None
         return (
-            ext, " ".join(_required(row, "name").split()), phone, e164,
+            ext, _free(" ".join(_required(row, "name").split())), phone, e164,
             _check(check_email, _text(row.get("email"))), since,
             _check(check_channel, _text(row.get("preferred_channel"))),
             _check(normalise_hours, _text(row.get("preferred_hours"))),
-            _text(row.get("city")), _text(row.get("segment")), _text(row.get("notes")), now,
+            _free(_text(row.get("city"))), _free(_text(row.get("segment"))), _free(_text(row.get("notes"))), now,
             since,  # again, for the ON CONFLICT clause (see import_file)
         )
     if kind == "interactions":
@@ -262,12 +268,12 @@ def _convert(kind: str, row: Mapping[str, Any], refs: _Refs, region: str, now: s
             ext, refs.customer(row), refs.agent(row), parse_datetime(row.get("at"), "at"),
             _choice(row.get("channel"), "channel", INTERACTION_CHANNELS, None),
             _choice(row.get("direction"), "direction", ("in", "out"), "in"),
-            _text(row.get("summary")) or "",
+            _free(_text(row.get("summary"))) or "",
         )
     if kind == "orders":
         return (
             ext, refs.customer(row), parse_datetime(row.get("at"), "at"),
-            round(_number(row.get("amount"), "amount"), 2), _text(row.get("status")), _text(row.get("item")),
+            round(_number(row.get("amount"), "amount"), 2), _text(row.get("status")), _free(_text(row.get("item"))),
         )
     # issues
     opened = parse_datetime(row.get("opened_at"), "opened_at")
@@ -281,7 +287,7 @@ def _convert(kind: str, row: Mapping[str, Any], refs: _Refs, region: str, now: s
     reopen = int(_number(row.get("reopen_count"), "reopen_count", integer=True)) if _text(row.get("reopen_count")) else 0
     target = (_number(row.get("target_hours"), "target_hours", minimum=0.1)
               if _text(row.get("target_hours")) else SEVERITIES[severity])
-    return (ext, refs.customer(row), opened, resolved, status, severity, _required(row, "title"), reopen, target)
+    return (ext, refs.customer(row), opened, resolved, status, severity, _free(_required(row, "title")), reopen, target)
 
 
 # ---------------------------------------------------------------------------------------------- files

@@ -24,6 +24,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from agent_assist import resources
+from agent_assist.coach.redact import redact_text
 from agent_assist.store.outcomes import local_day_bounds, local_monday, local_time, outcome_label
 
 # The flag vocabulary is resources/phrasing/flags.json (read by coach.flags, which store may not import):
@@ -556,6 +557,8 @@ def _csv_value(key: str, v: Any) -> Any:
         return round(float(v) * 100, 1)
     if isinstance(v, float):
         return round(v, 1)
+    if isinstance(v, str):  # names and outcomes from a database older than the redacting writers
+        return redact_text(v)
     return v
 
 
@@ -616,7 +619,7 @@ def export_csv(
     try:
         with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as f:
             n = _write_rows(db, flt, f, sort, descending)
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, 0o600)  # call data: the owner only (mkstemp's mode, kept on purpose)
         os.replace(tmp, target)
     except BaseException:
         if os.path.exists(tmp):

@@ -14,7 +14,6 @@ import json
 import logging
 import logging.handlers
 import os
-import signal
 import sys
 import tempfile
 import time
@@ -25,11 +24,11 @@ from types import TracebackType
 from typing import Any
 
 import platformdirs
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QSocketNotifier, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QProgressBar, QPushButton
 
-from agent_assist import APP_ID, APP_NAME, ORG_NAME, __version__
+from agent_assist import APP_ID, APP_NAME, ORG_NAME, __version__, stop_signals
 from agent_assist.errors import CliError
 from agent_assist.settings import Settings
 from agent_assist.store.errors import DataDirUnwritable, StoreError
@@ -59,6 +58,7 @@ log = logging.getLogger(__name__)
 
 _IMPORT_TIME = time.perf_counter()
 STATE_ENV = "AGENT_ASSIST_TEST_STATE"
+DEMO_SIZE_ENV = "AGENT_ASSIST_DEMO_CUSTOMERS"
 WAIT_FOR_DATA_S = 180  # --measure-startup / --screenshot give up after this long
 
 
@@ -76,22 +76,44 @@ def process_elapsed_ms() -> float:
 
 
 def log_path() -> Path:
-    return Path(platformdirs.user_log_dir(APP_ID, appauthor=False)) / "agent-assist.log"
+    from agent_assist.settings import log_dir
+
+    return log_dir() / "agent-assist.log"
+
+
+class RedactingFormatter(logging.Formatter):
+    """Every log line (tracebacks included) with card numbers, SSNs and IBANs redacted, phones masked."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        from agent_assist.coach.redact import redact_log
+
+        return redact_log(super().format(record))
+
+
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log whose every file is created 0600 (the default follows the umask: 0644)."""
+
+    def _open(self) -> Any:
+        fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.fchmod(fd, 0o600)
+        return open(fd, self.mode, encoding=self.encoding, errors=self.errors)
 
 
 def setup_logging() -> None:
+    from agent_assist.settings import ensure_private_dir
+
     root = logging.getLogger()
     if any(getattr(h, "_agent_assist", False) for h in root.handlers):
         return
     root.setLevel(logging.INFO)
     try:
         p = log_path()
-        p.parent.mkdir(parents=True, exist_ok=True)
-        fh: logging.Handler = logging.handlers.RotatingFileHandler(p, maxBytes=1_000_000, backupCount=3,
-                                                                   encoding="utf-8")
+        ensure_private_dir(p.parent)
+        fh: logging.Handler = PrivateRotatingFileHandler(p, maxBytes=1_000_000, backupCount=3,
+                                                         encoding="utf-8")
     except OSError:
         fh = logging.StreamHandler(sys.stderr)
-    fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    fh.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     fh._agent_assist = True  # type: ignore[attr-defined]
     root.addHandler(fh)
 
@@ -143,8 +165,10 @@ def _fresh_db_candidates(failed: Path) -> list[Path]:
 
 
 def _check_writable_dir(folder: Path) -> None:
+    from agent_assist.settings import ensure_private_dir
+
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        ensure_private_dir(folder)
         if not os.access(folder, os.W_OK | os.X_OK):
             raise PermissionError(13, "permission denied")
     except OSError as e:
@@ -166,9 +190,15 @@ class AppController(QObject):
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.db_path = db_path
-        # decided before any widget can ask the db lane for data (which creates the file)
-        self._needs_demo = not db_path.exists()
+        # decided before any widget can ask the db lane for data: missing, 0 bytes or left empty by a
+        # first run that did not finish (killed, disk full) -> built again, never opened with 0 customers
+        from agent_assist.store.db import first_run_reason
+
+        self._first_run = first_run_reason(db_path)
+        self._needs_demo = self._first_run is not None
+        self._stopping = False
         self.services = Services(settings, db_path)
+        self.services.placeholder = self._needs_demo
         self.window = MainWindow(self.services)
         call_focus = getattr(self.window, "call_focus", None)
         if call_focus is not None:  # never the softphone; other windows only when switched on (settings)
@@ -245,7 +275,12 @@ class AppController(QObject):
     def _build_demo(self, path: Path) -> None:
         from agent_assist.workflows.demo import build_demo_file
 
-        self.window.statusBar().showMessage("First run: building the demo database…")
+        if self._first_run not in (None, "missing"):
+            log.warning("database %s: %s; building the demo database again", path, self._first_run)
+            self.window.statusBar().showMessage(f"The database was left unfinished ({self._first_run}): "
+                                                "building the demo database again…")
+        else:
+            self.window.statusBar().showMessage("First run: building the demo database…")
         self.progress.setValue(0)
         self.progress.setVisible(True)
         n = self._demo_customers
@@ -254,12 +289,20 @@ class AppController(QObject):
         # built beside ``path`` and renamed into place only when complete.
         services = self.services
 
+        def progress(what: str, fraction: float) -> None:
+            if self._stopping:  # SIGTERM or the window closed: stop building, keep nothing half-done
+                raise BuildCancelled
+            emit(what, fraction)
+
         def build() -> dict[str, int]:
             _check_writable_dir(path.parent)
-            # widgets that asked for data before this job opened (and created) an empty file; close
-            # that connection before the file is replaced, the next query opens the demo database
+            # widgets that asked for data before this job got the in-memory placeholder; the next
+            # query after this job opens the demo database
             services.drop_connection()
-            return build_demo_file(path, customers=n, progress=emit)
+            try:
+                return build_demo_file(path, customers=n, progress=progress)
+            finally:
+                services.placeholder = False
 
         self.services.run("db", build, lambda _counts: self._demo_built(), self._open_failed)
 
@@ -278,7 +321,12 @@ class AppController(QObject):
     def _opened(self, customers: int) -> None:
         self.ready = True
         self.db_label.setText(f"{Path(self.services.db_path).name}  ·  {customers:,} customers")
-        self.window.statusBar().showMessage("Ready", 5000)
+        if customers == 0:  # never silently: say what to do with an empty database
+            self.window.statusBar().showMessage(
+                "This database has no customers yet: import them (agent-assist import customers FILE) "
+                "or build the demo (agent-assist demo --force).")
+        else:
+            self.window.statusBar().showMessage("Ready", 5000)
         self.db_ready.emit()
         self.write_state()
         if self._initial_call:
@@ -294,6 +342,8 @@ class AppController(QObject):
                 open_customer(1)
 
     def _open_failed(self, e: BaseException) -> None:
+        if isinstance(e, BuildCancelled) or self._stopping:
+            return
         self.progress.setVisible(False)
         self.window.statusBar().showMessage("No database")
         text = messages.describe(e)
@@ -332,13 +382,19 @@ class AppController(QObject):
         failed = Path(self.services.db_path)
         for candidate in _fresh_db_candidates(failed):
             try:
-                candidate.parent.mkdir(parents=True, exist_ok=True)
+                from agent_assist.settings import ensure_private_dir
+
+                ensure_private_dir(candidate.parent)
                 probe = candidate.parent / f".{candidate.name}.probe"
                 probe.write_bytes(b"")
                 probe.unlink()
             except OSError:
                 continue
-            self._needs_demo = not candidate.exists()
+            from agent_assist.store.db import first_run_reason
+
+            self._first_run = first_run_reason(candidate)
+            self._needs_demo = self._first_run is not None
+            self.services.placeholder = self._needs_demo
             self.services.db_path = candidate
             messages.info(f"Started on a fresh demo database: {candidate}")
             self.open_database()
@@ -447,6 +503,7 @@ class AppController(QObject):
         return {
             "db_path": str(self.services.db_path),
             "db_ready": self.ready,
+            "status_bar": self.window.statusBar().currentMessage(),
             "db_problem": self.db_dialog.informativeText() if self.db_dialog else "",
             "tab": self.window.tabs.tabText(self.window.tabs.currentIndex()).replace("&", ""),
             "pid": os.getpid(),
@@ -478,6 +535,8 @@ class AppController(QObject):
         """Close the window, the socket and the background lanes (waits for running work)."""
         if self._closed:
             return
+        self._stopping = True  # a demo build on the db lane stops at its next progress step
+        self.write_state()
         self._closed = True
         if self.db_dialog is not None:
             self.db_dialog.close()
@@ -522,26 +581,45 @@ def _start_webhook(controller: AppController, settings: Settings) -> list[str]:
     return []
 
 
-def _quit_on_sigterm(app: QApplication) -> None:
-    """SIGTERM/SIGINT close the window cleanly (socket removed, database closed)."""
+class BuildCancelled(Exception):
+    """The first-run build was stopped because the app is shutting down."""
 
-    def handler(_signum: int, _frame: Any) -> None:
-        app.quit()
 
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, handler)
-    # Python runs signal handlers only between bytecodes; a idle timer lets it in while Qt waits.
-    timer = QTimer(app)
-    timer.timeout.connect(lambda: None)
-    timer.start(250)
+def _quit_on_sigterm(app: QApplication) -> QSocketNotifier | None:
+    """SIGTERM/SIGINT close the window cleanly (state written, socket removed, database closed).
+
+    The handlers were installed by ``cli.main`` before Qt was imported (``stop_signals``); a signal that
+    came during start-up is pending in the wake-up socket, so the notifier fires as soon as the loop
+    runs, and ``quit()`` is never called before ``exec()`` (where it would be lost).
+    """
+    sock = stop_signals.install()
+    if sock is None:
+        return None
+    notifier = QSocketNotifier(sock.fileno(), QSocketNotifier.Type.Read, app)
+
+    def woke() -> None:
+        stop_signals.drain()
+        if stop_signals.requested() is not None:
+            log.info("signal %s: shutting down", stop_signals.requested())
+            for w in QApplication.topLevelWidgets():
+                if isinstance(w, QMessageBox):
+                    w.close()
+            app.quit()
+
+    notifier.activated.connect(woke)
+    if stop_signals.requested() is not None:
+        QTimer.singleShot(0, woke)
+    return notifier
 
 
 def run(args: argparse.Namespace) -> int:
     """Start the window (``agent-assist`` with no command)."""
     from agent_assist import settings as settings_mod
 
+    stop_signals.install()  # normally done already by cli.main, before Qt was imported
     setup_logging()
     app = make_application(sys.argv[0] if sys.argv else APP_ID)
+    notifier = _quit_on_sigterm(app)
     settings, problems = settings_mod.load()
     settings_mod.apply_args(settings, args)
     path = settings_mod.db_path_from_args(args)
@@ -558,6 +636,9 @@ def run(args: argparse.Namespace) -> int:
             channel_problem = str(e)
     if server is not None:
         result = server.listen()
+        if stop_signals.requested() is not None:
+            server.close()
+            return 0
         if result is ListenResult.RUNNING:
             send(server.name, {"cmd": "raise"})
             print(f"{APP_NAME} is already running on {path}; brought its window to the front.")
@@ -568,8 +649,12 @@ def run(args: argparse.Namespace) -> int:
             server = None
 
     install_excepthook()
-    _quit_on_sigterm(app)
-    controller = AppController(settings, path, server, measure_startup=measure, screenshot=screenshot)
+    try:  # a smaller first-run demo for tests and slow machines
+        demo_customers = max(1, int(os.environ.get(DEMO_SIZE_ENV, "2000")))
+    except ValueError:
+        demo_customers = 2000
+    controller = AppController(settings, path, server, measure_startup=measure, screenshot=screenshot,
+                               demo_customers=demo_customers)
     app.setQuitOnLastWindowClosed(True)
     controller.start()
     if server is None and not (measure or screenshot):
@@ -588,4 +673,8 @@ def run(args: argparse.Namespace) -> int:
         rc = app.exec()
     finally:
         controller.shutdown()
+        if notifier is not None:
+            notifier.setEnabled(False)
+    if stop_signals.requested() is not None:
+        return 0  # asked to stop, and stopped cleanly
     return controller.exit_code or rc

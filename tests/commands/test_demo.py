@@ -67,3 +67,22 @@ def test_demo_bad_arguments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert err.startswith("agent-assist: Cannot create") and err.count("\n") == 1
     assert cli.main(["--db", str(tmp_path), "demo"]) == 2
     assert "folder" in capsys.readouterr().err
+
+
+def test_demo_on_a_full_disk_is_one_line_and_leaves_nothing(tmp_path: Path) -> None:
+    """A real write failure: the file-size limit (RLIMIT_FSIZE) makes the kernel refuse writes past
+    400 kB, as a full disk would; SQLite reports it and the command says so in one line."""
+    import resource
+    import signal
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (400_000, 400_000))
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a failed write() instead of a killed process
+
+    target = tmp_path / "full.db"
+    r = subprocess.run([sys.executable, "-m", "agent_assist", "--db", str(target), "demo", "--customers", "300"],
+                       capture_output=True, text=True, timeout=300, preexec_fn=limit)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.count("\n") == 1 and ("disk is full" in r.stderr or "disk may be full" in r.stderr), r.stderr
+    assert "unexpected" not in r.stderr
+    assert list(tmp_path.iterdir()) == []  # no half-built database, no temporary file

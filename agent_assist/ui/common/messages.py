@@ -51,8 +51,11 @@ def error(text: str, modal: bool = True) -> None:
 
 def describe(e: BaseException) -> str:
     """One line for a user. Our own errors carry their message; others get a generic line + type."""
-    from agent_assist.store.errors import StoreError
+    from agent_assist.store.errors import StoreError, from_sqlite
 
+    known = from_sqlite(e, "the database")
+    if known is not None:  # locked, disk full, read-only, damaged: one line that says what to do
+        return str(known)
     if isinstance(e, StoreError | ValueError | OSError | LookupError):
         text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         return text

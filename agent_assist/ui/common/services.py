@@ -38,6 +38,9 @@ class Services(QObject):
         self.events = EventBus(self)
         self._db: Database | None = None
         self.active_call_id = 0
+        # While the first-run build runs, queries get an empty in-memory database instead of creating
+        # (and locking) the file the build will put in place: a killed build then leaves no empty file.
+        self.placeholder = False
 
     # -- database ------------------------------------------------------------------------------------
     def _connection(self) -> Database:
@@ -45,7 +48,7 @@ class Services(QObject):
         if self._db is None:
             from agent_assist.store.db import connect
 
-            self._db = connect(self.db_path)
+            self._db = connect(":memory:" if self.placeholder else self.db_path)
         return self._db
 
     def db_call(self, fn: Callable[[Database], Any], on_done: Callable[[Any], None] | None = None,

@@ -34,6 +34,7 @@ from PySide6.QtGui import (
 
 from agent_assist.coach.flags import CATEGORIES as FLAG_CATEGORIES
 from agent_assist.coach.flags import LABELS as FLAG_LABELS
+from agent_assist.coach.redact import redact_text
 from agent_assist.coach.summary import (
     CallSummary,
     fmt_duration,
@@ -179,7 +180,9 @@ p.rewrite { color: #1d7a46; margin: 0 0 0 12px; }
 p.reason { color: #5f6b7a; margin: 0 0 0 12px; }
 """
 
-_E = html.escape
+def _E(text: str) -> str:
+    """Escaped for HTML, and redacted: a report leaves the app, whatever an old database holds."""
+    return html.escape(redact_text(text))
 
 
 def _highlight(text: str, spans: Sequence[tuple[int, int]]) -> str:
@@ -229,12 +232,14 @@ def summary_html(s: CallSummary, timeline_url: str | None = None, heading: bool 
     parts.append(f"<p class='sub'>{_E(counts) if counts else 'No phrasing was flagged.'}</p>")
     for u in s.flagged:
         spans = []
+        text = redact_text(u.text)  # before the spans are placed: a flag must not split a number
         for f in u.flags:
-            i = u.text.find(f.span) if f.span else -1
+            span = redact_text(f.span) if f.span else ""
+            i = text.find(span) if span else -1
             if i >= 0:
-                spans.append((i, i + len(f.span)))
+                spans.append((i, i + len(span)))
         at = f"[{fmt_duration(u.start_s)}] " if u.start_s is not None else ""
-        parts.append(f"<p style='margin-top:6px'><b>{at}</b>“{_highlight(u.text, spans)}”</p>")
+        parts.append(f"<p style='margin-top:6px'><b>{at}</b>“{_highlight(text, spans)}”</p>")
         for f in u.flags:
             parts.append(f"<p class='reason'><b>{_E(f.label)}</b>: {_E(f.reason)}</p>")
             if f.suggestion:
