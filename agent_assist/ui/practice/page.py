@@ -818,7 +818,7 @@ class PracticeView(QWidget):
             else:
                 mark = "✓" if g.met else ("✗" if self._finishing else "·")
             item = QListWidgetItem(f"{mark}  {g.label}")
-            item.setForeground(QColor("#2e7d32" if g.met else "#777" if mark == "·" else "#d0342c"))
+            item.setForeground(QColor({"✓": "#2e7d32", "·": "#777"}.get(mark, "#d0342c")))
             item.setToolTip(g.detail)
             self.goals_list.addItem(item)
         # as tall as its goals, so the score card gets the rest of the column

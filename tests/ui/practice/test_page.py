@@ -433,7 +433,8 @@ def test_no_verdict_before_the_start_a_countdown_and_goals_on_their_reply(qtbot:
     labels = {view.goals_list.item(i).text()[3:]: view.goals_list.item(i) for i in range(view.goals_list.count())}
     assert labels["Confirmed the resolution"].text().startswith("✓")
     assert labels["Confirmed the resolution"].toolTip() == "reply 2"
-    assert labels["Made no promise you cannot keep"].text().startswith("·")  # kept so far, not yet earned
+    kept = labels["Made no promise you cannot keep"]
+    assert kept.text().startswith("·") and kept.foreground().color().name() == "#777777"  # not yet earned
     with qtbot.waitSignal(view.attempt_saved, timeout=20000):
         view.end_button.click()
     marks = dict(zip([view.goals_list.item(i).text()[3:] for i in range(6)], _marks(view), strict=True))
