@@ -1,12 +1,9 @@
 """Agent Assist: an offline desktop assistant for call-center agents."""
 
-from importlib.metadata import PackageNotFoundError, version
+# The one place the version is written: the wheel's metadata (pyproject.toml reads it from here), the
+# bundle, the installer and ``--version`` all take it from this line.
+__version__ = "0.2.0"
 
 APP_ID = "agent-assist"
 APP_NAME = "Agent Assist"
 ORG_NAME = "AgentAssist"
-
-try:
-    __version__ = version("agent-assist")
-except PackageNotFoundError:  # running from a source tree that was never installed (or frozen)
-    __version__ = "0.1.0"

@@ -1,13 +1,17 @@
-"""The one door to the top-level ``resources/`` folder.
+"""The one door to the ``resources/`` folder (phrasing patterns, scenarios, styles, icons).
 
-It is found, in this order, in a PyInstaller bundle (``sys._MEIPASS/resources``), in a source checkout
-(``<repo>/resources`` beside the package) and in an installed wheel (``agent_assist/_resources``, copied
-there at build time by ``setup.py``-less package data).  Callers name files relative to that folder; absolute
-paths and ``..`` are refused so a resource name can never escape it.
+It is found, in this order: in a PyInstaller bundle (``sys._MEIPASS/resources``); inside the installed
+package (``agent_assist/_resources``, where the wheel build puts ``resources/``, located with
+``importlib.resources`` so it works wherever the package is installed); and in a source checkout or an
+editable install (``<repo>/resources`` beside the package). The package copy comes before the checkout so
+an installed app never picks up some unrelated ``resources`` folder that happens to sit beside
+site-packages. Callers name files relative to that folder; absolute paths and ``..`` are refused so a
+resource name can never escape it.
 """
 
 from __future__ import annotations
 
+import importlib.resources
 import json
 import sys
 from collections.abc import Iterator
@@ -26,9 +30,10 @@ def root() -> Path:
     frozen = getattr(sys, "_MEIPASS", None)
     if frozen:
         candidates.append(Path(frozen) / "resources")
-    here = Path(__file__).resolve().parent
-    candidates.append(here.parent / "resources")  # source checkout / editable install
-    candidates.append(here / "_resources")  # wheel
+    packaged = importlib.resources.files("agent_assist") / "_resources"
+    if isinstance(packaged, Path):  # an installed wheel (a zip import would not be a Path; we never zip)
+        candidates.append(packaged)
+    candidates.append(Path(__file__).resolve().parent.parent / "resources")  # source checkout / editable
     for c in candidates:
         if c.is_dir():
             return c

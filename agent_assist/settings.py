@@ -17,6 +17,8 @@ import platformdirs
 
 from agent_assist import APP_ID
 
+DB_FILENAME = "agent-assist.db"
+
 
 @dataclass
 class Settings:
@@ -41,6 +43,11 @@ def config_dir() -> Path:
 
 def data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_ID, appauthor=False))
+
+
+def default_db_path() -> Path:
+    """The database in the user data directory (``--db`` overrides it; the store only ever takes a path)."""
+    return data_dir() / DB_FILENAME
 
 
 def settings_path() -> Path:
@@ -144,7 +151,5 @@ def apply_args(s: Settings, args: object) -> Settings:
 
 def db_path_from_args(args: object) -> Path:
     """``--db PATH`` if given, else the database in the user data directory."""
-    from agent_assist.store.db import DB_FILENAME
-
     db = getattr(args, "db", None)
-    return Path(str(db)).expanduser() if db else data_dir() / DB_FILENAME
+    return Path(str(db)).expanduser() if db else default_db_path()

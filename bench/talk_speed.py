@@ -23,14 +23,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from talk_accuracy import dialogues, make_call  # noqa: E402
-
 from agent_assist.audio.analysis import analyze_file  # noqa: E402
 from agent_assist.audio.vad import StereoVad, VadSettings  # noqa: E402
 from agent_assist.coach.talk import AGENT, CUSTOMER, TalkTracker, analyze  # noqa: E402
+from tests.audio.callgen import dialogues, make_call, random_line  # noqa: E402
 
 CACHE = Path(__file__).resolve().parent / ".cache"
-HOUR = CACHE / "hour_8k.wav"
+HOUR = CACHE / "hour_8k_line.wav"
 RATE = 8000
 
 
@@ -42,7 +41,9 @@ def hour_call() -> Path:
     ds = dialogues()
     i = 0
     while total < 3600 * RATE:
-        c = make_call(ds[i % len(ds)], RATE, 20, 9000 + i)
+        seed = 9000 + i
+        line = random_line(np.random.default_rng(seed), (8.0, 30.0))
+        c = make_call(ds[i % len(ds)], seed, RATE, line, CACHE / "callgen")
         parts_a.append(c.agent)
         parts_c.append(c.customer)
         total += len(c.agent)

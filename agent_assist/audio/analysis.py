@@ -6,21 +6,37 @@ over it in blocks. Every problem with the input becomes one ``AudioError`` with 
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 
 from agent_assist.audio.errors import AudioError
-from agent_assist.audio.vad import MIN_RATE, StereoVad, VadSettings
-from agent_assist.coach.talk import Segment
+from agent_assist.audio.vad import MIN_RATE, VAD_RATES, StereoVad, VadSettings, vad_rate
+from agent_assist.coach.talk import AGENT, CUSTOMER, ChannelQuality, Segment
 
 BLOCK_S = 60.0
 CLIP_LIMIT = 0.05  # share of samples at full scale above which figures are unreliable
+CLIP_WARN = 0.002  # ... and above which the user is told
+DC_LIMIT = 64  # |mean| in int16 units above which a channel's DC offset is removed (and said)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What the analysis of a recording found: the segments, the duration, each channel's quality
+    (effective SNR, "too noisy to trust", bleed) and notes for the user about what was done to the input
+    (resampled, DC offset removed, some clipping, a silent channel, a channel too noisy to trust)."""
+
+    segments: list[Segment]
+    duration_s: float
+    quality: tuple[ChannelQuality, ...] = ()
+    notes: tuple[str, ...] = field(default=())
 
 _SAMPLE_BYTES = {"PCM_U8": 1, "PCM_S8": 1, "PCM_16": 2, "PCM_24": 3, "PCM_32": 4, "FLOAT": 4, "DOUBLE": 8}
 
-__all__ = ["AudioError", "analyze_arrays", "analyze_file", "read_audio"]
+__all__ = ["Analysis", "AudioError", "analyze_arrays", "analyze_file", "analyze_file_report",
+           "analyze_report", "read_audio"]
 
 
 def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
@@ -112,7 +128,8 @@ def _short(e: BaseException) -> str:
     return text.replace("Error opening ", "").strip()[:160]
 
 
-def _check_levels(name: str, x: np.ndarray) -> None:
+def _check_levels(name: str, x: np.ndarray) -> str | None:
+    """One-line note about the channel's level (some clipping), or ``AudioError`` when it is unusable."""
     hi, lo = (int(x.max()), int(x.min())) if len(x) else (0, 0)
     if hi == 0 and lo == 0:
         raise AudioError(f"{name} is all silence (every sample is zero): nothing to analyse")
@@ -121,14 +138,34 @@ def _check_levels(name: str, x: np.ndarray) -> None:
         if clipped > CLIP_LIMIT:
             raise AudioError(f"{name} is heavily clipped ({clipped:.0%} of samples at full scale): "
                              "the recording level is too high for reliable figures")
+        if clipped > CLIP_WARN:
+            return f"{name} is clipped in places ({clipped:.1%} of samples at full scale)"
+    return None
 
 
-def analyze_arrays(agent: np.ndarray, customer: np.ndarray, rate: int,
-                   settings: VadSettings | None = None) -> list[Segment]:
-    """Segments of two aligned int16 channels at ``rate`` (views into one interleaved array are fine:
-    they are copied block by block, which is much faster than copying whole strided channels)."""
+def _dc(x: np.ndarray) -> int:
+    """The channel's DC offset (int16 units), from a strided sample of it (cheap on an hour of audio)."""
+    step = max(1, len(x) // 200_000)
+    return round(float(np.mean(x[::step], dtype=np.float64))) if len(x) else 0
+
+
+def analyze_report(agent: np.ndarray, customer: np.ndarray, rate: int,
+                   settings: VadSettings | None = None) -> Analysis:
+    """Segments, quality and notes of two aligned int16 channels at ``rate`` (views into one interleaved
+    array are fine: they are copied block by block, which is much faster than copying whole strided
+    channels)."""
     n = max(len(agent), len(customer))
+    notes: list[str] = []
+    if rate not in VAD_RATES:
+        notes.append(f"resampled from {rate} Hz to {vad_rate(rate)} Hz for speech detection")
+    dc = {AGENT: _dc(agent), CUSTOMER: _dc(customer)}
+    for p, v in dc.items():
+        if abs(v) > DC_LIMIT:
+            notes.append(f"the {p} channel has a DC offset ({v / 32768:+.1%} of full scale): removed")
     vad = StereoVad(rate, settings)
+    if vad.detector != vad.settings.detector:
+        notes.append(f"speech detection by webrtcvad alone, less reliable on noisy lines "
+                     f"({vad.ch[AGENT].missing or 'the Silero model is not available'})")
     block = int(BLOCK_S * rate)
     segs: list[Segment] = []
     for i in range(0, n, block):
@@ -136,18 +173,41 @@ def analyze_arrays(agent: np.ndarray, customer: np.ndarray, rate: int,
         if len(a) != len(c):
             m = max(len(a), len(c))
             a, c = np.pad(a, (0, m - len(a))), np.pad(c, (0, m - len(c)))
+        if abs(dc[AGENT]) > DC_LIMIT:
+            a = np.clip(a.astype(np.int32) - dc[AGENT], -32768, 32767).astype(np.int16)
+        if abs(dc[CUSTOMER]) > DC_LIMIT:
+            c = np.clip(c.astype(np.int32) - dc[CUSTOMER], -32768, 32767).astype(np.int16)
         segs.extend(vad.feed(a, c))
     segs.extend(vad.flush())
-    return segs
+    quality = vad.quality()
+    for p, q in quality.items():
+        if q.too_noisy:
+            notes.append(f"the {p} channel is too noisy to trust (effective SNR {q.snr_db:.0f} dB): "
+                         f"its speech time may be under-counted")
+    return Analysis(segs, n / rate, tuple(quality.values()), tuple(notes))
+
+
+def analyze_arrays(agent: np.ndarray, customer: np.ndarray, rate: int,
+                   settings: VadSettings | None = None) -> list[Segment]:
+    """Segments of two aligned int16 channels at ``rate`` (see ``analyze_report``)."""
+    return analyze_report(agent, customer, rate, settings).segments
 
 
 def analyze_file(path: str | Path, agent_channel: str = "left", agent_file: str | Path | None = None,
                  settings: VadSettings | None = None) -> tuple[list[Segment], float]:
-    """Speech segments and duration (s) of a call recording.
+    """Speech segments and duration (s) of a call recording (see ``analyze_file_report``)."""
+    r = analyze_file_report(path, agent_channel, agent_file, settings)
+    return r.segments, r.duration_s
+
+
+def analyze_file_report(path: str | Path, agent_channel: str = "left", agent_file: str | Path | None = None,
+                        settings: VadSettings | None = None) -> Analysis:
+    """Speech segments, duration, channel quality and notes of a call recording.
 
     ``path`` is a stereo file with the agent on ``agent_channel`` ("left" or "right"), or — with
     ``agent_file`` — the customer's mono file, the agent's being ``agent_file``.
     """
+    notes: list[str] = []
     if agent_channel not in ("left", "right"):
         raise AudioError(f"agent channel must be 'left' or 'right', not {agent_channel!r}")
     data, rate = read_audio(path)
@@ -160,8 +220,7 @@ def analyze_file(path: str | Path, agent_channel: str = "left", agent_file: str 
         if arate != rate:
             raise AudioError(f"the two files have different sample rates ({arate} Hz and {rate} Hz)")
         agent, customer = adata[:, 0], data[:, 0]
-        _check_levels(str(agent_file), agent)
-        _check_levels(str(path), customer)
+        notes += [m for m in (_check_levels(str(agent_file), agent), _check_levels(str(path), customer)) if m]
     else:
         if data.shape[1] == 1:
             raise AudioError(f"{path} is mono: a call recording needs two channels (agent and customer); "
@@ -172,11 +231,16 @@ def analyze_file(path: str | Path, agent_channel: str = "left", agent_file: str 
         agent, customer = data[:, li], data[:, 1 - li]
         if not (agent.max() or agent.min() or customer.max() or customer.min()):
             raise AudioError(f"{path} is all silence (every sample is zero): nothing to analyse")
-        for name, x in ((f"{path} ({agent_channel} channel, agent)", agent), (f"{path} (customer)", customer)):
+        for party, name, x in ((AGENT, f"{path} ({agent_channel} channel, agent)", agent),
+                               (CUSTOMER, f"{path} (customer)", customer)):
             if x.max() or x.min():  # one silent party is fine (a one-sided recording); both silent is not
-                _check_levels(name, x)
-    duration = max(len(agent), len(customer)) / rate
-    segs = analyze_arrays(agent, customer, rate, settings)
-    if not segs:
+                m = _check_levels(name, x)
+                if m:
+                    notes.append(m)
+            else:
+                notes.append(f"the {party} channel is silent (every sample is zero): a one-sided "
+                             "recording, or the wrong channel layout")
+    r = analyze_report(agent, customer, rate, settings)
+    if not r.segments:
         raise AudioError(f"no speech found in {path}: is it the right recording, and not muted?")
-    return segs, duration
+    return Analysis(r.segments, r.duration_s, r.quality, tuple(notes) + r.notes)

@@ -372,7 +372,7 @@ class LiveSource(QObject):
     """Speech segments of a live call; segments are emitted as they close (``segment_closed``)."""
 
     segments_closed = Signal(object)  # list[Segment]
-    progress = Signal(object)  # dict: position_s and the open start per party (for TalkTracker.mark_time)
+    progress = Signal(object)  # dict: position_s, the open start per party (for TalkTracker.mark_time), quality
     levels = Signal(float, float)
     failed = Signal(str)
     finished = Signal()
@@ -406,18 +406,20 @@ class LiveSource(QObject):
         a, c = self.capture.take()
         vad = self._vad
 
-        def work() -> tuple[list[Segment], dict[str, float]]:
+        def work() -> tuple[list[Segment], dict[str, Any]]:
             segs = vad.feed(a, c)
             if last:
                 segs += vad.flush()
-            marks = {"position_s": vad.position_s, AGENT: vad.open_start(AGENT),
-                     CUSTOMER: vad.open_start(CUSTOMER)}
+            marks: dict[str, Any] = {"position_s": vad.position_s, AGENT: vad.open_start(AGENT),
+                                     CUSTOMER: vad.open_start(CUSTOMER),
+                                     # each channel's effective SNR / too noisy / bleed, for the meter
+                                     "quality": tuple(vad.quality().values())}
             return segs, marks
 
         self.busy += 1
         self._runner(work, lambda r: self._done(r, last))
 
-    def _done(self, result: tuple[list[Segment], dict[str, float]], last: bool) -> None:
+    def _done(self, result: tuple[list[Segment], dict[str, Any]], last: bool) -> None:
         self.busy -= 1
         segs, marks = result
         if segs:

@@ -1,51 +1,75 @@
-"""Voice activity per party: webrtcvad on each channel, with noise gating, echo-bleed rejection and
-hangover smoothing, streaming (fed blocks of any size) so files and live devices share one path.
+"""Voice activity per party on phone lines, streaming (fed blocks of any size) so files and live devices
+share one path.
 
 Per 30 ms frame of each channel:
 
-1. *energy gate* — the frame must be ``gate_db`` above the channel's noise floor (the quietest frames of
-   the last ``floor_window_s``), which keeps line noise out and spares the VAD most silent frames;
-2. *echo bleed* — a frame ``bleed_db`` quieter than the other channel around the same moment is the other
-   party leaking in (echo, crosstalk), not speech;
-3. *webrtcvad* decides on what is left, at 8 kHz (telephony) or 16 kHz; other rates are resampled with
-   soxr;
-4. *hangover* — speech frames separated by less than ``min_silence_s`` form one segment, and segments
-   shorter than ``min_speech_s`` are dropped (clicks, breaths).
+1. *noise floor and speech level* (``LevelTracker``) — every ~1 s block the channel's quiet frames
+   (10th percentile) and loud frames (95th percentile) update a minimum-statistics noise floor over
+   the last ``floor_window_s`` and a running speech level, so a slowly drifting line noise is
+   followed; their difference is the channel's *effective SNR*, shown to the user, and a channel
+   below ``noisy_snr_db`` is flagged "too noisy to trust";
+2. *energy gate* — the frame must be ``gate_db`` above the tracked floor;
+3. *echo and bleed* (``BleedTracker``) — the other party leaking into this channel (acoustic
+   crosstalk, hybrid echo) is found by correlating the two channels' frame energies over delays of
+   0–300 ms; once a leak is found (its delay and level), a frame that is no louder than the other
+   channel's delayed level plus the leak plus ``bleed_margin_db`` is bleed, not speech;
+4. *the detector* — Silero VAD (ONNX, run by onnxruntime) on 32 ms chunks of the channel, confirmed by
+   webrtcvad where the line is clean (``detector="combined"``); webrtcvad alone or Silero alone are
+   the other choices (``docs/vad-comparison.md`` has the measurements behind the default);
+5. *hangover and edges* — speech frames separated by less than ``min_silence_s`` form one segment,
+   segments shorter than ``min_speech_s`` are dropped (clicks, breaths), and each segment is widened
+   by ``pad_s`` at both ends (calibrated so that clean calls are within 0.5 points).
 
-The defaults were tuned with ``bench/talk_accuracy.py`` on its tuning set of espeak-ng dialogues.
+The VAD runs at 8 kHz (telephony) or 16 kHz; other rates are resampled with soxr.
+Defaults were calibrated with ``bench/talk_accuracy.py --tune`` on its dev split only.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 import soxr
 import webrtcvad
 
 from agent_assist.audio.errors import AudioError
-from agent_assist.coach.talk import AGENT, CUSTOMER, Segment
+from agent_assist.coach.talk import AGENT, CUSTOMER, ChannelQuality, Segment
 
 VAD_RATES = (8000, 16000)
 MIN_RATE = 8000
+DETECTORS = ("combined", "silero", "webrtc")
+BLOCK_FRAMES = 32  # level and bleed statistics are refreshed every 32 frames (0.96 s)
+MAX_LAG_FRAMES = 10  # bleed delays searched: 0..300 ms
+ASSUMED_LEAK_DB = -15.0  # until a channel's leak is measured
+LEAK_SPREAD = 0.75  # a leak's level relative to its source varies less than this share of its own level
 
 
 @dataclass(frozen=True)
 class VadSettings:
+    detector: str = "combined"
     aggressiveness: int = 2  # webrtcvad mode 0..3
     frame_ms: int = 30  # 10, 20 or 30
+    silero_threshold: float = 0.3
+    webrtc_above_db: float = 15.0  # "combined": webrtcvad confirms Silero where the SNR is above this
     min_speech_s: float = 0.15
-    min_silence_s: float = 0.6
-    gate_db: float = 6.0
-    bleed_db: float = 12.0
-    floor_window_s: float = 20.0
+    min_silence_s: float = 0.45
+    pad_s: float = 0.0
+    gate_db: float = 3.0
+    gate_slope: float = 0.5  # the gate is at most this share of the channel's effective SNR
+    bleed_margin_db: float = 6.0
+    floor_window_s: float = 8.0
+    noisy_snr_db: float = 5.0
+    snr_offset_db: float = -6.0  # calibration of the effective SNR against the benchmark's true SNR
 
     def __post_init__(self) -> None:
         if self.frame_ms not in (10, 20, 30):
             raise ValueError("frame_ms must be 10, 20 or 30")
         if not 0 <= self.aggressiveness <= 3:
             raise ValueError("aggressiveness must be 0..3")
+        if self.detector not in DETECTORS:
+            raise ValueError(f"detector must be one of {', '.join(DETECTORS)}")
 
 
 def vad_rate(rate: int) -> int:
@@ -110,17 +134,100 @@ class _Smoother:
         return None if s is None else s * self.frame_s
 
 
+
+def _db(x: np.ndarray) -> np.ndarray:
+    """Energy of each row in dB of int16 units (0 dB = an rms of 1 LSB; full scale is ~90.3 dB)."""
+    f = x.astype(np.float32)
+    out: np.ndarray = 10.0 * np.log10(np.einsum("ij,ij->i", f, f) / f.shape[1] + 1.0)
+    return out
+
+
+FULL_SCALE_DB = 20 * np.log10(32768.0)
+
+
+class LevelTracker:
+    """A channel's noise floor (minimum statistics of per-block 10th percentiles over a window) and
+    speech level (median of recent loud-block 95th percentiles); both follow slow drift."""
+
+    def __init__(self, window_blocks: int, snr_offset_db: float = 0.0) -> None:
+        self._floors: deque[float] = deque(maxlen=max(1, window_blocks))
+        self._levels: deque[float] = deque(maxlen=24)
+        self._offset = snr_offset_db
+        self.floor: float | None = None
+        self.level: float | None = None
+
+    def update(self, e: np.ndarray) -> None:
+        if not len(e):
+            return
+        self._floors.append(float(np.percentile(e, 10)))
+        self.floor = min(self._floors)
+        hi = float(np.percentile(e, 95))
+        if hi > self.floor + 6.0:
+            self._levels.append(hi)
+        if self._levels:
+            self.level = float(np.median(self._levels))
+
+    @property
+    def snr_db(self) -> float | None:
+        if self.floor is None or self.level is None:
+            return None
+        return self.level - self.floor + self._offset
+
+
+def estimate_leak(src: np.ndarray, dst: np.ndarray, src_level: float | None, min_frames: int = 40
+                  ) -> tuple[int, float, float] | None:
+    """(delay in frames, leak level in dB relative to the source, spread) of ``src`` leaking into
+    ``dst``, from both channels' frame energies (dB) over the same frames; None when there is too little
+    source speech. A leak follows its source: while the source speaks, ``dst - src`` at the leak's delay
+    stays near the leak level although ``dst`` itself moves with the syllables. The spread is the median
+    absolute deviation of ``dst - src`` over that of ``dst`` (small for a leak; large when ``dst`` is
+    steady noise or its own speech)."""
+    if src_level is None or len(src) <= MAX_LAG_FRAMES + min_frames:
+        return None
+    loud = src > src_level - 12.0
+    best: tuple[int, float, float] | None = None
+    n = len(src)
+    for k in range(MAX_LAG_FRAMES + 1):
+        m = loud[: n - k]
+        if m.sum() < min_frames:
+            continue
+        d = dst[k:][m]
+        diff = d - src[: n - k][m]
+        med = float(np.median(diff))
+        mad = float(np.median(np.abs(diff - med)))
+        own = float(np.median(np.abs(d - np.median(d)))) + 1e-3
+        if best is None or mad / own < best[2]:
+            best = (k, med, mad / own)
+    return best
+
+
 class _Channel:
-    def __init__(self, rate: int, settings: VadSettings) -> None:
+    def __init__(self, party: str, rate: int, settings: VadSettings) -> None:
+        self.party = party
         self.rate = vad_rate(rate)
         self.resampler = None if self.rate == rate else soxr.ResampleStream(
             rate, self.rate, 1, dtype="int16", quality="HQ")
         self.vad = webrtcvad.Vad(settings.aggressiveness)
         self.flen = self.rate * settings.frame_ms // 1000
         self.buf = np.zeros(0, dtype=np.int16)
-        self.floors: deque[float] = deque()
         self.smoother = _Smoother(settings.frame_ms / 1000, settings.min_speech_s, settings.min_silence_s)
-        self.prev_energy = np.full(3, -np.inf, dtype=np.float32)
+        self.levels = LevelTracker(round(settings.floor_window_s / (BLOCK_FRAMES * settings.frame_ms / 1000)),
+                                   settings.snr_offset_db)
+        self.block_e: list[np.ndarray] = []  # energies of the block being filled
+        self.history: deque[np.ndarray] = deque(maxlen=64)  # energies of the last ~60 s, by block
+        self.tail = np.full(MAX_LAG_FRAMES + 2, -np.inf, dtype=np.float32)  # the last frames' energies
+        self.leak: tuple[int, float, float] | None = None  # the other party leaking into this channel
+        self.silero: SileroModel | None = None
+        self.missing: str | None = None  # why Silero could not run, when it could not
+        if settings.detector != "webrtc":
+            try:
+                self.silero = SileroModel(self.rate)
+            except (AudioError, ImportError, OSError) as e:  # not installed / not bundled: webrtcvad alone
+                self.missing = str(e).splitlines()[0] if str(e) else type(e).__name__
+        self.sbuf = np.zeros(0, dtype=np.float32)
+        self.probs = np.zeros(0, dtype=np.float32)
+        self.probs_base = 0  # chunk index of probs[0]
+        self.chunks_done = 0
 
     def take(self, samples: np.ndarray, last: bool = False) -> None:
         x = np.asarray(samples)
@@ -130,15 +237,55 @@ class _Channel:
         if self.resampler is not None:
             x = self.resampler.resample_chunk(x, last=last)
         self.buf = np.concatenate((self.buf, x)) if len(self.buf) else np.ascontiguousarray(x)
+        if self.silero is not None:
+            self.sbuf = np.concatenate((self.sbuf, x.astype(np.float32) / 32768.0))
+            c = self.silero.chunk
+            if last and len(self.sbuf) % c:
+                self.sbuf = np.concatenate((self.sbuf, np.zeros(c - len(self.sbuf) % c, np.float32)))
+            k = len(self.sbuf) // c
+            if k:
+                new = np.array([self.silero.prob(self.sbuf[i * c:(i + 1) * c]) for i in range(k)], np.float32)
+                self.probs = np.concatenate((self.probs, new))
+                self.sbuf = self.sbuf[k * c:]
+                self.chunks_done += k
 
-    def frames(self, n: int) -> tuple[bytes, np.ndarray]:
-        """The next ``n`` frames as bytes, and their energies in dB."""
-        take = n * self.flen
-        chunk, self.buf = self.buf[:take], self.buf[take:]
-        # every other sample is plenty for a frame's energy, at half the cost
-        f = chunk.reshape(n, self.flen)[:, ::2].astype(np.float32)
-        energy = 10.0 * np.log10(np.einsum("ij,ij->i", f, f) / f.shape[1] + 1.0)
-        return chunk.tobytes(), energy
+    def frames_ready(self, frames_done: int) -> int:
+        n = len(self.buf) // self.flen
+        if self.silero is not None:
+            n = min(n, self.chunks_done * self.silero.chunk // self.flen - frames_done)
+        return max(0, n)
+
+    def peek_energy(self, n: int) -> np.ndarray:
+        return _db(self.buf[: n * self.flen].reshape(n, self.flen)[:, ::2])
+
+    def frame_probs(self, first: int, n: int) -> np.ndarray:
+        """Silero's probability for frames first..first+n-1: the max over the chunks each overlaps."""
+        assert self.silero is not None
+        c = self.silero.chunk
+        starts = (np.arange(first, first + n) * self.flen) // c - self.probs_base
+        ends = (((np.arange(first, first + n) + 1) * self.flen) - 1) // c - self.probs_base
+        p = np.maximum(self.probs[starts], self.probs[ends])
+        keep = int(((first + n) * self.flen) // c - self.probs_base)
+        self.probs, self.probs_base = self.probs[keep:], self.probs_base + keep
+        return p
+
+    def consume(self, n: int) -> bytes:
+        chunk, self.buf = self.buf[: n * self.flen], self.buf[n * self.flen:]
+        return chunk.tobytes()
+
+    def quality(self, too_noisy_below: float) -> ChannelQuality:
+        lv = self.levels
+        snr = lv.snr_db
+        leak = self.leak
+        return ChannelQuality(
+            party=self.party,
+            snr_db=None if snr is None else round(snr, 1),
+            noise_dbfs=None if lv.floor is None else round(lv.floor - FULL_SCALE_DB, 1),
+            speech_dbfs=None if lv.level is None else round(lv.level - FULL_SCALE_DB, 1),
+            too_noisy=snr is not None and snr < too_noisy_below,
+            bleed_db=None if leak is None else round(leak[1], 1),
+            bleed_delay_ms=None if leak is None else round(leak[0] * self.flen * 1000 / self.rate),
+        )
 
 
 class StereoVad:
@@ -149,10 +296,11 @@ class StereoVad:
         # live: a segment still open after this long is handed out in pieces (touching, so they merge)
         self.max_open_frames = None if max_open_s is None else max(1, round(max_open_s * 1000 / self.settings.frame_ms))
         self.input_rate = rate
-        self.ch = {AGENT: _Channel(rate, self.settings), CUSTOMER: _Channel(rate, self.settings)}
+        self.ch = {AGENT: _Channel(AGENT, rate, self.settings), CUSTOMER: _Channel(CUSTOMER, rate, self.settings)}
         self.frame_s = self.settings.frame_ms / 1000
         self.frames_done = 0
         self.vad_calls = 0  # webrtcvad calls made (for the benchmark's bookkeeping)
+        self._ready = False
 
     @property
     def position_s(self) -> float:
@@ -161,53 +309,98 @@ class StereoVad:
     def open_start(self, party: str) -> float:
         """Where the segment being spoken now began, or the current position when nobody is speaking."""
         s = self.ch[party].smoother.open_start()
-        return self.position_s if s is None else s
+        return self.position_s if s is None else max(0.0, s - self.settings.pad_s)
+
+    @property
+    def detector(self) -> str:
+        """The detector actually running (``combined`` falls back to ``webrtc`` without the model)."""
+        if self.settings.detector == "webrtc" or any(ch.silero is None for ch in self.ch.values()):
+            return "webrtc"
+        return self.settings.detector
+
+    def quality(self) -> dict[str, ChannelQuality]:
+        """Each channel's effective SNR, levels and detected bleed, as measured so far."""
+        return {p: ch.quality(self.settings.noisy_snr_db) for p, ch in self.ch.items()}
 
     def feed(self, agent: np.ndarray, customer: np.ndarray, last: bool = False) -> list[Segment]:
         """Add samples of both channels; returns the segments that closed, in order of start."""
         a, c = self.ch[AGENT], self.ch[CUSTOMER]
         a.take(agent, last)
         c.take(customer, last)
-        n = min(len(a.buf) // a.flen, len(c.buf) // c.flen)
+        n = min(a.frames_ready(self.frames_done), c.frames_ready(self.frames_done))
         out: list[Segment] = []
-        if n == 0:
-            return out
-        s = self.settings
-        raw = {AGENT: a.frames(n), CUSTOMER: c.frames(n)}
-        energies = {p: raw[p][1] for p in raw}
-        flags: dict[str, np.ndarray] = {}
-        for p, ch in self.ch.items():
-            e = energies[p]
-            other_ch = self.ch[CUSTOMER if p == AGENT else AGENT]
-            oe = np.concatenate((other_ch.prev_energy, energies[CUSTOMER if p == AGENT else AGENT]))
-            # the loudest of the other channel's frames now and up to 3 frames before (echo delay)
-            near = np.maximum.reduce([oe[3 - k: 3 - k + n] for k in range(4)])
-            floor = self._floor(ch, e)
-            cand = (e > floor + s.gate_db) & (e > near - s.bleed_db)
-            f = np.zeros(n, dtype=bool)
-            data, flen2, vad, rate = raw[p][0], ch.flen * 2, ch.vad, ch.rate
-            for i in np.flatnonzero(cand).tolist():
-                f[i] = vad.is_speech(data[i * flen2:(i + 1) * flen2], rate)
-            self.vad_calls += int(cand.sum())
-            flags[p] = f
-        for p, ch in self.ch.items():
-            ch.prev_energy = np.concatenate((ch.prev_energy, energies[p]))[-3:]
-            closed: list[tuple[float, float]] = []
-            ch.smoother.push(self.frames_done, flags[p], closed)
-            if self.max_open_frames is not None:
-                ch.smoother.split(self.max_open_frames, closed)
-            out.extend(Segment(p, st, en) for st, en in closed)
-        self.frames_done += n
+        while n > 0:
+            m = min(n, BLOCK_FRAMES - self.frames_done % BLOCK_FRAMES)
+            if not self._ready and m < BLOCK_FRAMES and not last:
+                break  # the first block sets the levels: wait for all of it
+            self._piece(m, out)
+            n -= m
         out.sort(key=lambda g: g.start)
         return out
 
-    def _floor(self, ch: _Channel, e: np.ndarray) -> float:
-        """Noise floor: the lowest block floor of the last ``floor_window_s`` (minimum statistics)."""
-        keep = max(1, round(self.settings.floor_window_s / max(len(e) * self.frame_s, 0.1)))
-        ch.floors.append(float(np.percentile(e, 5)))
-        while len(ch.floors) > keep:
-            ch.floors.popleft()
-        return min(ch.floors)
+    def _piece(self, m: int, out: list[Segment]) -> None:
+        s = self.settings
+        energies = {p: ch.peek_energy(m) for p, ch in self.ch.items()}
+        if not self._ready:
+            for p, ch in self.ch.items():
+                ch.levels.update(energies[p])
+            self._ready = True
+        for p, ch in self.ch.items():
+            other = self.ch[CUSTOMER if p == AGENT else AGENT]
+            e = energies[p]
+            floor = ch.levels.floor if ch.levels.floor is not None else float(e.min())
+            snr = ch.levels.snr_db
+            # on a noisy line speech barely rises above the floor: the gate opens with the SNR
+            gate = s.gate_db if snr is None else min(s.gate_db, max(-3.0, s.gate_slope * snr))
+            cand = e > floor + gate
+            oe = np.concatenate((other.tail, energies[other.party]))
+            base = len(other.tail)
+            if ch.leak is None:
+                # nothing measured yet (the first seconds): assume the worst leak we handle, at any delay
+                lags, gain = range(MAX_LAG_FRAMES + 1), ASSUMED_LEAK_DB
+            elif ch.leak[2] < LEAK_SPREAD and other.levels.level is not None \
+                    and ch.levels.floor is not None and other.levels.level + ch.leak[1] > ch.levels.floor + 3.0:
+                k, gain = ch.leak[0], ch.leak[1]
+                lags = range(max(0, k - 1), k + 2)  # delays fall between frames
+            else:
+                lags = range(0)
+            if len(lags):
+                ref = np.maximum.reduce([oe[base - j: base - j + m] for j in lags])
+                cand &= e > ref + gain + s.bleed_margin_db
+            if ch.silero is not None:
+                cand &= ch.frame_probs(self.frames_done, m) > s.silero_threshold
+            data = ch.consume(m)
+            if s.detector != "silero" or ch.silero is None:
+                flen2, vad, rate = ch.flen * 2, ch.vad, ch.rate
+                for i in np.flatnonzero(cand).tolist():
+                    cand[i] = vad.is_speech(data[i * flen2:(i + 1) * flen2], rate)
+                self.vad_calls += int(cand.sum())
+            closed: list[tuple[float, float]] = []
+            ch.smoother.push(self.frames_done, cand, closed)
+            if self.max_open_frames is not None:
+                ch.smoother.split(self.max_open_frames, closed)
+            out.extend(self._segment(p, st, en) for st, en in closed)
+        for p, ch in self.ch.items():
+            ch.tail = np.concatenate((ch.tail, energies[p]))[-len(ch.tail):]
+            ch.block_e.append(energies[p])
+        self.frames_done += m
+        if self.frames_done % BLOCK_FRAMES == 0:
+            self._end_block()
+
+    def _end_block(self) -> None:
+        for ch in self.ch.values():
+            block = np.concatenate(ch.block_e)
+            ch.block_e = []
+            ch.levels.update(block)
+            ch.history.append(block)
+        a, c = self.ch[AGENT], self.ch[CUSTOMER]
+        ha, hc = np.concatenate(a.history), np.concatenate(c.history)
+        c.leak = estimate_leak(ha, hc, a.levels.level)
+        a.leak = estimate_leak(hc, ha, c.levels.level)
+
+    def _segment(self, party: str, start: float, end: float) -> Segment:
+        pad = self.settings.pad_s
+        return Segment(party, max(0.0, start - pad), max(0.0, end + pad, start - pad))
 
     def flush(self) -> list[Segment]:
         """Close the stream: the segments still open end where the audio ends."""
@@ -215,6 +408,61 @@ class StereoVad:
         for p, ch in self.ch.items():
             closed: list[tuple[float, float]] = []
             ch.smoother.flush(closed)
-            out.extend(Segment(p, st, en) for st, en in closed)
+            out.extend(self._segment(p, st, en) for st, en in closed)
         out.sort(key=lambda g: g.start)
         return out
+
+
+def silero_model_path() -> str:
+    """The Silero VAD ONNX model shipped inside the installed ``silero-vad`` wheel.
+
+    Found without importing the package (its ``__init__`` imports torch, which we neither need nor ship).
+    """
+    import importlib.util
+    import os
+
+    spec = importlib.util.find_spec("silero_vad")
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    for loc in locations:
+        path = os.path.join(loc, "data", "silero_vad.onnx")
+        if os.path.exists(path):
+            return path
+    raise AudioError("the Silero VAD model is missing: install the 'silero-vad' package "
+                     "(pip install --no-deps silero-vad)")
+
+
+class SileroModel:
+    """Silero VAD v5/v6 run by onnxruntime on one stream: ``prob(chunk)`` for consecutive chunks of
+    ``chunk`` samples (float32, −1…1): 256 at 8 kHz, 512 at 16 kHz (32 ms), with the model's
+    recurrent state and the 32/64-sample context carried from chunk to chunk."""
+
+    _sessions: ClassVar[dict[str, Any]] = {}
+
+    def __init__(self, rate: int) -> None:
+        if rate not in VAD_RATES:
+            raise ValueError("Silero VAD runs at 8 or 16 kHz")
+        import onnxruntime
+
+        path = silero_model_path()
+        sess = self._sessions.get(path)
+        if sess is None:
+            opts = onnxruntime.SessionOptions()
+            opts.inter_op_num_threads = 1
+            opts.intra_op_num_threads = 1
+            sess = onnxruntime.InferenceSession(path, sess_options=opts, providers=["CPUExecutionProvider"])
+            self._sessions[path] = sess
+        self._sess = sess
+        self.rate = rate
+        self.chunk = 512 if rate == 16000 else 256
+        self._ctx_len = 64 if rate == 16000 else 32
+        self._state = np.zeros((2, 1, 128), np.float32)
+        self._ctx = np.zeros(self._ctx_len, np.float32)
+        self._sr = np.array(rate, dtype=np.int64)
+        self.calls = 0
+
+    def prob(self, chunk: np.ndarray) -> float:
+        x = np.concatenate((self._ctx, chunk.astype(np.float32, copy=False)))[None, :]
+        out, self._state = self._sess.run(None, {"input": x, "state": self._state, "sr": self._sr})
+        self._ctx = x[0, -self._ctx_len:]
+        self.calls += 1
+        return float(out[0, 0])

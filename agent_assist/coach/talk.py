@@ -25,7 +25,7 @@ from __future__ import annotations
 import bisect
 import copy
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 AGENT = "agent"
@@ -65,6 +65,21 @@ class Segment:
 
 
 @dataclass(frozen=True)
+class ChannelQuality:
+    """How trustworthy one party's channel is: its effective SNR (speech level over the tracked noise
+    floor, dB), the levels behind it (dBFS), whether it is too noisy to trust, and the other party's
+    bleed detected in it (level relative to the source in dB, delay in ms). ``None`` = not known yet."""
+
+    party: str
+    snr_db: float | None
+    noise_dbfs: float | None = None
+    speech_dbfs: float | None = None
+    too_noisy: bool = False
+    bleed_db: float | None = None
+    bleed_delay_ms: int | None = None
+
+
+@dataclass(frozen=True)
 class TalkSettings:
     """Target and thresholds (seconds)."""
 
@@ -92,9 +107,19 @@ class TalkMetrics:
     ongoing_monologue_s: float = 0.0
     # the gap since anyone last spoke, at the end (for the "long silence" cue)
     ongoing_silence_s: float = 0.0
+    # per channel, when the figures come from audio (empty for transcripts and typed segments)
+    quality: tuple[ChannelQuality, ...] = ()
+
+    @property
+    def untrusted(self) -> tuple[str, ...]:
+        """The parties whose channel is too noisy for their speech time to be trusted."""
+        return tuple(q.party for q in self.quality if q.too_noisy)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        if not self.quality:  # figures from transcripts or segments: the same keys as always
+            del d["quality"]
+        return d
 
     def definitions(self, settings: TalkSettings | None = None) -> dict[str, str]:
         return definitions(settings)
@@ -240,8 +265,10 @@ def _ordered(per_party: Mapping[str, Sequence[tuple[float, float]]], backchannel
 
 
 def analyze(segments: Iterable[Segment], duration_s: float | None = None,
-            settings: TalkSettings | None = None) -> TalkMetrics:
-    """Figures of a whole call. Segments may be unsorted, overlapping or nested."""
+            settings: TalkSettings | None = None,
+            quality: Iterable[ChannelQuality] = ()) -> TalkMetrics:
+    """Figures of a whole call. Segments may be unsorted, overlapping or nested; ``quality`` (from the
+    VAD) is passed through so the figures carry how far they can be trusted."""
     s = settings or TalkSettings()
     per: dict[str, list[tuple[float, float]]] = {AGENT: [], CUSTOMER: []}
     for seg in segments:
@@ -250,7 +277,9 @@ def analyze(segments: Iterable[Segment], duration_s: float | None = None,
     sweep = _Sweep(s)
     for start, party, end, long in _ordered(merged, s.backchannel_max_s):
         sweep.feed(party, start, end, long)
-    return sweep.result(duration_s or 0.0)
+    m = sweep.result(duration_s or 0.0)
+    q = tuple(quality)
+    return replace(m, quality=q) if q else m
 
 
 @dataclass(frozen=True)
@@ -315,6 +344,11 @@ class TalkTracker:
         self._sweep = _Sweep(self.settings)
         self._latest = 0.0
         self.count = 0
+        self._quality: tuple[ChannelQuality, ...] = ()
+
+    def set_quality(self, quality: Iterable[ChannelQuality]) -> None:
+        """The channels' latest quality (effective SNR, too noisy, bleed), carried by the figures."""
+        self._quality = tuple(quality)
 
     # -- feeding --
     def add(self, segment: Segment) -> None:
@@ -390,7 +424,8 @@ class TalkTracker:
         tail = {p: self._iv[p][self._settled[p]:] for p in PARTIES}
         for start, party, end, long in _ordered(tail, self.settings.backchannel_max_s):
             sweep.feed(party, start, end, long)
-        return sweep.result(self._latest if now_s is None else max(now_s, 0.0))
+        m = sweep.result(self._latest if now_s is None else max(now_s, 0.0))
+        return replace(m, quality=self._quality) if self._quality else m
 
     def window_metrics(self, now_s: float | None = None) -> TalkMetrics:
         """Figures of the last ``settings.window_s`` seconds before ``now_s``."""
@@ -410,7 +445,8 @@ class TalkTracker:
         sweep = _Sweep(self.settings, origin=t0)
         for start, party, end, long in items:
             sweep.feed(party, start, end, long)
-        return sweep.result(now)
+        m = sweep.result(now)
+        return replace(m, quality=self._quality) if self._quality else m
 
     def segments(self) -> list[Segment]:
         """The merged speech of both parties, in order of start."""

@@ -49,9 +49,10 @@ class SelfTest:
         return f"{meta.get('lang', '?')}_{meta.get('name', '?')} {meta.get('version', '?')}"
 
     def check_database(self) -> str:
+        from agent_assist.settings import DB_FILENAME
         from agent_assist.store import db as store_db
 
-        path = self.tmp / "data" / store_db.DB_FILENAME
+        path = self.tmp / "data" / DB_FILENAME
         db = store_db.connect(path)
         try:
             version = store_db.schema_version(db)
@@ -66,9 +67,10 @@ class SelfTest:
 
     def check_window(self) -> str:
         # the file the database check made: an existing database, so no first-run demo build
+        from agent_assist.settings import DB_FILENAME
         from agent_assist.store import db as store_db
 
-        path = self.tmp / "data" / store_db.DB_FILENAME
+        path = self.tmp / "data" / DB_FILENAME
         store_db.connect(path).close()
         return _build_window(path)
 

@@ -11,11 +11,14 @@ import os
 import sqlite3
 import stat
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
 from sqlite_utils import Database
 
+from agent_assist.store import (
+    migrations,
+    schema,  # noqa: F401  (importing it registers the migrations)
+)
 from agent_assist.store.errors import (
     DatabaseCorrupt,
     DatabaseEmpty,
@@ -32,27 +35,7 @@ try:
 except ImportError:  # Windows: SQLite's own locking only
     fcntl = None  # type: ignore[assignment]
 
-DB_FILENAME = "agent-assist.db"
 QUICK_CHECK_MAX_BYTES = 64 * 1024 * 1024
-
-Migration = Callable[[Database], None]
-MIGRATIONS: list[tuple[str, Migration]] = []
-
-
-def migration(name: str) -> Callable[[Migration], Migration]:
-    """Register a schema migration. Order of registration is the order of application; never reorder."""
-
-    def deco(fn: Migration) -> Migration:
-        MIGRATIONS.append((name, fn))
-        return fn
-
-    return deco
-
-
-def default_db_path() -> Path:
-    from agent_assist.settings import data_dir
-
-    return data_dir() / DB_FILENAME
 
 
 def schema_version(db: Database) -> int:
@@ -60,22 +43,15 @@ def schema_version(db: Database) -> int:
 
 
 def latest_version() -> int:
-    _load_migrations()
-    return len(MIGRATIONS)
-
-
-def _load_migrations() -> None:
-    # Importing the schema module registers its migrations (kept apart so this module stays small).
-    from agent_assist.store import schema  # noqa: F401
+    return len(migrations.MIGRATIONS)
 
 
 def _refuse_newer(db: Database) -> int:
-    _load_migrations()
     current = schema_version(db)
-    if current > len(MIGRATIONS):
+    if current > len(migrations.MIGRATIONS):
         raise DatabaseTooNew(
             f"This database was written by a newer version of Agent Assist (schema {current}, "
-            f"this version knows {len(MIGRATIONS)}). Update the app; the file was left untouched."
+            f"this version knows {len(migrations.MIGRATIONS)}). Update the app; the file was left untouched."
         )
     return current
 
@@ -84,9 +60,9 @@ def migrate(db: Database, upto: int | None = None) -> list[str]:
     """Apply pending migrations (up to version ``upto``); returns the names applied."""
     current = _refuse_newer(db)
     applied = []
-    target = len(MIGRATIONS) if upto is None else upto
+    target = len(migrations.MIGRATIONS) if upto is None else upto
     for version in range(current + 1, target + 1):
-        name, fn = MIGRATIONS[version - 1]
+        name, fn = migrations.MIGRATIONS[version - 1]
         # One transaction per migration: db.atomic() holds an explicit BEGIN, so the DDL that
         # db.execute would otherwise autocommit statement by statement is rolled back as a whole.
         with db.atomic():
@@ -256,10 +232,8 @@ def connect(path: Path | str, *, create: bool = True, migrate_schema: bool = Tru
     if not exists and not create:
         raise StoreError(f"Database {p} does not exist.")
     if not exists:
-        from agent_assist.settings import ensure_private_dir
-
         try:
-            ensure_private_dir(p.parent)
+            _make_private_dirs(p.parent)
             fd = os.open(p, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
             os.close(fd)
         except OSError as e:
@@ -288,8 +262,9 @@ def connect(path: Path | str, *, create: bool = True, migrate_schema: bool = Tru
             conn.close()
         release_writer(key, p)
         msg = str(e).lower()
-        if "full" in msg:
-            raise DiskFull(f"The disk holding {p} is full; free some space and start again.") from None
+        if "full" in msg or "i/o error" in msg:
+            raise DiskFull(f"Writing {p} failed ({e}: the disk may be full or failing); free some space and "
+                           "try again.") from None
         if "locked" in msg or "busy" in msg:
             raise DatabaseLocked(f"Database {p} is locked by another program; close it and try again.") from None
         if "readonly" in msg or "read-only" in msg or "unable to open" in msg:
@@ -304,6 +279,21 @@ def connect(path: Path | str, *, create: bool = True, migrate_schema: bool = Tru
         raise
     _restrict_mode(p)
     return db
+
+
+def _make_private_dirs(folder: Path) -> None:
+    """Create ``folder`` and its missing parents 0700 (the umask would make them 0755); existing ones stay."""
+    missing = []
+    d = folder
+    while not d.exists() and d.parent != d:
+        missing.append(d)
+        d = d.parent
+    for m in reversed(missing):
+        try:
+            os.mkdir(m, 0o700)
+        except FileExistsError:
+            continue
+        os.chmod(m, 0o700)
 
 
 def _check_readable(db: Database, p: Path) -> None:

@@ -10,6 +10,7 @@ unexpected is logged and shown as one line; no traceback reaches the agent.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import logging.handlers
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QProgressBar, Q
 from agent_assist import APP_ID, APP_NAME, ORG_NAME, __version__, stop_signals
 from agent_assist.settings import Settings
 from agent_assist.store.errors import DataDirUnwritable, StoreError
+from agent_assist.ui.common import events as ev
 from agent_assist.ui.common import messages, style
 from agent_assist.ui.common.services import Services
 from agent_assist.ui.main_window import MainWindow
@@ -281,7 +283,7 @@ class AppController(QObject):
 
         self._needs_demo = False
         self.progress.setVisible(False)
-        self.services.data_changed.emit("database")
+        self.services.events.publish(ev.DatabaseReplaced(str(self.services.db_path)))
         self.services.db_call(queries.count_customers, self._opened, self._open_failed)
 
     def _opened(self, customers: int) -> None:
@@ -508,6 +510,10 @@ def run(args: argparse.Namespace) -> int:
     settings, problems = settings_mod.load()
     settings_mod.apply_args(settings, args)
     path = settings_mod.db_path_from_args(args)
+    # the app's own data folder is 0700 (older versions left it 0755); a folder the user chose stays;
+    # a failure is reported when the database is opened
+    with contextlib.suppress(OSError):
+        settings_mod.ensure_private_dir(path.parent)
     measure = bool(getattr(args, "measure_startup", False))
     screenshot = getattr(args, "screenshot", None)
 

@@ -107,7 +107,7 @@ def _shoot_call(out_dir: Path) -> list[Path]:
 
 
 def _shoot_practice(out_dir: Path) -> list[Path]:
-    from agent_assist.ui.practice.page import shoot_practice
+    from agent_assist.ui.practice.shots import shoot_practice
 
     return [out_dir / "practice.png", shoot_practice(out_dir)]
 

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 from sqlite_utils import Database
 
+from agent_assist.settings import default_db_path
 from agent_assist.store import db as dbm
+from agent_assist.store import migrations
 from agent_assist.store.errors import (
     DatabaseCorrupt,
     DatabaseLocked,
@@ -41,7 +43,7 @@ def test_new_file_gets_every_migration_wal_foreign_keys_and_0600(tmp_path: Path)
         assert dbm.schema_version(db) == latest
         rows = db.execute("SELECT version, name FROM migrations ORDER BY version").fetchall()
         assert [r[0] for r in rows] == list(range(1, latest + 1))
-        assert [r[1] for r in rows] == [name for name, _ in dbm.MIGRATIONS]
+        assert [r[1] for r in rows] == [name for name, _ in migrations.MIGRATIONS]
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
         with pytest.raises(sqlite3.IntegrityError):
@@ -108,7 +110,7 @@ def test_a_failing_migration_leaves_no_trace(tmp_path: Path, monkeypatch: pytest
         db.execute("INSERT INTO half_done VALUES (1)")
         raise RuntimeError("migration bug")
 
-    monkeypatch.setattr(dbm, "MIGRATIONS", [*dbm.MIGRATIONS, ("broken", broken)])
+    monkeypatch.setattr(migrations, "MIGRATIONS", [*migrations.MIGRATIONS, ("broken", broken)])
     with pytest.raises(RuntimeError, match="migration bug"):
         dbm.connect(path)
     monkeypatch.undo()
@@ -233,4 +235,4 @@ def test_memory_database(fresh: Database) -> None:
 
 def test_default_path_honours_xdg_data_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    assert dbm.default_db_path().is_relative_to(tmp_path / "xdg")
+    assert default_db_path().is_relative_to(tmp_path / "xdg")

@@ -16,7 +16,8 @@ from PySide6.QtCore import QObject, Signal
 from sqlite_utils import Database
 
 from agent_assist.settings import Settings
-from agent_assist.ui.common.tasks import TaskManager
+from agent_assist.ui.common.events import EventBus
+from agent_assist.ui.common.tasks import Lane, TaskManager
 
 
 class Services(QObject):
@@ -26,8 +27,6 @@ class Services(QObject):
     call_requested = Signal(str)
     # The active call changed: call id, or 0 when no call is active
     active_call_changed = Signal(int)
-    # The database changed in a way other views should reload (e.g. a call was saved)
-    data_changed = Signal(str)
 
     def __init__(self, settings: Settings, db_path: Path | str, tasks: TaskManager | None = None,
                  parent: QObject | None = None) -> None:
@@ -35,6 +34,8 @@ class Services(QObject):
         self.settings = settings
         self.db_path = db_path
         self.tasks = tasks or TaskManager(self)
+        # what changed, as typed events (ui/common/events.py)
+        self.events = EventBus(self)
         self._db: Database | None = None
         self.active_call_id = 0
         # While the first-run build runs, queries get an empty in-memory database instead of creating
@@ -52,9 +53,9 @@ class Services(QObject):
 
     def db_call(self, fn: Callable[[Database], Any], on_done: Callable[[Any], None] | None = None,
                 on_error: Callable[[BaseException], None] | None = None) -> Future[Any]:
-        return self.tasks.run("db", lambda: fn(self._connection()), on_done, on_error)
+        return self.tasks.run(Lane.DB, lambda: fn(self._connection()), on_done, on_error)
 
-    def run(self, lane: str, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None,
+    def run(self, lane: Lane | str, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None,
             on_error: Callable[[BaseException], None] | None = None) -> Future[Any]:
         return self.tasks.run(lane, fn, on_done, on_error)
 
@@ -74,5 +75,5 @@ class Services(QObject):
                 self._db = None
 
         with contextlib.suppress(RuntimeError):  # already shut down
-            self.tasks.run("db", _close)
+            self.tasks.run(Lane.DB, _close)
         self.tasks.shutdown(wait=True)

@@ -49,6 +49,7 @@ from agent_assist.coach.redact import redact
 from agent_assist.coach.retention import RetentionWords, compute_cues
 from agent_assist.store.models import CallerCard, Customer
 from agent_assist.store.phones import pretty
+from agent_assist.ui.common import events as ev
 from agent_assist.ui.common import messages, style
 from agent_assist.ui.common.services import Services
 from agent_assist.ui.desk.notifications import NotificationCentre
@@ -594,8 +595,8 @@ class CallController(QObject):
         # panels react to the end of the call first (their size may change), then the layout comes back
         self.services.active_call_changed.emit(0)
         self.leave_focus()
-        self.services.data_changed.emit("calls")
-        self.services.data_changed.emit("tasks")
+        self.services.events.publish(ev.CallChanged(call_id))
+        self.services.events.publish(ev.TasksChanged())
         self.wrapup_saved.emit(call_id)
         messages.info("Wrap-up saved.")
         self._changed()

@@ -159,6 +159,7 @@ class LiveListening(QObject):
     def _on_progress(self, tracker: TalkTracker, marks: dict[str, float]) -> None:
         for p in (AGENT, CUSTOMER):
             tracker.mark_time(p, marks[p])
+        tracker.set_quality(marks.get("quality", ()))  # type: ignore[arg-type]
         if tracker is not self._tracker:
             return
         self._now = max(self._now, marks["position_s"])

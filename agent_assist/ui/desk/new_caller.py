@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from agent_assist.store import queries
 from agent_assist.store.phones import BadPhoneNumber, pretty, to_e164
+from agent_assist.ui.common import events as ev
 from agent_assist.ui.common import messages
 from agent_assist.ui.common.services import Services
 
@@ -159,7 +160,7 @@ class NewCallerForm(QFrame):
     def _saved(self, customer_id: int) -> None:
         self._saving = False
         self.save_button.setEnabled(True)
-        self._services.data_changed.emit("customers")
+        self._services.events.publish(ev.CustomersChanged(customer_id))
         self.created.emit(int(customer_id))
 
     def _failed(self, e: BaseException) -> None:

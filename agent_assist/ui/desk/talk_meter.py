@@ -158,6 +158,13 @@ class TalkMeter(QFrame):
         win_row.addWidget(self._window_label)
         win_row.addWidget(self.window_gauge, 1)
 
+        # shown only when a channel's effective SNR is too low for its speech time to be trusted
+        self._line_warning = QLabel("")
+        self._line_warning.setObjectName("talkLineQuality")
+        self._line_warning.setWordWrap(True)
+        self._line_warning.setStyleSheet("color: #b06000")
+        self._line_warning.setVisible(False)
+
         grid = QGridLayout()
         grid.setHorizontalSpacing(18)
         self._fig: dict[str, QLabel] = {}
@@ -201,14 +208,36 @@ class TalkMeter(QFrame):
         self._cue_timer.setSingleShot(True)
         self._cue_timer.timeout.connect(lambda: self.cue_label.setVisible(False))
 
+        # the honest empty state: what is missing and the button that fixes it, in place of the figures
+        self.empty_state = QWidget()
+        self.empty_state.setObjectName("talkEmpty")
+        self.empty_label = QLabel("No audio input configured")
+        self.empty_label.setObjectName("talkEmptyText")
+        self.empty_label.setWordWrap(True)
+        self.setup_button = QPushButton("Audio…")
+        self.setup_button.setToolTip("Choose the microphone (agent) and the softphone's output (customer)")
+        self.setup_button.clicked.connect(self._open_audio_settings)
+        el = QHBoxLayout(self.empty_state)
+        el.setContentsMargins(0, 0, 0, 0)
+        el.addWidget(self.empty_label, 1)
+        el.addWidget(self.setup_button)
+        self.empty_state.setVisible(False)
+        self.body = QWidget()
+        body = QVBoxLayout(self.body)
+        body.setContentsMargins(0, 0, 0, 0)
+        body.addLayout(big_row)
+        body.addWidget(self.gauge)
+        body.addLayout(win_row)
+        body.addWidget(self._line_warning)
+        body.addLayout(grid)
+        body.addLayout(lv)
+        self._flowed = False  # once audio has flowed the meter keeps its full place for the session
+
         lay = QVBoxLayout(self)
         lay.setContentsMargins(10, 8, 10, 8)
         lay.addLayout(head)
-        lay.addLayout(big_row)
-        lay.addWidget(self.gauge)
-        lay.addLayout(win_row)
-        lay.addLayout(grid)
-        lay.addLayout(lv)
+        lay.addWidget(self.empty_state)
+        lay.addWidget(self.body)
         lay.addWidget(self.cue_label)
         lay.addStretch(1)
 
@@ -218,9 +247,26 @@ class TalkMeter(QFrame):
         self.listening.levels.connect(self._show_levels)
 
     # -- updates --
+    @property
+    def collapsed(self) -> bool:
+        """True while the meter shows only its empty state (no audio, nothing heard yet)."""
+        return self.body.isHidden()
+
+    def _set_collapsed(self, collapsed: bool) -> None:
+        self.body.setVisible(not collapsed)
+        self.empty_state.setVisible(collapsed)
+        self._audio_button.setVisible(not collapsed)  # one Audio… button on screen, not two
+        # collapsed it gives its room to the phrasing coach; expanded it asks for its usual height
+        self.setSizePolicy(QSizePolicy.Policy.Preferred,
+                           QSizePolicy.Policy.Maximum if collapsed else QSizePolicy.Policy.Preferred)
+        self.updateGeometry()
+
     def set_metrics(self, whole: TalkMetrics, window: TalkMetrics | None = None) -> None:
         target = self._settings.target
         share = whole.talk_ratio
+        if share is not None and not self._flowed:
+            self._flowed = True
+            self._set_collapsed(False)
         colour = share_colour(share, target)
         self._big.setText("—" if share is None else f"{share:.0%}")
         self._big.setStyleSheet(f"color: {colour.name()}")
@@ -240,6 +286,18 @@ class TalkMeter(QFrame):
         who = f" ({whole.longest_monologue_party})" if whole.longest_monologue_party else ""
         self._fig["longest_monologue"].setText(_clock(whole.longest_monologue_s) + who)
         self._fig["interruptions"].setText(str(whole.interruptions))
+        self._show_line_quality(whole)
+
+    def _show_line_quality(self, whole: TalkMetrics) -> None:
+        noisy = [q for q in whole.quality if q.too_noisy]
+        self._line_warning.setVisible(bool(noisy))
+        if noisy:
+            self._line_warning.setText("⚠ " + "; ".join(
+                f"{q.party.capitalize()} line too noisy to trust (SNR {q.snr_db:.0f} dB)" for q in noisy)
+                + " — the ratio may be off")
+        self._line_warning.setToolTip("Effective SNR per channel (speech level over the line's noise): "
+                                      + ", ".join(f"{q.party} {q.snr_db:.0f} dB" for q in whole.quality
+                                                  if q.snr_db is not None))
 
     def show_cue(self, cue: Cue) -> None:
         self.cue_label.setText(cue.text)
@@ -256,6 +314,19 @@ class TalkMeter(QFrame):
         if self._big.text() == "—":  # no figures yet: say why the meter is empty, not "No call yet"
             self._verdict.setText({"listening": "Listening — nobody has spoken yet",
                                    "stopped": "No call yet"}.get(state, "No audio input — choose one in Audio…"))
+        if state == "listening":
+            self._flowed = True
+            self._set_collapsed(False)
+        elif state != "stopped" and not self._flowed:
+            # nothing ever flowed: collapse to one line that says what is missing, with the fix
+            s = self.services.settings
+            configured = bool(s.agent_device or s.customer_device or s.stereo_input)
+            reason = state.removeprefix("Not listening: ").strip()
+            self.empty_label.setText(
+                "No audio input configured — choose the microphone and the softphone's output"
+                if not configured else f"Audio input not working: {reason}")
+            self.empty_label.setToolTip(reason)
+            self._set_collapsed(True)
 
     def _show_levels(self, agent: float, customer: float) -> None:
         self._levels["agent"].setValue(round(min(agent, 1.0) * 100))

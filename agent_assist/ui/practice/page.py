@@ -26,15 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
-    QObject,
     QPersistentModelIndex,
     Qt,
     QTemporaryDir,
-    QTimer,
     QUrl,
     Signal,
 )
@@ -67,138 +63,27 @@ from agent_assist.coach.scenario import (
     ScoreCard,
 )
 from agent_assist.coach.talk import AGENT, TalkMetrics, TalkSettings
+from agent_assist.ui.common import events as ev
 from agent_assist.ui.common import messages
 from agent_assist.ui.common.services import Services
+from agent_assist.ui.practice.attempts import AttemptsModel
+from agent_assist.ui.practice.mic import MicCapture
+from agent_assist.ui.practice.scorecard import MOOD_COLOURS, card_html
 from agent_assist.voice import SpeechEngine, TtsUnavailable, Voice, choose_voice
 from agent_assist.workflows import practice as wp
 
 log = logging.getLogger(__name__)
 
 Index = QModelIndex | QPersistentModelIndex
-MOOD_COLOURS = {"calm": "#2e7d32", "neutral": "#546e7a", "upset": "#e07b00", "angry": "#d0342c"}
 NO_OUTPUT = ("No audio output device: the customer's lines are shown, not heard (their length still comes "
              "from the synthesized audio).")
 
 
-def _pct(x: float | None) -> str:
-    return "—" if x is None else f"{x:.0%}"
+def _mmss(seconds: float) -> str:
+    total = max(0, int(seconds + 0.5))
+    return f"{total // 60}:{total % 60:02d}"
 
 
-# -- attempts table ------------------------------------------------------------------------------------
-
-class AttemptsModel(QAbstractTableModel):
-    """Saved practice attempts (rows from ``workflows.practice.attempts``), newest first."""
-
-    COLUMNS = (("started_at", "When"), ("trainee", "Trainee"), ("title", "Scenario"), ("score", "Score"),
-               ("goals", "Goals"), ("talk_ratio", "Talk ratio"), ("longest_monologue_s", "Longest monologue"),
-               ("flags_count", "Flags"))
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[dict[str, Any]] = []
-        self.titles: dict[str, str] = {}
-
-    def set_rows(self, rows: list[dict[str, Any]]) -> None:
-        self.beginResetModel()
-        self._rows = list(rows)
-        self.endResetModel()
-
-    def row(self, r: int) -> dict[str, Any]:
-        return self._rows[r]
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if (orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole
-                and 0 <= section < len(self.COLUMNS)):
-            return self.COLUMNS[section][1]
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not (0 <= index.row() < len(self._rows)):
-            return None
-        r = self._rows[index.row()]
-        key = self.COLUMNS[index.column()][0]
-        if role == Qt.ItemDataRole.DisplayRole:
-            if key == "started_at":
-                return str(r["started_at"] or "").replace("T", " ")[:16]
-            if key == "title":
-                return self.titles.get(r["scenario"], r["scenario"])
-            if key == "score":
-                return f"{r['score']:.0f}" if r["score"] is not None else "—"
-            if key == "goals":
-                return f"{r['goals_met']}/{r['goals_total']}"
-            if key == "talk_ratio":
-                return _pct(r["talk_ratio"])
-            if key == "longest_monologue_s":
-                v = r["longest_monologue_s"]
-                return "—" if v is None else f"{v:.0f} s"
-            return "" if r.get(key) is None else str(r[key])
-        if role == Qt.ItemDataRole.ForegroundRole and key == "talk_ratio" and r["talk_ratio"] is not None:
-            return QColor("#2e7d32" if r["talk_ratio"] <= 0.30 else "#d0342c")
-        if role == Qt.ItemDataRole.TextAlignmentRole and key not in ("trainee", "title", "started_at"):
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        return None
-
-
-# -- microphone ----------------------------------------------------------------------------------------
-
-class MicCapture(QObject):
-    """The trainee's microphone as a capture for ``audio.live.LiveSource`` (the customer's side is silent,
-    since the customer's speech time comes from the synthesized audio)."""
-
-    failed = Signal(str)
-    levels = Signal(float, float)
-
-    def __init__(self, device: str = "", poll_ms: int = 50, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._device = device
-        self._input: Any = None
-        self._pending: list[np.ndarray] = []
-        self._timer = QTimer(self)
-        self._timer.setInterval(poll_ms)
-        self._timer.timeout.connect(self._poll)
-
-    def start(self) -> None:
-        from agent_assist.audio import live
-
-        # the same QAudioSource reader as live calls (16 kHz mono int16)
-        self._input = live._Input(live.find_input(self._device), 1, self)
-        self._timer.start()
-
-    def _poll(self) -> None:
-        if self._input is None:
-            return
-        for x in self._input.read():
-            if len(x):
-                self._pending.append(x)
-                self.levels.emit(float(np.abs(x.astype(np.int32)).max()) / 32768, 0.0)
-        problem = self._input.problem()
-        if problem:
-            self.stop()
-            self.failed.emit(problem)
-
-    def take(self) -> tuple[np.ndarray, np.ndarray]:
-        a = np.concatenate(self._pending) if self._pending else np.zeros(0, np.int16)
-        self._pending = []
-        return a, np.zeros(len(a), np.int16)
-
-    def stop(self) -> None:
-        self._timer.stop()
-        if self._input is not None:
-            self._poll_once_more()
-            self._input.stop()
-            self._input = None
-
-    def _poll_once_more(self) -> None:
-        for x in self._input.read():
-            if len(x):
-                self._pending.append(x)
 
 
 # -- the view ------------------------------------------------------------------------------------------
@@ -217,7 +102,7 @@ class _Step:
 
 
 def _html_flagged(text: str, flags: tuple[FlagItem, ...]) -> str:
-    from agent_assist.ui.desk.coach_panel import COLOURS
+    from agent_assist.coach.flags import COLOURS
 
     out, pos = [], 0
     for f in sorted(flags, key=lambda f: f.start):
@@ -316,6 +201,12 @@ class PracticeView(QWidget):
         self.brief.setTextFormat(Qt.TextFormat.RichText)
         self.mood_label = QLabel("")
         self.mood_label.setObjectName("practiceMood")
+        # the scenario's limit counts call time (both parties' speech and the gaps between turns), the
+        # same clock that ends the attempt
+        self.time_left = QLabel("")
+        self.time_left.setObjectName("practiceTimeLeft")
+        self.time_left.setToolTip("Call time left before the customer ends the call: both parties' speech "
+                                  "and the pauses between turns count, thinking time does not.")
         self.transcript = QTextBrowser()
         self.transcript.setObjectName("practiceTranscript")
         self.transcript.setOpenLinks(False)
@@ -343,7 +234,10 @@ class PracticeView(QWidget):
         left.setObjectName("panel")
         ll = QVBoxLayout(left)
         ll.addWidget(self.brief)
-        ll.addWidget(self.mood_label)
+        mood_row = QHBoxLayout()
+        mood_row.addWidget(self.mood_label, 1)
+        mood_row.addWidget(self.time_left)
+        ll.addLayout(mood_row)
         ll.addWidget(self.transcript, 1)
         ll.addLayout(reply_row)
         ll.addWidget(self.status)
@@ -436,7 +330,8 @@ class PracticeView(QWidget):
         self.scenario_box.currentIndexChanged.connect(self._scenario_chosen)
         self.trainee_box.currentIndexChanged.connect(self._reload_attempts)
         self.all_trainees_box.toggled.connect(self._reload_attempts)
-        self.services.data_changed.connect(self._data_changed)
+        for signal in (self.services.events.practice_changed, self.services.events.database_replaced):
+            signal.connect(self._data_changed)
 
     # -- loading -------------------------------------------------------------------------------------
     def _load_catalog(self) -> None:
@@ -477,7 +372,10 @@ class PracticeView(QWidget):
             f"<br><span style='color:#666'>{html.escape(s.description)} "
             f"Time limit {s.time_limit_s / 60:.0f} min.</span>")
         if not self.running:
-            self._show_goals(tuple(GoalResult(g.id, g.label, False, g.avoid, "") for g in s.goals))
+            self._show_goals(tuple(GoalResult(g.id, g.label, False, g.avoid, "") for g in s.goals),
+                             started=False)
+            self.time_left.setText(f"Time limit {_mmss(s.time_limit_s)}")
+            self.time_left.setStyleSheet("color: #666")
         self._update_start()
 
     def _scenario_failed(self, e: BaseException) -> None:
@@ -510,9 +408,9 @@ class PracticeView(QWidget):
         self.attempts_title.setText(f"ATTEMPTS — {name.upper()}")
         self.services.db_call(lambda db: wp.attempts(db, tid), self.attempts_model.set_rows)
 
-    def _data_changed(self, what: str) -> None:
-        if what in ("agents", "practice", "demo", "all"):
-            self._load_trainees()
+    def _data_changed(self, _event: ev.Event) -> None:
+        self._load_trainees()
+        self._reload_attempts()
 
     def _start_tts(self) -> None:
         if self._engine_given is not None:
@@ -663,6 +561,7 @@ class PracticeView(QWidget):
             self._add_flag(f)
         self._show_goals(step.goals)
         self._show_talk(step.talk, step.estimated)
+        self._show_time_left()
         if step.turn is not None:
             self._customer_said(step.turn)
         elif step.finished:
@@ -679,12 +578,29 @@ class PracticeView(QWidget):
         self._append(self._session.scenario.persona.name, turn.text, turn.mood, ())
         self.mood_label.setText(
             f"Customer mood: <b style='color:{MOOD_COLOURS.get(turn.mood, '#333')}'>{turn.mood}</b>")
+        self._show_time_left()
         if self.speak_box.isChecked() and self._tts_ready and self._engine is not None:
             self._speak(turn)
         if turn.ends:
             self._finish()
         elif not self._busy:
             self._set_replying(True)
+
+    def _show_time_left(self) -> None:
+        """The countdown: call time left of the scenario's limit (read between turns, when no worker
+        is changing the session)."""
+        session = self._session
+        if session is None or self._busy:
+            return
+        limit = session.scenario.time_limit_s
+        left = max(0.0, limit - session.timeline_s())
+        if session.finished:
+            self.time_left.setText(f"Time used {_mmss(min(limit, session.timeline_s()))} of {_mmss(limit)}")
+            colour = "#666"
+        else:
+            self.time_left.setText(f"Time left <b>{_mmss(left)}</b> of {_mmss(limit)}")
+            colour = "#d0342c" if left < 60 else "#b26a00" if left < limit / 4 else "#333"
+        self.time_left.setStyleSheet(f"color: {colour}")
 
     def _speak(self, turn: CustomerTurn) -> None:
         assert self._engine is not None and self._session is not None
@@ -791,6 +707,7 @@ class PracticeView(QWidget):
         self._finishing = True
         self._set_replying(False)
         self.end_button.setEnabled(False)
+        self._show_time_left()
         if self.mic_button.isChecked():
             self.mic_button.setChecked(False)
         if self._pending_tts:
@@ -835,7 +752,7 @@ class PracticeView(QWidget):
         self._note(note + (" " + NO_OUTPUT if self._no_output else ""))
         self._update_start()
         self._load_trainees()
-        self.services.data_changed.emit("practice")
+        self.services.events.publish(ev.PracticeChanged())
         self.attempt_saved.emit(saved.attempt_id)
 
     def _save_failed(self, e: BaseException) -> None:
@@ -854,7 +771,7 @@ class PracticeView(QWidget):
             f"<b style='color:{colour}'>{html.escape(who)}</b>{badge}<br>{body}</td></tr></table>")
 
     def _add_flag(self, f: FlagItem) -> None:
-        from agent_assist.coach.summary import FLAG_LABELS
+        from agent_assist.coach.flags import LABELS as FLAG_LABELS
 
         text = f"{FLAG_LABELS.get(f.category, f.category)}: “{f.span}” — {f.reason}"
         if f.suggestion:
@@ -863,10 +780,17 @@ class PracticeView(QWidget):
         item.setToolTip(f.utterance)
         self.flags_list.addItem(item)
 
-    def _show_goals(self, goals: tuple[GoalResult, ...]) -> None:
+    def _show_goals(self, goals: tuple[GoalResult, ...], started: bool = True) -> None:
+        """✓ met, ✗ missed (at the end) or broken, · still open. Nothing is judged before the attempt
+        starts, and a goal to avoid something is only ✓ once the attempt is over."""
         self.goals_list.clear()
         for g in goals:
-            mark = "✓" if g.met else ("·" if not self._finishing and not g.avoid else "✗")
+            if not started:
+                mark = "·"
+            elif g.avoid:
+                mark = "✗" if not g.met else ("✓" if self._finishing else "·")
+            else:
+                mark = "✓" if g.met else ("✗" if self._finishing else "·")
             item = QListWidgetItem(f"{mark}  {g.label}")
             item.setForeground(QColor("#2e7d32" if g.met else "#777" if mark == "·" else "#d0342c"))
             item.setToolTip(g.detail)
@@ -906,134 +830,3 @@ class PracticeView(QWidget):
             self._player.stop()
 
 
-def card_html(card: ScoreCard) -> str:
-    """The score card as HTML; the talk ratio comes first."""
-    from agent_assist.coach.summary import FLAG_LABELS
-    from agent_assist.ui.desk.coach_panel import COLOURS
-
-    t = card.talk
-    ok = card.talk_ok
-    colour = "#2e7d32" if ok else "#d0342c"
-    ratio = _pct(t.talk_ratio)
-    who = {"agent": "you", "customer": "customer"}.get(t.longest_monologue_party or "", "")
-    rows = [
-        f"<tr><td>Talk ratio</td><td><b style='font-size:15pt; color:{colour}'>{ratio}</b> "
-        f"(target at most {card.talk_target:.0%}) {'✓' if ok else '✗'}"
-        f"<br><span style='color:#777; font-size:9pt'>{html.escape(card.estimate_note())}</span></td></tr>",
-        f"<tr><td>Longest monologue</td><td>{t.longest_monologue_s:.1f} s"
-        f"{f' ({who})' if who else ''}</td></tr>",
-        f"<tr><td>Speech</td><td>you {t.agent_speech_s:.1f} s, customer {t.customer_speech_s:.1f} s</td></tr>",
-    ]
-    if not card.phrasing_available:
-        flags = f"<i>not checked ({html.escape(card.phrasing_note)})</i>"
-    elif not card.flags:
-        flags = "none ✓"
-    else:
-        items = []
-        for f in card.flags:
-            c = COLOURS.get(f.category, "#d0342c")
-            items.append(f"<li><b style='color:{c}'>{html.escape(FLAG_LABELS.get(f.category, f.category))}</b> "
-                         f"“{html.escape(f.span)}” (reply {f.reply}): {html.escape(f.reason)}"
-                         + (f"<br><b>Try:</b> {html.escape(f.suggestion)}" if f.suggestion else "") + "</li>")
-        flags = f"{len(card.flags)}<ul style='margin:0'>{''.join(items)}</ul>"
-    rows.append(f"<tr><td>Phrasing flags</td><td>{flags}</td></tr>")
-    goals = "".join(
-        f"<li style='color:{'#2e7d32' if g.met else '#d0342c'}'>{'✓' if g.met else '✗'} "
-        f"{html.escape(g.label)} <span style='color:#777'>({html.escape(g.detail)})</span></li>"
-        for g in card.goals)
-    rows.append(f"<tr><td>Goals</td><td>{card.goals_met}/{len(card.goals)}"
-                f"<ul style='margin:0; list-style:none'>{goals}</ul></td></tr>")
-    rows.append(f"<tr><td>Customer mood</td><td>{card.mood_start} → "
-                f"<b style='color:{MOOD_COLOURS.get(card.mood_end, '#333')}'>{card.mood_end}</b></td></tr>")
-    rows.append(f"<tr><td>Ended</td><td>{html.escape(card.ended_by)}</td></tr>")
-    parts = ", ".join(f"{k} {v:.0f}" for k, v in card.parts.items())
-    rows.append(f"<tr><td>Score</td><td><b style='font-size:15pt'>{card.score:.0f}</b>/100 "
-                f"<span style='color:#777'>({parts})</span></td></tr>")
-    return (f"<h3 style='margin:0'>{html.escape(card.title)}</h3>"
-            f"<table cellpadding='4' style='margin-top:6px'>{''.join(rows)}</table>")
-
-
-# -- documentation screenshots ---------------------------------------------------------------------------
-
-SHOT_REPLIES = (
-    "Hi, this is Sam. I'm sorry to hear that. What happened?",
-    "That sounds really frustrating. What's the order number?",
-    "Didn't you check the order page?",
-    "I've refunded the second charge. Does that resolve it?",
-    "Thanks for your patience.",
-    "Thank you for calling.",
-)
-
-
-def shoot_practice(out_dir: Path) -> Path:
-    """``practice.png`` (mid-attempt) and ``scorecard.png`` (the end) from the real window on a demo
-    database with two earlier attempts; for ``ui.screenshots``. Returns the score-card image."""
-    import tempfile
-    import time
-
-    from PySide6.QtCore import QCoreApplication, QEventLoop
-
-    from agent_assist.settings import Settings
-    from agent_assist.store.db import connect
-    from agent_assist.store.demo import build_demo
-    from agent_assist.ui.common import style
-    from agent_assist.ui.main_window import MainWindow
-
-    def wait(cond: Any, what: str, timeout_s: float = 60.0) -> None:
-        end = time.monotonic() + timeout_s
-        while not cond():
-            QCoreApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
-            time.sleep(0.02)
-            if time.monotonic() > end:
-                raise SystemExit(f"practice screenshot: timed out waiting for {what}")
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="agent-assist-shot-") as tmp:
-        path = Path(tmp) / "practice.db"
-        db = connect(path)
-        build_demo(db, customers=60, seed=5)
-        tid = int(wp.trainees(db)[0]["id"])
-        checker, _why = wp.phrasing_checker()
-        for day, script in ((16, ("Yeah.", "Didn't you check the statement?", "Ok.")),
-                            (19, ("Hello, thanks for calling. What happened?",
-                                  "I guarantee it will be fixed by tomorrow.", "Ok."))):
-            s = wp.new_session(wp.load_scenario("double_billing"), checker)
-            s.opening()
-            for r in script:
-                s.reply(r)
-            s.stop("the trainer ended the call")
-            wp.save_attempt(db, s, tid, started_at=f"2026-11-{day}T10:00:00")
-        db.close()
-        services = Services(Settings(agent_id=tid, profile="trainer"), path)
-        w = MainWindow(services)
-        w.setStyleSheet(style.stylesheet())
-        w.resize(1400, 1000)
-        w.show()
-        view = w.practice_view
-        assert isinstance(view, PracticeView)
-        w.tabs.setCurrentWidget(view)
-        wait(lambda: view.ready and view.start_button.isEnabled(), "the tab")
-        wait(lambda: view.voice_box.count() > 1 or not view.speak_box.isEnabled(), "the voices")
-        view.scenario_box.setCurrentIndex(view.scenario_box.findData("double_billing"))
-        view.trainee_box.setCurrentIndex(view.trainee_box.findData(tid))
-        wait(lambda: view._scenario is not None and view._scenario.name == "double_billing", "the scenario")
-        view.start_button.click()
-        for i, reply in enumerate(SHOT_REPLIES):
-            wait(lambda: view.reply_edit.isEnabled() or view.card is not None, "the customer")
-            if view.card is not None:
-                break
-            if i == 3:
-                wait(lambda: view._pending_tts == 0, "the speech")
-                if not w.grab().save(str(out_dir / "practice.png")):
-                    raise SystemExit(f"could not write {out_dir / 'practice.png'}")
-            view.reply_edit.setText(reply)
-            view.send()
-        wait(lambda: view.saved_attempt_id is not None, "the saved attempt")
-        wait(lambda: view.attempts_model.rowCount() == 3 and services.tasks.pending == 0, "the attempts")
-        out = out_dir / "scorecard.png"
-        if not w.grab().save(str(out)):
-            raise SystemExit(f"could not write {out}")
-        view.shutdown()
-        w.close()
-        services.close()
-    return out

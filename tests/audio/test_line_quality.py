@@ -1,0 +1,115 @@
+"""Phone-line realism: noise-floor/SNR tracking, bleed detection, and the bad-input notes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import soxr
+
+from agent_assist.audio.analysis import analyze_file_report, analyze_report
+from agent_assist.audio.vad import StereoVad, VadSettings, estimate_leak
+from agent_assist.coach.talk import AGENT, CUSTOMER, analyze
+from tests.audio.callgen import Line, band_pass, dialogues, make_call, ulaw_round_trip
+from tests.audio.speech import Spoken
+
+
+@pytest.fixture(scope="module")
+def turns() -> list[tuple[str, str]]:
+    return dialogues()[3]
+
+
+def test_line_model_parts() -> None:
+    rate = 8000
+    t = np.arange(rate) / rate
+    hum, voice = np.sin(2 * np.pi * 100 * t), np.sin(2 * np.pi * 1000 * t)
+    assert np.std(band_pass(hum.astype(np.float32), rate)) < 0.01  # below the telephone band
+    assert np.std(band_pass(voice.astype(np.float32), rate)) == pytest.approx(np.std(voice), rel=0.02)
+    x = (0.3 * voice).astype(np.float32)
+    y = ulaw_round_trip(x)
+    snr = 10 * np.log10(np.mean(x ** 2) / np.mean((x - y) ** 2))
+    assert 30 < snr < 45  # 8-bit companding: audible, not destructive
+
+
+def test_effective_snr_and_too_noisy_flag(turns: list[tuple[str, str]], speech_cache: Path) -> None:
+    line = Line(snr_db={AGENT: 25.0, CUSTOMER: 2.0}, drift_db=2.0, bleed_db=None)
+    c = make_call(turns, 11, 8000, line, speech_cache)
+    r = analyze_report(c.agent, c.customer, c.rate)
+    q = {x.party: x for x in r.quality}
+    assert q[CUSTOMER].snr_db == pytest.approx(2.0, abs=3.5)
+    assert q[AGENT].snr_db == pytest.approx(25.0, abs=4.5)
+    assert q[CUSTOMER].too_noisy and not q[AGENT].too_noisy
+    assert any("customer channel is too noisy to trust" in n for n in r.notes)
+    m = analyze(r.segments, r.duration_s, quality=r.quality)
+    assert m.untrusted == (CUSTOMER,)
+    assert "quality" in m.to_dict() and "quality" not in analyze(r.segments).to_dict()
+
+
+def test_bleed_is_found_and_not_counted(turns: list[tuple[str, str]], speech_cache: Path) -> None:
+    line = Line(snr_db={AGENT: 25.0, CUSTOMER: 25.0}, drift_db=0.0, bleed_db=-15.0, bleed_from=AGENT,
+                bleed_delay_s=0.12)
+    c = make_call(turns, 12, 8000, line, speech_cache)
+    r = analyze_report(c.agent, c.customer, c.rate)
+    q = {x.party: x for x in r.quality}
+    assert q[CUSTOMER].bleed_db == pytest.approx(-15.0, abs=4.0)
+    assert q[CUSTOMER].bleed_delay_ms == pytest.approx(120, abs=60)
+    found, true = analyze(r.segments), analyze(c.truth)
+    assert found.customer_speech_s == pytest.approx(true.customer_speech_s, rel=0.12)
+    assert found.talk_ratio == pytest.approx(true.talk_ratio, abs=0.03)
+    # the same call judged by the old fixed rule only: webrtcvad alone counts much of the bleed
+    plain = analyze(analyze_report(c.agent, c.customer, c.rate,
+                                   VadSettings(detector="webrtc", bleed_margin_db=-60.0)).segments)
+    assert plain.customer_speech_s > found.customer_speech_s + 3.0
+
+
+def test_no_leak_is_claimed_between_independent_channels() -> None:
+    rng = np.random.default_rng(5)
+    src = 60 + 10 * rng.random(2000)  # a talker
+    dst = 30 + rng.normal(0, 1, 2000)  # steady noise
+    est = estimate_leak(src.astype(np.float32), dst.astype(np.float32), 65.0)
+    assert est is not None and est[2] > 0.75
+
+
+def test_dc_offset_is_removed_and_said(call8k: Spoken) -> None:
+    clean = analyze(analyze_report(call8k.agent, call8k.customer, 8000).segments)
+    shifted = np.clip(call8k.agent.astype(np.int32) + 4000, -32768, 32767).astype(np.int16)
+    r = analyze_report(shifted, call8k.customer, 8000)
+    assert any("agent channel has a DC offset" in n for n in r.notes)
+    assert analyze(r.segments).talk_ratio == pytest.approx(clean.talk_ratio, abs=0.01)
+
+
+def test_48k_is_resampled_and_said(call16k: Spoken) -> None:
+    a = soxr.resample(call16k.agent, 16000, 48000)
+    c = soxr.resample(call16k.customer, 16000, 48000)
+    r = analyze_report(a, c, 48000)
+    assert any("resampled from 48000 Hz to 16000 Hz" in n for n in r.notes)
+    truth = analyze(call16k.truth).talk_ratio
+    assert analyze(r.segments).talk_ratio == pytest.approx(truth, abs=0.02)
+
+
+def test_silent_channel_and_some_clipping_are_said(call8k: Spoken, tmp_path: Path) -> None:
+    p = tmp_path / "one-sided.wav"
+    sf.write(str(p), np.stack([call8k.agent, np.zeros_like(call8k.customer)], axis=1), 8000)
+    r = analyze_file_report(p)
+    assert any("customer channel is silent" in n for n in r.notes)
+    assert {g.party for g in r.segments} == {AGENT}
+    hot = call8k.agent.copy()
+    peaks = np.flatnonzero(np.abs(hot) > 2000)
+    hot[peaks[:: max(1, len(peaks) // (len(hot) // 100))]] = 32767  # ~1 % of the samples at full scale
+    q = tmp_path / "hot.wav"
+    sf.write(str(q), np.stack([hot, call8k.customer], axis=1), 8000)
+    r = analyze_file_report(q)
+    assert any("clipped in places" in n for n in r.notes)
+
+
+def test_detector_choice(call8k: Spoken) -> None:
+    with pytest.raises(ValueError, match="detector must be"):
+        VadSettings(detector="magic")
+    truth = analyze(call8k.truth).talk_ratio
+    for d in ("webrtc", "silero", "combined"):
+        v = StereoVad(8000, VadSettings(detector=d))
+        assert v.detector == d
+        segs = v.feed(call8k.agent, call8k.customer) + v.flush()
+        assert analyze(segs).talk_ratio == pytest.approx(truth, abs=0.02), d
