@@ -264,8 +264,9 @@ def connect(path: Path | str, *, create: bool = True, migrate_schema: bool = Tru
             conn.close()
         release_writer(key, p)
         msg = str(e).lower()
-        if "full" in msg:
-            raise DiskFull(f"The disk holding {p} is full; free some space and start again.") from None
+        if "full" in msg or "i/o error" in msg:
+            raise DiskFull(f"Writing {p} failed ({e}: the disk may be full or failing); free some space and "
+                           "try again.") from None
         if "locked" in msg or "busy" in msg:
             raise DatabaseLocked(f"Database {p} is locked by another program; close it and try again.") from None
         if "readonly" in msg or "read-only" in msg or "unable to open" in msg:
@@ -280,6 +281,21 @@ def connect(path: Path | str, *, create: bool = True, migrate_schema: bool = Tru
         raise
     _restrict_mode(p)
     return db
+
+
+def _make_private_dirs(folder: Path) -> None:
+    """Create ``folder`` and its missing parents 0700 (the umask would make them 0755); existing ones stay."""
+    missing = []
+    d = folder
+    while not d.exists() and d.parent != d:
+        missing.append(d)
+        d = d.parent
+    for m in reversed(missing):
+        try:
+            os.mkdir(m, 0o700)
+        except FileExistsError:
+            continue
+        os.chmod(m, 0o700)
 
 
 def _check_readable(db: Database, p: Path) -> None:

@@ -434,7 +434,11 @@ def build_demo_file(
     _refuse_in_use(target)
     _remove_db_files(tmp)
     try:
-        return _build_into(target, tmp, customers, seed, today, progress, fill, sizes)
+        try:
+            return _build_into(target, tmp, customers, seed, today, progress, fill, sizes)
+        except BaseException:
+            _remove_db_files(tmp)  # whatever failed, even opening it: nothing half-built stays behind
+            raise
     except sqlite3.Error as e:
         err = from_sqlite(e, target.parent)
         if err is None:
@@ -514,5 +518,5 @@ def _build_into(target: Path, tmp: Path, customers: int, seed: int, today: date 
 
 
 def _remove_db_files(p: Path) -> None:
-    for suffix in ("", "-wal", "-shm", "-journal"):
+    for suffix in ("", "-wal", "-shm", "-journal", ".lock"):
         Path(str(p) + suffix).unlink(missing_ok=True)

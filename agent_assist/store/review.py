@@ -550,7 +550,7 @@ CSV_FIELDS = (
 
 def _csv_value(key: str, v: Any) -> Any:
     if key == "outcome":
-        return outcome_label(v) if v else ""
+        return redact_text(outcome_label(v)) if v else ""
     if v is None:
         return ""
     if key == "talk_ratio":

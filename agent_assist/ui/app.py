@@ -10,6 +10,7 @@ unexpected is logged and shown as one line; no traceback reaches the agent.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import logging.handlers
@@ -623,6 +624,10 @@ def run(args: argparse.Namespace) -> int:
     settings, problems = settings_mod.load()
     settings_mod.apply_args(settings, args)
     path = settings_mod.db_path_from_args(args)
+    # the app's own data folder is 0700 (older versions left it 0755); a folder the user chose stays;
+    # a failure is reported when the database is opened
+    with contextlib.suppress(OSError):
+        settings_mod.ensure_private_dir(path.parent)
     measure = bool(getattr(args, "measure_startup", False))
     screenshot = getattr(args, "screenshot", None)
     softphone, softphone_problem = _softphone_address(args, settings)

@@ -88,7 +88,7 @@ def _stop(pid: int) -> None:
 
 def _another_customer(db_path: Path, not_phone: str) -> tuple[str, str]:
     """(phone, name) of a stored customer other than the one with ``not_phone``."""
-    db = connect(db_path)
+    db = connect(db_path, writer=False)  # read beside the running window (one writer per file)
     try:
         row = db.execute("SELECT phone_e164, name FROM customers WHERE phone_e164 IS NOT NULL AND "
                          "phone_e164 != ? ORDER BY id LIMIT 1", [not_phone]).fetchone()

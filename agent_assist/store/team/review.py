@@ -181,7 +181,7 @@ def export_csv(conn: Any, flt: TeamFilter, path: Path | str, sort: str = "starte
     try:
         with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as f:
             n = write_csv(conn, flt, f, sort, descending)
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, 0o600)  # call data: the owner only, like the desk's export
         os.replace(tmp, target)
     except BaseException:
         if os.path.exists(tmp):
