@@ -71,6 +71,17 @@ def silero_probs(x: np.ndarray, rate: int) -> tuple[np.ndarray, float]:
     return np.array([m.prob(xf[i * c:(i + 1) * c]) for i in range(n)], np.float32), c / rate
 
 
+def ten_available() -> bool:
+    """TEN VAD (``pip install ten-vad``) loads a shared library that needs libc++1 (Debian)."""
+    try:
+        from ten_vad import TenVad
+
+        TenVad(256, 0.5)
+    except (ImportError, OSError, AttributeError):
+        return False
+    return True
+
+
 def ten_probs(x: np.ndarray, rate: int) -> tuple[np.ndarray, float]:
     from ten_vad import TenVad
 
@@ -89,8 +100,10 @@ def features(c: Call) -> dict[str, dict[str, np.ndarray]]:
         n = len(w2)
         w3 = webrtc_flags(x, c.rate, 3)
         sp, sh = _timed("silero", dur, lambda x=x: np.asarray(silero_probs(x, c.rate), dtype=object))
-        tp, th = _timed("ten-vad", dur, lambda x=x: np.asarray(ten_probs(x, c.rate), dtype=object))
-        out[p] = {"w2": w2, "w3": w3, "silero": to_frames(sp, float(sh), n), "ten": to_frames(tp, float(th), n)}
+        out[p] = {"w2": w2, "w3": w3, "silero": to_frames(sp, float(sh), n)}
+        if HAVE_TEN:
+            tp, th = _timed("ten-vad", dur, lambda x=x: np.asarray(ten_probs(x, c.rate), dtype=object))
+            out[p]["ten"] = to_frames(tp, float(th), n)
     return out
 
 
@@ -106,6 +119,12 @@ DETECTORS: dict[str, Callable[[dict[str, np.ndarray]], np.ndarray]] = {
     "silero>0.3 AND ten>0.3": lambda f: (f["silero"] > 0.3) & (f["ten"] > 0.3),
     "mean(silero, ten)>0.4": lambda f: (f["silero"] + f["ten"]) / 2 > 0.4,
 }
+
+
+HAVE_TEN = ten_available()
+if not HAVE_TEN:
+    print("TEN VAD is not available (pip install ten-vad; apt-get install libc++1): its rows are left out")
+    DETECTORS = {k: v for k, v in DETECTORS.items() if "ten" not in k}
 
 
 def segments(flags: dict[str, np.ndarray]) -> list[Segment]:

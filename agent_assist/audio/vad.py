@@ -13,9 +13,9 @@ Per 30 ms frame of each channel:
    crosstalk, hybrid echo) is found by correlating the two channels' frame energies over delays of
    0–300 ms; once a leak is found (its delay and level), a frame that is no louder than the other
    channel's delayed level plus the leak plus ``bleed_margin_db`` is bleed, not speech;
-4. *the detector* — Silero VAD (ONNX, run by onnxruntime) on 32 ms chunks of the channel, confirmed by
-   webrtcvad where the line is clean (``detector="combined"``); webrtcvad alone or Silero alone are
-   the other choices (``docs/vad-comparison.md`` has the measurements behind the default);
+4. *the detector* — Silero VAD (ONNX, run by onnxruntime) on 32 ms chunks of the channel finds speech
+   and webrtcvad confirms it (``detector="combined"``: the two fail on different frames); webrtcvad
+   alone or Silero alone are the other choices (``docs/vad-comparison.md`` has the measurements);
 5. *hangover and edges* — speech frames separated by less than ``min_silence_s`` form one segment,
    segments shorter than ``min_speech_s`` are dropped (clicks, breaths), and each segment is widened
    by ``pad_s`` at both ends (calibrated so that clean calls are within 0.5 points).
@@ -52,7 +52,6 @@ class VadSettings:
     aggressiveness: int = 2  # webrtcvad mode 0..3
     frame_ms: int = 30  # 10, 20 or 30
     silero_threshold: float = 0.3
-    webrtc_above_db: float = 15.0  # "combined": webrtcvad confirms Silero where the SNR is above this
     min_speech_s: float = 0.15
     min_silence_s: float = 0.45
     pad_s: float = 0.0
