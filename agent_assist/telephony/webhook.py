@@ -148,7 +148,8 @@ class _Handler(BaseHTTPRequestHandler):
     sys_version = ""
 
     def log_message(self, format: str, *args: Any) -> None:
-        log.debug("webhook %s: " + format, self.client_address[0], *args)
+        # http.server's own lines carry the request line, and with it the secret in /cti/<secret>
+        log.debug("webhook %s: %s", self.client_address[0], (format % args).split(" /", 1)[0])
 
     def _answer(self, status: HTTPStatus, payload: dict[str, Any]) -> None:
         body = json.dumps(payload).encode("utf-8")

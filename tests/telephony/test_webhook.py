@@ -136,6 +136,18 @@ def test_other_methods_and_a_missing_length(hook: tuple[WebhookServer, queue.Que
     assert events.empty()
 
 
+def test_the_secret_never_reaches_the_log(hook: tuple[WebhookServer, queue.Queue[CallEvent]],
+                                          caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG, logger="agent_assist.telephony.webhook")
+    server, events = hook
+    assert post(server, form(event="newCall", callId="1", **{"from": "5551234567"}))[0] == 200
+    assert post(server, b"", method="GET")[0] == 405
+    events.get(timeout=5)
+    assert caplog.records and SECRET not in caplog.text
+
+
 def test_a_weak_secret_is_refused() -> None:
     with pytest.raises(ValueError, match="secret"):
         WebhookServer("127.0.0.1", 0, "short", lambda _e: None)
