@@ -7,8 +7,6 @@ knows is refused (opening it could lose data written by the newer version).
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import os
 import sqlite3
 import stat
@@ -327,21 +325,3 @@ def _restrict_mode(p: Path) -> None:
                 os.chmod(f, 0o600)
         except OSError:
             pass
-
-
-def _make_private_dirs(folder: Path) -> None:
-    """Create ``folder`` and its missing parents with mode 0700 (an existing folder keeps its mode: the
-    settings narrow the app's own folders; the store only takes a path). Raises OSError."""
-    missing: list[Path] = []
-    d = Path(folder)
-    while not d.exists():
-        missing.append(d)
-        if d.parent == d:
-            break
-        d = d.parent
-    for m in reversed(missing):
-        with contextlib.suppress(FileExistsError):
-            os.mkdir(m, 0o700)
-        os.chmod(m, 0o700)  # mkdir's mode passes through the umask; this one must not
-    if not Path(folder).is_dir():
-        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(folder))
