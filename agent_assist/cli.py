@@ -132,7 +132,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--list", action="store_true", help="list the scenarios")
     c.add_argument("--trainee", type=int, metavar="ID", help="agent id of the trainee")
 
-    c = sub.add_parser("team", help="team mode: a PostgreSQL team store shared by many desks")
+    c = command("team", "team mode: a PostgreSQL team store shared by many desks",
+                "  agent-assist team init postgresql://owner@db.example/floor\n"
+                "  agent-assist team sync --url postgresql://alice@db.example/floor\n"
+                "  agent-assist team status --json")
     team = c.add_subparsers(dest="team_command", metavar="ACTION", required=True)
     t = team.add_parser("init", help="create or upgrade the team store's schema; prints its version")
     t.add_argument("url", metavar="URL", help="PostgreSQL URL of the store's owner, e.g. postgresql://owner@db/floor")
@@ -149,7 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
     t = team.add_parser("sync", help="join if needed, push and pull now; exit 0 when nothing is left")
     t.add_argument("--url", metavar="URL")
 
-    c = sub.add_parser("transcribe", help="recognise what was said in a recording, with phrasing flags")
+    c = command("transcribe", "recognise what was said in a recording, with phrasing flags",
+                "  agent-assist transcribe call.wav\n"
+                "  agent-assist transcribe call.flac --json | jq .text")
     c.add_argument("file", help=".wav/.flac recording: stereo (agent left, customer right) or mono")
     c.add_argument("--json", action="store_true", help="one JSON object per utterance per line")
     c.add_argument("--engine", choices=["pocketsphinx", "vosk", "faster-whisper"],
