@@ -108,7 +108,7 @@ def test_transcript_turns_are_phrasing_checked(tmp_path: Path, name: str, text: 
     # the agent's loaded question is flagged at its moment; the customer's identical words are not checked
     assert flags and {f["start_s"] for f in flags} == {37.0}
     assert all(f["text"] == "Didn't you read the manual?" for f in flags)
-    assert any(f["category"] in ("loaded", "negative") and f["suggestion"] for f in flags)
+    assert any(f["category"] in ("loaded", "blaming") and f["suggestion"] for f in flags)
     human = cli(str(p), *extra)
     assert human.returncode == 0, human.stderr
     assert "Phrasing (agent turns):" in human.stdout and "[0:37]" in human.stdout

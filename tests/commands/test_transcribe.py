@@ -54,7 +54,7 @@ def test_json_lines_give_the_words_times_channels_and_flags(call: dict[str, Path
         assert abs(u["start"] - t) < 0.3 and u["end"] > u["start"]
         assert wer(text.replace("'", ""), u["text"].replace("'", "")) <= 0.35, u["text"]
     # the loaded question is flagged exactly as `check --json` flags the recognised text
-    assert [f["category"] for f in rows[0]["flags"]] == ["negative"]
+    assert [f["category"] for f in rows[0]["flags"]] == ["blaming"]
     chk = subprocess.run([sys.executable, "-m", "agent_assist", "check", "--json"], input=rows[0]["text"],
                          capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert json.loads(chk.stdout)["flags"] == rows[0]["flags"]
@@ -66,7 +66,7 @@ def test_any_rate_flac_and_the_human_listing(call: dict[str, Path]) -> None:
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     assert lines[0].startswith("[00:00.") and " agent " in lines[0]
-    assert "Negative" in r.stdout and "try:" in r.stdout
+    assert "Blaming" in r.stdout and "try:" in r.stdout
     assert "email" in r.stdout or "details" in r.stdout
 
 
@@ -83,7 +83,7 @@ def test_analyze_transcribe_adds_the_utterances(call: dict[str, Path]) -> None:
     data = json.loads(r.stdout)
     assert data["talk_ratio"] > 0.5
     assert [u["channel"] for u in data["utterances"]] == ["agent", "customer", "agent"]
-    assert data["utterances"][0]["flags"][0]["category"] == "negative"
+    assert data["utterances"][0]["flags"][0]["category"] == "blaming"
 
 
 def test_a_folder_that_is_not_a_model_exits_2_with_one_line(call: dict[str, Path], tmp_path: Path) -> None:

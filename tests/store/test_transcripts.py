@@ -12,7 +12,7 @@ from sqlite_utils import Database
 from agent_assist.store import calls, transcripts
 from agent_assist.store.db import connect
 
-FLAG = {"category": "negative", "start": 0, "end": 15, "reason": "r", "suggestion": "s"}
+FLAG = {"category": "blaming", "start": 0, "end": 15, "reason": "r", "suggestion": "s"}
 
 
 @pytest.fixture
@@ -31,7 +31,7 @@ def test_lines_keep_times_flags_and_count_for_the_call(db: Database) -> None:
     got = transcripts.lines(db, cid)
     assert [(g.party, g.start_s, g.end_s) for g in got] == [("agent", 0.5, 2.5), ("customer", 3.0, 4.5)]
     assert got[0].id == lid and got[0].flags == [FLAG]
-    row = db.execute("SELECT flags_count, flags_negative FROM calls WHERE id = ?", [cid]).fetchone()
+    row = db.execute("SELECT flags_count, flags_blaming FROM calls WHERE id = ?", [cid]).fetchone()
     assert tuple(row) == (1, 1)
 
 

@@ -104,7 +104,7 @@ def test_finish_redacts_before_checking_and_flags_only_the_agent() -> None:
                    (AGENT, 3.0, 4.0, "  ")], default_checker())
     assert len(utts) == 2
     assert "4111" not in utts[0].text and utts[0].redacted
-    assert [f["category"] for f in utts[0].flags] == ["negative"]
+    assert [f["category"] for f in utts[0].flags] == ["blaming"]
     assert utts[1].flags == []
 
 

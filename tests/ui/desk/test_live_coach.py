@@ -80,7 +80,7 @@ def test_a_spoken_loaded_question_is_flagged_on_the_panel_and_stored(qtbot: QtBo
     qtbot.waitUntil(lambda: any(f for _u, f in panel.spoken), timeout=90000)
     u, flags = next((u, f) for u, f in panel.spoken if f)
     assert u.party == "agent" and "manual" in u.text and abs(u.start - 0.5) < 0.4
-    assert flags[0].category == "negative" and flags[0].suggestion
+    assert flags[0].category == "blaming" and flags[0].suggestion
     assert panel.heard.isVisibleTo(panel) and panel.heard.count() >= 1
     row = panel.heard.itemWidget(panel.heard.item(panel.heard.count() - 1))
     assert "manual" in row.sentence.text() and row.flag_rows[0].suggestion.text().startswith("<b>Try:</b>")
@@ -94,7 +94,7 @@ def test_a_spoken_loaded_question_is_flagged_on_the_panel_and_stored(qtbot: QtBo
     svc.db_call(lambda db: transcripts.lines(db, call_id), got.append)
     qtbot.waitUntil(lambda: bool(got), timeout=5000)
     assert [g.party for g in got[0]] == ["agent", "agent", "agent"]
-    assert got[0][0].flags[0]["category"] == "negative"
+    assert got[0][0].flags[0]["category"] == "blaming"
     assert listening.listening  # the talk meter never stopped for speech
 
 

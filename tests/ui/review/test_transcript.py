@@ -18,7 +18,7 @@ from agent_assist.ui.common.services import Services
 from agent_assist.ui.review.page import ReviewView
 from agent_assist.ui.review.report_pdf import AGENT_COLOR
 
-FLAG = {"category": "negative", "start": 0, "end": 15, "reason": "A negative question sounds like blame.",
+FLAG = {"category": "blaming", "start": 0, "end": 15, "reason": "A negative question sounds like blame.",
         "suggestion": "Have you had a chance to read the manual?"}
 LINES = [("agent", 2.0, 5.0, "thank you for calling how can i help you", []),
          ("customer", 6.0, 10.0, "my refund has not arrived yet", []),
@@ -70,7 +70,7 @@ def test_lines_with_flags_and_a_cursor_shared_with_the_timeline(qtbot: QtBot, vi
     assert pane.list.count() == 4
     assert pane.list.item(0).text().startswith("00:02  Agent: thank you")
     flagged = pane.list.item(2)
-    assert "Negative" in flagged.text() and "read the manual" in flagged.toolTip()
+    assert "Blaming" in flagged.text() and "read the manual" in flagged.toolTip()
     assert not pane.note.isVisibleTo(pane)
 
     # a click on a line puts the timeline's cursor at its start ...
