@@ -200,6 +200,8 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--limit", type=int, default=6, help="corpus sentences per split (default 6)")
     ap.add_argument("--domain-lm", action="store_true", help="also compare a trigram LM of the dev dialogues")
+    ap.add_argument("--sets", default="written dev,written test,corpus dev,corpus test",
+                    help="comma-separated sets to run (to split a run over processes)")
     args = ap.parse_args()
 
     from agent_assist.coach.phrasing import default_checker
@@ -210,6 +212,7 @@ def main() -> int:
         "written dev": SENTENCES[0::2], "written test": SENTENCES[1::2],
         "corpus dev": cdev[:args.limit], "corpus test": ctest[:args.limit],
     }
+    sets = {k: v for k, v in sets.items() if k in [x.strip() for x in args.sets.split(",")]}
     truth_flags = {s: sorted(f.category for f in checker.check(s)) for ss in sets.values() for s in ss}
     rec = open_recogniser()
     conditions = [(16000, None), (16000, 20.0), (8000, None)]
@@ -271,7 +274,7 @@ def main() -> int:
         dom = PocketsphinxRecogniser(lm=lm_path)
         print(f"\ndomain LM: trigram of {len(lm_texts)} dev-dialogue turns + the written dev sentences, "
               f"{vocab} words")
-        for name in ("written test", "corpus test"):
+        for name in [n for n in ("written test", "corpus test") if n in sets]:
             for r_ in (16000,):
                 res = {}
                 for label, rr in (("default", rec), ("domain", dom)):
