@@ -15,9 +15,9 @@ APT_RUN  := python3 python3-venv python3-pip libegl1 libgl1 libopengl0 libxkbcom
             libxcb-xfixes0 libxrender1 libxi6 libsm6 libice6 libpulse0 libasound2 fonts-dejavu-core \
             libpipewire-0.3-0 espeak-ng libespeak-ng1 xvfb xauth
 APT_TEST := $(APT_RUN) pulseaudio pulseaudio-utils alsa-utils sox poppler-utils openbox x11-utils xdotool \
-            wmctrl binutils fakeroot dpkg-dev
+            wmctrl binutils fakeroot dpkg-dev postgresql
 
-.PHONY: run test test-repeat wheel-check lint bench screenshots clean system-run system-test venv
+.PHONY: run test test-repeat wheel-check lint bench screenshots clean system-run system-test venv team-demo train-phrasing
 
 define apt_install
 	@missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
@@ -64,6 +64,18 @@ run: system-run $(VENV)/.installed-run
 	  $(BIN)/agent-assist $(ARGS); \
 	fi
 
+# Team mode on one machine: a local PostgreSQL cluster under the user data directory (team-demo/), a demo
+# team (three agents' desks pushed through the real pusher), then the app as the supervisor on it.
+# `$(PY) -m agent_assist.workflows.team_demo --stop` stops the cluster.
+team-demo: system-test $(VENV)/.installed-run
+	$(PY) -m agent_assist.workflows.team_demo --env .team-demo.env
+	@. ./.team-demo.env; export AGENT_ASSIST_TEAM_URL PGPASSFILE; \
+	if [ -z "$$DISPLAY" ] && [ -z "$$WAYLAND_DISPLAY" ] && [ -z "$$QT_QPA_PLATFORM" ]; then \
+	  xvfb-run -a -s "-screen 0 1600x1000x24" $(BIN)/agent-assist --db "$$TEAM_DESK" --profile supervisor $(ARGS); \
+	else \
+	  $(BIN)/agent-assist --db "$$TEAM_DESK" --profile supervisor $(ARGS); \
+	fi
+
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check agent_assist tests bench build_installer.py
 	$(BIN)/mypy
@@ -86,6 +98,7 @@ wheel-check: $(VENV)/.installed-test
 	$(PY) -m build --wheel --outdir "$$tmp/dist" . >"$$tmp/build.log" 2>&1 || { cat "$$tmp/build.log"; exit 1; }; \
 	$(PYTHON) -m venv "$$tmp/venv"; \
 	"$$tmp/venv/bin/python" -m pip install -q "$$tmp"/dist/*.whl >"$$tmp/pip.log" 2>&1 || { tail -40 "$$tmp/pip.log"; exit 1; }; \
+	"$$tmp/venv/bin/python" -m pip install -q --no-deps $(SILERO) >>"$$tmp/pip.log" 2>&1 || { tail -40 "$$tmp/pip.log"; exit 1; }; \
 	cd "$$tmp"; export HOME="$$tmp/home" QT_QPA_PLATFORM=offscreen; unset PYTHONPATH; \
 	"$$tmp/venv/bin/agent-assist-cli" --self-test; \
 	out=$$("$$tmp/venv/bin/agent-assist-cli" check "Didn't you read the manual?"); echo "$$out"; \
@@ -101,3 +114,8 @@ screenshots: system-test $(VENV)/.installed-test
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
+
+# The phrasing coach's sentence classifier (resources/phrasing/textcat/), from the dev split only; seeded.
+train-phrasing: $(VENV)/.installed-test
+	$(PY) scripts/phrasing/build_eval.py
+	$(PY) scripts/phrasing/train.py

@@ -1,13 +1,13 @@
-"""Evaluate the phrasing coach on tests/data/phrasing_eval.jsonl and on real agent turns.
+"""Evaluate the phrasing coach on the sourced evaluation set (tests/data/phrasing_{dev,test}[_asr].jsonl).
 
-Prints precision / recall / F1 per category and for flag-vs-no-flag, and the false-positive rate on the
-neutral rows, for the development half (even rows, used while tuning the rules), the held-out half (odd rows,
-only reported) and all rows. Then runs the checker over the agent turns of ../shared/corpus/dialogues.jsonl,
-prints the share flagged and writes the flagged turns to bench/out/phrasing_corpus_flags.jsonl.
+For each split — dev (tuned on), test (held out, only reported) — punctuated and recogniser-style, prints
+precision / recall / F1 per category and for flag-vs-no-flag, the neutral false-positive rate and the share
+of caught problem sentences given the right category.
 
-    .venv/bin/python bench/phrasing_eval.py [--errors]
+    .venv/bin/python bench/phrasing_eval.py [--errors dev|dev_asr]
 
-Last line: ``ratio <flag-vs-no-flag F1 on all rows>``.
+``--errors`` lists the misses of a *dev* split only (looking at test errors would tune on them).
+Last line: ``ratio <test recogniser-style F1 / test punctuated F1>`` (target >= 0.95, i.e. within 0.05).
 """
 
 from __future__ import annotations
@@ -19,46 +19,43 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from agent_assist.coach.phrasing import CATEGORIES, PhrasingChecker, load_nlp  # noqa: E402
+from agent_assist.coach.flags import CATEGORIES, canonical  # noqa: E402
+from agent_assist.coach.phrasing import PhrasingChecker, load_nlp  # noqa: E402
 
-EVAL = ROOT / "tests" / "data" / "phrasing_eval.jsonl"
-# written later by someone who had not read the rules, and never used to tune them: the honest figure
-FRESH = ROOT / "tests" / "data" / "phrasing_fresh.jsonl"
-CORPUS = ROOT.parent / "shared" / "corpus" / "dialogues.jsonl"
-OUT = ROOT / "bench" / "out"
+DATA = ROOT / "tests" / "data"
+SPLITS = ("dev", "test", "dev_asr", "test_asr")
 
 
-def load_eval(path: Path = EVAL) -> list[dict[str, str]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+def load(split: str) -> list[dict[str, str]]:
+    path = DATA / f"phrasing_{split}.jsonl"
+    return [json.loads(x) for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
 
 
 def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
     p = tp / (tp + fp) if tp + fp else 0.0
     r = tp / (tp + fn) if tp + fn else 0.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    return p, r, f
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
 
 
 def predict(checker: PhrasingChecker, texts: list[str]) -> list[str]:
     """Predicted label per sentence: the first flag's category (one flag per sentence), else neutral."""
-    return [flags[0].category if flags else "neutral" for flags in checker.check_many(texts)]
+    return [canonical(flags[0].category) if flags else "neutral" for flags in checker.check_many(texts)]
 
 
 def scores(gold: list[str], pred: list[str]) -> dict[str, object]:
+    pairs = list(zip(gold, pred, strict=True))
     out: dict[str, object] = {}
     for c in CATEGORIES:
-        tp = sum(g == c and p == c for g, p in zip(gold, pred, strict=True))
-        fp = sum(g != c and p == c for g, p in zip(gold, pred, strict=True))
-        fn = sum(g == c and p != c for g, p in zip(gold, pred, strict=True))
-        out[c] = prf(tp, fp, fn)
-    tp = sum(g != "neutral" and p != "neutral" for g, p in zip(gold, pred, strict=True))
-    fp = sum(g == "neutral" and p != "neutral" for g, p in zip(gold, pred, strict=True))
-    fn = sum(g != "neutral" and p == "neutral" for g, p in zip(gold, pred, strict=True))
+        out[c] = prf(sum(g == c and p == c for g, p in pairs), sum(g != c and p == c for g, p in pairs),
+                     sum(g == c and p != c for g, p in pairs))
+    tp = sum(g != "neutral" and p != "neutral" for g, p in pairs)
+    fp = sum(g == "neutral" and p != "neutral" for g, p in pairs)
+    fn = sum(g != "neutral" and p == "neutral" for g, p in pairs)
     out["flag"] = prf(tp, fp, fn)
     neutral = sum(g == "neutral" for g in gold)
     out["neutral_fp_rate"] = fp / neutral if neutral else 0.0
-    out["n"] = len(gold)
-    out["neutral"] = neutral
+    out["category_right"] = sum(g == p for g, p in pairs if g != "neutral" and p != "neutral") / tp if tp else 0.0
+    out["n"], out["neutral"] = len(gold), neutral
     return out
 
 
@@ -67,65 +64,35 @@ def report(name: str, s: dict[str, object]) -> None:
     print(f"{'category':<20}{'P':>7}{'R':>7}{'F1':>7}")
     for c in (*CATEGORIES, "flag"):
         p, r, f = s[c]  # type: ignore[misc]
-        label = "flag-vs-no-flag" if c == "flag" else c
-        print(f"{label:<20}{p:>7.3f}{r:>7.3f}{f:>7.3f}")
+        print(f"{'flag-vs-no-flag' if c == 'flag' else c:<20}{p:>7.3f}{r:>7.3f}{f:>7.3f}")
     print(f"neutral false-positive rate: {s['neutral_fp_rate']:.3f}")
+    print(f"right category among caught: {s['category_right']:.3f}")
 
 
-def main() -> int:
-    show_errors = "--errors" in sys.argv
-    held = "--held-out-errors" in sys.argv
+def main(argv: list[str]) -> int:
+    show = argv[argv.index("--errors") + 1] if "--errors" in argv else None
+    if show is not None and show not in ("dev", "dev_asr"):
+        print("--errors takes dev or dev_asr (test errors are not shown: the test split is held out)")
+        return 2
     checker = PhrasingChecker(load_nlp())
-    rows = load_eval()
-    texts = [r["text"] for r in rows]
-    gold = [r["label"] for r in rows]
-    pred = predict(checker, texts)
-    dev = [i for i in range(len(rows)) if i % 2 == 0]
-    test = [i for i in range(len(rows)) if i % 2 == 1]
-    s_dev = scores([gold[i] for i in dev], [pred[i] for i in dev])
-    s_test = scores([gold[i] for i in test], [pred[i] for i in test])
-    s_all = scores(gold, pred)
-    report("development half (even rows)", s_dev)
-    report("held-out half (odd rows)", s_test)
-    report("all rows", s_all)
-    if show_errors or held:
-        print("\n== errors (" + ("held-out half" if held else "development half") + ")")
-        for i in (test if held else dev):
-            if gold[i] != pred[i]:
-                print(f"  gold={gold[i]:<18} pred={pred[i]:<18} {texts[i]}")
-
-    fresh = load_eval(FRESH)
-    f_gold = [r["label"] for r in fresh]
-    f_pred = predict(checker, [r["text"] for r in fresh])
-    report("fresh set (tests/data/phrasing_fresh.jsonl, never tuned on)", scores(f_gold, f_pred))
-    if show_errors or held:
-        for g, p_, r in zip(f_gold, f_pred, fresh, strict=True):
-            if g != p_:
-                print(f"  gold={g:<18} pred={p_:<18} {r['text']}")
-
-    if CORPUS.exists():
-        turns: list[tuple[str, str]] = []
-        for line in CORPUS.read_text(encoding="utf-8").splitlines():
-            d = json.loads(line)
-            turns += [(d["id"], t["text"]) for t in d["turns"] if t["speaker"] == "agent"]
-        results = checker.check_many([t for _i, t in turns])
-        flagged = [(i, t, f) for (i, t), f in zip(turns, results, strict=True) if f]
-        OUT.mkdir(exist_ok=True)
-        with (OUT / "phrasing_corpus_flags.jsonl").open("w", encoding="utf-8") as fh:
-            for i, t, f in flagged:
-                fh.write(json.dumps({"dialogue": i, "text": t, "flags": [x.to_dict() for x in f]},
-                                    ensure_ascii=False) + "\n")
-        print(f"\n== corpus: {len(flagged)} of {len(turns)} agent turns flagged "
-              f"({len(flagged) / max(1, len(turns)):.1%}); examples in bench/out/phrasing_corpus_flags.jsonl")
-        cats: dict[str, int] = {}
-        for _i, _t, f in flagged:
-            for x in f:
-                cats[x.category] = cats.get(x.category, 0) + 1
-        print("   by category: " + ", ".join(f"{k} {v}" for k, v in sorted(cats.items())))
-    f1 = s_all["flag"][2]  # type: ignore[index]
-    print(f"ratio {f1:.3f}")
+    results: dict[str, dict[str, object]] = {}
+    for split in SPLITS:
+        rows = load(split)
+        gold = [r["label"] for r in rows]
+        pred = predict(checker, [r["text"] for r in rows])
+        results[split] = scores(gold, pred)
+        report(split + (" (held out)" if split.startswith("test") else " (tuned on)"), results[split])
+        if split == show:
+            print(f"\n-- errors on {split}")
+            for r, p in zip(rows, pred, strict=True):
+                if r["label"] != p:
+                    print(f"  gold={r['label']:<18} pred={p:<18} {r['text']}")
+    f = {k: v["flag"][2] for k, v in results.items()}  # type: ignore[index]
+    print(f"\nflag F1: dev {f['dev']:.3f}  test {f['test']:.3f}  dev_asr {f['dev_asr']:.3f}  "
+          f"test_asr {f['test_asr']:.3f}")
+    print(f"ratio {f['test_asr'] / f['test'] if f['test'] else 0.0:.3f}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

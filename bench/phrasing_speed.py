@@ -1,7 +1,7 @@
 """Speed of the phrasing check against a bare parse with the same loaded pipeline.
 
 Per-utterance latency (median, p95) of ``PhrasingChecker.check(text)`` and of ``nlp(text)`` with the
-coach component disabled, on the evaluation sentences, plus batch throughput with ``nlp.pipe``.
+coach component disabled, on the dev split of the evaluation set (trained component included), plus batch throughput with ``nlp.pipe``.
 
     .venv/bin/python bench/phrasing_speed.py
 
@@ -21,8 +21,8 @@ sys.path.insert(0, str(ROOT))
 
 from agent_assist.coach.phrasing import PIPE_NAME, PhrasingChecker, load_nlp  # noqa: E402
 
-EVAL = ROOT / "tests" / "data" / "phrasing_eval.jsonl"
-ROUNDS = 5
+EVAL = ROOT / "tests" / "data" / "phrasing_dev.jsonl"
+ROUNDS = 3
 
 
 def pct(xs: list[float], q: float) -> float:

@@ -41,10 +41,15 @@ RESOURCE_FILES = [
     "demo/*.txt",
     "demo/*.csv",
     "schemas/*.json",
+    # the phrasing coach's trained classifier (a spaCy pipeline folder: config, meta, weights, vocab)
+    "phrasing/textcat/*",
+    "phrasing/textcat/*/*",
 ]
 RESOURCE_SKIP = [
     "README.md",
     "*/README.md",
+    # sources of the evaluation set (scripts/phrasing/build_eval.py); not read at run time
+    "phrasing/eval_src/*",
 ]
 
 # -- spaCy models the app may load (coach.phrasing prefers the official one when installed) -------------

@@ -42,3 +42,7 @@ def _no_leaked_threads() -> Iterator[None]:
         t.join(timeout=5)
     still = [t.name for t in leaked if t.is_alive()]
     assert not still, f"test leaked running threads: {still}"
+
+
+# A real PostgreSQL server (session) and a fresh database per test, for the team-store tests.
+from tests.pg_cluster import pg_cluster, team_db  # noqa: E402, F401

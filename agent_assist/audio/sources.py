@@ -25,6 +25,7 @@ class SourceResult:
     segments: list[Segment]
     duration_s: float
     description: str
+    utterances: tuple[tuple[str, float, str], ...] = ()  # (party, start_s, text): transcripts only
 
 
 class Source(Protocol):
@@ -81,7 +82,8 @@ class TranscriptSource:
 
     def read(self) -> SourceResult:
         t = load_transcript(self.path, self.agent_speaker)
-        return SourceResult(t.segments, t.duration_s, f"{self.description}, agent = {t.agent!r}")
+        return SourceResult(t.segments, t.duration_s, f"{self.description}, agent = {t.agent!r}",
+                            t.utterances)
 
 
 def open_source(path: str | Path, *, agent_channel: str = "left", agent_file: str | Path | None = None,

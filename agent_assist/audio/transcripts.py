@@ -35,6 +35,7 @@ class Cue:
     speaker: str | None
     start: float
     end: float
+    text: str = ""  # what was said, without the speaker mark (WebVTT and SRT)
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,9 @@ class Transcript:
     duration_s: float
     speakers: list[str]
     agent: str
+    # (party, start in seconds, text) of every cue with words, in time order: the agent's turns are
+    # phrasing-checked like live utterances
+    utterances: tuple[tuple[str, float, str], ...] = ()
 
 
 def _speaker_prefix(text: str) -> str | None:
@@ -50,6 +54,13 @@ def _speaker_prefix(text: str) -> str | None:
     if not m:
         return None
     return next(g for g in m.groups() if g).strip()
+
+
+def _without_speaker(text: str) -> str:
+    """The words of a cue: the speaker mark ("Agent: ", "[Agent] ", "<v Agent>") and other tags removed."""
+    m = _PREFIX.match(text)
+    rest = text[m.end():] if m else text
+    return " ".join(re.sub(r"</?[^>]+>", "", rest).split())
 
 
 def _vtt_time(stamp: str) -> float:
@@ -69,7 +80,8 @@ def parse_vtt(path: Path) -> list[Cue]:
     for c in doc.captions:
         who = c.voice or _speaker_prefix(c.raw_text)
         # start_in_seconds is rounded down to whole seconds: read the timestamps themselves
-        cues.append(Cue(who.strip() if who else None, _vtt_time(c.start), _vtt_time(c.end)))
+        cues.append(Cue(who.strip() if who else None, _vtt_time(c.start), _vtt_time(c.end),
+                        _without_speaker(c.raw_text)))
     return cues
 
 
@@ -78,7 +90,8 @@ def parse_srt(path: Path) -> list[Cue]:
         subs = list(srt.parse(path.read_text(encoding="utf-8-sig"), ignore_errors=False))
     except (srt.SRTParseError, UnicodeDecodeError, ValueError) as e:
         raise AudioError(f"{path} is not a valid SRT file ({str(e).splitlines()[0][:120]})") from None
-    return [Cue(_speaker_prefix(s.content), s.start.total_seconds(), s.end.total_seconds()) for s in subs]
+    return [Cue(_speaker_prefix(s.content), s.start.total_seconds(), s.end.total_seconds(),
+                _without_speaker(s.content)) for s in subs]
 
 
 def _f(v: Any) -> float:
@@ -172,7 +185,9 @@ def load_transcript(path: str | Path, agent_speaker: str | None = None) -> Trans
     speakers = sorted({str(c.speaker) for c in cues})
     agent = _pick_agent(p, speakers, agent_speaker, file_agent)
     segs = [Segment(AGENT if c.speaker == agent else CUSTOMER, c.start, c.end) for c in cues if c.end > c.start]
-    return Transcript(segs, max(c.end for c in cues), speakers, agent)
+    utterances = tuple((AGENT if c.speaker == agent else CUSTOMER, c.start, c.text)
+                       for c in sorted(cues, key=lambda c: c.start) if c.text)
+    return Transcript(segs, max(c.end for c in cues), speakers, agent, utterances)
 
 
 def _pick_agent(p: Path, speakers: list[str], wanted: str | None, file_agent: str | None) -> str:

@@ -2,7 +2,10 @@
 
 Pure Python over the caller card the store returns (typed here by protocols, so ``coach`` needs no import
 of ``store``). Every rule is a small function with its boundary stated in :class:`RetentionRules`; the
-cues come back sorted by severity (``alert``, ``warn``, ``info``).
+cues come back ranked by weight (how strongly each signals that the customer may leave: a competitor named
+recently first), each with a severity the agent sees as *act* (``alert``), *watch* (``warn``) or *info*,
+and its suggested action. Impossible data (a customer_since in the future, an issue opened in the future)
+comes back as a ``data`` cue instead of being read as a new customer or a fresh issue.
 
 Times in the store are naive UTC ISO strings; ``today`` and ``now`` are given by the caller, so the rules
 never read the clock themselves (tests pin them, and a clock change cannot make a cue flicker).
@@ -18,6 +21,14 @@ from typing import Any, Literal, Protocol
 
 Severity = Literal["info", "warn", "alert"]
 SEVERITY_RANK: dict[str, int] = {"alert": 0, "warn": 1, "info": 2}
+# What the agent reads on the card for each severity.
+SEVERITY_LABELS: dict[str, str] = {"alert": "act", "warn": "watch", "info": "info"}
+# How strongly each kind of cue signals churn (ranking on the card); the severity adds to it.
+KIND_WEIGHTS: dict[str, int] = {
+    "competitor": 100, "public_complaint": 90, "past_target": 80, "followup_overdue": 70, "repeat": 65,
+    "decline": 60, "data": 55, "silence": 40, "anniversary": 30, "preference": 10,
+}
+_SEVERITY_WEIGHT = {"alert": 6, "warn": 3, "info": 0}
 
 CHANNEL_NAMES = {"phone": "phone", "email": "e-mail", "sms": "SMS", "chat": "chat"}
 
@@ -82,6 +93,17 @@ class Cue:
     severity: Severity
     why: str
     action: str
+    weight: int = -1  # churn weight for ranking; -1: from KIND_WEIGHTS and the severity
+
+    def __post_init__(self) -> None:
+        if self.weight < 0:
+            object.__setattr__(self, "weight",
+                               KIND_WEIGHTS.get(self.kind, 20) + _SEVERITY_WEIGHT.get(self.severity, 0))
+
+    @property
+    def label(self) -> str:
+        """``act``, ``watch`` or ``info``: the severity as the card shows it."""
+        return SEVERITY_LABELS.get(self.severity, "info")
 
     def to_dict(self) -> dict[str, str]:
         return {"kind": self.kind, "severity": self.severity, "why": self.why, "action": self.action}
@@ -141,6 +163,43 @@ class RetentionWords:
             competitors=cls.parse(resources.read_text("retention/competitors.txt")),
             public_complaint=cls.parse(resources.read_text("retention/public_complaint.txt")),
         )
+
+
+# -- durations in words ------------------------------------------------------------------------------------
+def _n(value: int, unit: str) -> str:
+    return f"{value} {unit}{'s' if value != 1 else ''}"
+
+
+def duration_words(hours: float) -> str:
+    """A duration as people say it: "45 minutes", "1 hour", "3 days", "2 months 5 days", "4 years 2 months"."""
+    if hours < 0:
+        raise ValueError("a negative duration is a data error")
+    minutes = round(hours * 60)
+    if minutes < 60:
+        return _n(minutes, "minute")
+    if hours < 24:
+        return _n(round(hours), "hour")
+    days = round(hours / 24)
+    if days < 31:
+        return _n(days, "day")
+    months = int(days // 30.4375)
+    if months < 12:
+        rest = round(days - months * 30.4375)
+        return _n(months, "month") + (f" {_n(rest, 'day')}" if months < 3 and rest else "")
+    years, months = divmod(months, 12)
+    return _n(years, "year") + (f" {_n(months, 'month')}" if months else "")
+
+
+def relationship_words(since: date, today: date) -> str:
+    """How long someone has been a customer in calendar years and months ("4 years 2 months",
+    "8 months", "new this month"); ValueError for a start in the future."""
+    if since > today:
+        raise ValueError("customer_since is in the future")
+    months = (today.year - since.year) * 12 + today.month - since.month - (today.day < since.day)
+    years, rest = divmod(months, 12)
+    if years:
+        return _n(years, "year") + (f" {_n(rest, 'month')}" if rest else "")
+    return _n(rest, "month") if rest else "new this month"
 
 
 # -- helpers --------------------------------------------------------------------------------------------
@@ -307,14 +366,31 @@ def _past_target_cues(card: CardLike, now: datetime) -> list[Cue]:
             continue
         age_h = (now - opened).total_seconds() / 3600.0
         if age_h > i.target_hours:
+            over = age_h - i.target_hours
             cues.append(Cue("past_target", "alert",
-                            f"'{i.title}' open {_span(age_h)}, target {_span(i.target_hours)}",
+                            f"'{i.title}' open {duration_words(age_h)}: "
+                            + (f"{duration_words(over)} over target" if over >= 1 / 60 else "just over target"),
                             "Give a date for the fix today and escalate if it is blocked."))
     return cues
 
 
-def _span(hours: float) -> str:
-    return f"{hours:.0f} h" if hours < 48 else f"{hours / 24:.0f} days"
+def _data_cues(card: CardLike, today: date, now: datetime) -> list[Cue]:
+    """Impossible records, said as such (a future start date is not a new customer)."""
+    cues: list[Cue] = []
+    raw = card.customer.customer_since
+    since = _day(raw)
+    if raw and since is None:
+        cues.append(Cue("data", "warn", f"Customer since '{raw}' is not a date",
+                        "Ask when they became a customer and correct the record."))
+    elif since is not None and since > today:
+        cues.append(Cue("data", "warn", f"Customer since {since:%d %b %Y} is in the future: the record is wrong",
+                        "Ask when they became a customer and correct the record."))
+    for i in _all_issues(card):
+        opened = _dt(i.opened_at)
+        if opened is not None and opened > now + timedelta(minutes=5):
+            cues.append(Cue("data", "warn", f"Issue '{i.title}' is dated {opened:%d %b %Y}, in the future",
+                            "Check when it was really opened; its age cannot be trusted."))
+    return cues
 
 
 def _first_order_cue(card: CardLike, today: date, rules: RetentionRules) -> Cue | None:
@@ -333,7 +409,8 @@ def _first_order_cue(card: CardLike, today: date, rules: RetentionRules) -> Cue 
         if 0 < late <= rules.checkin_stale_days and not done:
             label = "one week" if k == 7 else ("one month" if k == 30 else f"{k} days")
             due_cue = Cue("followup_overdue", "warn",
-                          f"The {label} check-in after the first order ({first:%d %b}) is {late} days overdue",
+                          f"The {label} check-in after the first order ({first:%d %b}) is "
+                          f"{_n(late, 'day')} overdue",
                           "Ask how the first order went before anything else.")
     return due_cue
 
@@ -359,7 +436,7 @@ def _task_cues(tasks: Iterable[Any], now: datetime, rules: RetentionRules) -> li
         late_days = (now - due).total_seconds() / 86400.0
         severity: Severity = "alert" if late_days >= rules.callback_alert_days else "warn"
         what = "callback" if t.get("kind") == "callback" else "follow-up"
-        late = f"{late_days:.0f} days" if late_days >= 1 else f"{late_days * 24:.0f} h"
+        late = duration_words(late_days * 24.0)
         cues.append(Cue("followup_overdue", severity,
                         f"Promised {what} '{t.get('text', '')}' is {late} overdue",
                         "Apologise for the delay and do it on this call if you can."))
@@ -385,8 +462,8 @@ def _silence_cue(card: CardLike, today: date, rules: RetentionRules) -> Cue | No
     days = (today - last_contact).days if last_contact else (today - since).days
     if days < rules.silence_days:
         return None
-    years = today.year - since.year - ((today.month, today.day) < (since.month, since.day))
-    return Cue("silence", "warn", f"No contact for {days} days from a {years}-year customer",
+    return Cue("silence", "warn", f"No contact for {_n(days, 'day')} from a customer of "
+               f"{relationship_words(since, today)}",
                "Welcome them back and ask what they need now; check nothing went wrong quietly.")
 
 
@@ -412,8 +489,9 @@ def _mention_cues(card: CardLike, today: date, words: RetentionWords, rules: Ret
 
 
 def sort_cues(cues: Iterable[Cue]) -> list[Cue]:
-    """Most severe first; the rule order is kept within a severity."""
-    return sorted(cues, key=lambda c: SEVERITY_RANK[c.severity])
+    """Heaviest first (a competitor mention before a late follow-up before an anniversary); the
+    severity, then the rule order, break ties."""
+    return sorted(cues, key=lambda c: (-c.weight, SEVERITY_RANK[c.severity]))
 
 
 def compute_cues(
@@ -424,7 +502,7 @@ def compute_cues(
     tasks: Iterable[Any] = (),
     rules: RetentionRules | None = None,
 ) -> list[Cue]:
-    """Every retention cue for ``card`` on ``today`` (``now`` defaults to noon that day), sorted by severity.
+    """Every retention cue for ``card`` on ``today`` (``now`` defaults to noon that day), heaviest first.
 
     ``tasks`` are the customer's open tasks as the store returns them (mappings with ``kind``, ``text``,
     ``due_at``, ``done``); tasks carried on the card as ``open_tasks`` are used too.
@@ -443,6 +521,7 @@ def compute_cues(
         _preference_cue(card),
         _silence_cue(card, today, rules),
         *_mention_cues(card, today, words, rules),
+        *_data_cues(card, today, now),
     ]
     return sort_cues(c for c in cues if c is not None)
 

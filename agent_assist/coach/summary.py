@@ -12,17 +12,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from agent_assist.coach import flags as flag_vocab
 from agent_assist.coach.talk import Segment, TalkMetrics, TalkSettings, analyze, definitions
 
-FLAG_CATEGORIES = ("leading", "loaded", "negative", "negative_language", "over_promise")
-# The one set of names the agent, the supervisor and the trainer see (panel, summary, PDF, score card).
-FLAG_LABELS = {
-    "leading": "Leading question",
-    "loaded": "Loaded question",
-    "negative": "Negative / blaming question",
-    "negative_language": "Negative language",
-    "over_promise": "Over-promise",
-}
+# The flag vocabulary lives in coach.flags (resources/phrasing/flags.json); these names stay for callers.
+FLAG_CATEGORIES = flag_vocab.CATEGORIES
+FLAG_LABELS = flag_vocab.LABELS
 
 
 @dataclass(frozen=True)
@@ -162,13 +157,22 @@ def _checks(m: TalkMetrics, t: Targets, ts: TalkSettings) -> tuple[MetricCheck, 
 
 
 def _flag_note(text: str, f: Mapping[str, Any]) -> FlagNote:
-    cat = str(f.get("category") or "")
+    cat = flag_vocab.canonical(str(f.get("category") or ""))
     start, end = f.get("start"), f.get("end")
     span = ""
     if isinstance(start, int) and isinstance(end, int) and 0 <= start < end <= len(text):
         span = text[start:end]
-    return FlagNote(cat, FLAG_LABELS.get(cat, cat.replace("_", " ").capitalize()), span,
+    return FlagNote(cat, flag_vocab.label(cat), span,
                     str(f.get("reason") or ""), str(f.get("suggestion") or ""))
+
+
+def _one_per_task(tasks: Sequence[Mapping[str, Any]]) -> tuple[dict[str, Any], ...]:
+    """Each task once: a parked task handed over to a follow-up at wrap-up is stored twice (the parked
+    one marked done, a follow-up with the same text); only the follow-up, which is the live one, is shown."""
+    followed = {str(t.get("text") or "").strip().lower() for t in tasks if t.get("kind") == "follow_up"}
+    return tuple(dict(t) for t in tasks
+                 if not (t.get("kind") != "follow_up" and t.get("done")
+                         and str(t.get("text") or "").strip().lower() in followed))
 
 
 def summarize(
@@ -224,7 +228,7 @@ def summarize(
         start = u.get("start_s")
         flagged.append(FlaggedUtterance(u.get("id"), None if start is None else float(start), text,
                                         notes))
-    all_tasks = tuple(dict(x) for x in tasks)
+    all_tasks = _one_per_task(tasks)
     return CallSummary(
         call_id=int(call.get("id") or 0),
         kind=str(call.get("kind") or "call"),

@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
+import tempfile
 from pathlib import Path
+from typing import Any
 
 from agent_assist.audio.errors import AudioError
 from agent_assist.audio.sources import open_source
@@ -59,6 +62,43 @@ def _write_timeline(segments: list[Segment], duration: float, path: str, talk: T
     return out
 
 
+def check_turns(utterances: tuple[tuple[str, float, str], ...]) -> list[dict[str, Any]]:
+    """The agent's turns of a transcript through the same path as live utterances: redacted, then the
+    phrasing checker. One dict per flag, with the turn's start and (redacted) text."""
+    from agent_assist.coach.phrasing import ModelMissing, PhrasingChecker, load_nlp
+    from agent_assist.coach.redact import redact
+
+    turns = [(start, redact(text).text) for party, start, text in utterances if party == "agent"]
+    if not turns:
+        return []
+    try:
+        checker = PhrasingChecker(load_nlp())
+    except ModelMissing as e:
+        raise CliError(str(e)) from None
+    out = []
+    for (start, text), flags in zip(turns, checker.check_many([t for _s, t in turns]), strict=True):
+        for f in flags:
+            out.append({"start_s": round(start, 3), "text": text, **f.to_dict()})
+    return out
+
+
+def _human_flags(flags: list[dict[str, Any]]) -> str:
+    from agent_assist.coach.phrasing import CATEGORY_NAMES
+
+    if not flags:
+        return "Phrasing (agent turns): nothing flagged."
+    out = [f"Phrasing (agent turns): {len(flags)} flag{'s' if len(flags) != 1 else ''}"]
+    for f in flags:
+        t = float(f["start_s"])
+        span = f["text"][f["start"]:f["end"]]
+        out.append(f"  [{int(t // 60)}:{int(t % 60):02d}] {CATEGORY_NAMES.get(f['category'], f['category'])}: "
+                   f"\"{span}\" in \"{f['text']}\"")
+        out.append(f"      why: {f['reason']}")
+        if f.get("suggestion"):
+            out.append(f"      try: {f['suggestion']}")
+    return "\n".join(out)
+
+
 def run(args: argparse.Namespace) -> int:
     talk = _settings(args)
     try:
@@ -68,20 +108,35 @@ def run(args: argparse.Namespace) -> int:
     except AudioError as e:
         raise CliError(str(e)) from None
     m = analyze(result.segments, result.duration_s, talk)
-    data = m.to_dict()
+    data: dict[str, Any] = m.to_dict()
+    flags = check_turns(result.utterances) if result.utterances else None
+    to_stdout = args.timeline == "-"
+    if to_stdout and args.json:
+        raise CliError("--timeline - and --json both write to stdout; give the timeline a file name")
     if args.timeline:
         try:
-            out = _write_timeline(result.segments, m.duration_s, args.timeline, talk)
+            if to_stdout:  # the PNG goes to stdout, the report to stderr
+                with tempfile.TemporaryDirectory(prefix="agent-assist-timeline-") as tmp:
+                    png = _write_timeline(result.segments, m.duration_s, str(Path(tmp) / "t.png"), talk)
+                    sys.stdout.buffer.write(png.read_bytes())
+                    sys.stdout.buffer.flush()
+                data["timeline"] = "stdout"
+            else:
+                data["timeline"] = str(_write_timeline(result.segments, m.duration_s, args.timeline, talk))
         except OSError as e:
             raise CliError(f"could not write the timeline: {e}") from None
-        data["timeline"] = str(out)
     if args.json:
         data["source"] = result.description
         data["segments"] = [[g.party, round(g.start, 3), round(g.end, 3)] for g in result.segments]
+        if flags is not None:
+            data["flags"] = flags
         print(json.dumps(data))
     else:
-        print(_human(result.description, m, talk))
+        stream = sys.stderr if to_stdout else sys.stdout
+        print(_human(result.description, m, talk), file=stream)
+        if flags is not None:
+            print("\n" + _human_flags(flags), file=stream)
         if args.timeline:
-            print(f"\nTimeline written to {data['timeline']}")
+            print(f"\nTimeline written to {data['timeline']}", file=stream)
     return 0
 

@@ -1,5 +1,5 @@
-"""``agent-assist check "text"`` / ``agent-assist check --json``: flag loaded, leading, negative or blaming
-phrasing and over-promises, with a neutral rewrite.
+"""``agent-assist check "text"`` / ``agent-assist check --json``: flag leading or loaded questions, blaming,
+negative language and over-promises, with a neutral rewrite.
 
 ``--json`` reads one utterance per stdin line and writes one JSON object per input line, in order:
 ``{"text": ..., "flags": [{"category", "start", "end", "reason", "suggestion"}]}``. Bytes that are not
@@ -90,6 +90,11 @@ def run(args: argparse.Namespace) -> int:
         if sys.stdin.isatty():
             raise CliError('nothing to check: give the text, e.g. agent-assist check "Didn\'t you read it?"')
         data = sys.stdin.buffer.read()
+        from agent_assist.coach.phrasing.checker import not_text_reason
+
+        reason = not_text_reason(data)
+        if reason:
+            raise CliError(reason)
         text = data.decode("utf-8", errors="replace")
     if not text.strip():
         raise CliError("nothing to check: the text is empty")

@@ -14,12 +14,13 @@ Policy (what a user can rely on):
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,9 +44,25 @@ class RowError(ValueError):
 
 
 @dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a row: which column, the value found, why it is refused."""
+
+    column: str | None
+    value: str | None
+    why: str
+
+    def text(self) -> str:
+        if self.column is None:
+            return self.why
+        shown = "empty" if self.value is None else repr(self.value)
+        return f"column {self.column}, value {shown}: {self.why}"
+
+
+@dataclass(frozen=True)
 class RejectedRow:
-    where: str  # "line 7" (CSV, JSON Lines) or "item 3" (JSON array)
+    where: str  # "line 7" (CSV, JSON Lines), "item 3" (JSON array) or "row 4" (spreadsheet)
     reason: str
+    problems: tuple[Problem, ...] = field(default=())
 
 
 @dataclass(frozen=True)
@@ -56,6 +73,7 @@ class ImportReport:
     inserted: int
     updated: int
     rejected: tuple[RejectedRow, ...] = field(default=())
+    notes: tuple[str, ...] = field(default=())  # how the file was read (encoding, delimiter, sheet)
 
     @property
     def imported(self) -> int:
@@ -69,7 +87,11 @@ class ImportReport:
         return text + (f", {len(self.rejected)} rejected" if self.rejected else "")
 
     def lines(self) -> list[str]:
-        return [self.summary(), *(f"  {r.where}: {r.reason}" for r in self.rejected)]
+        """The summary, then one line per problem of every rejected row (row, column, value, why)."""
+        out = [self.summary(), *(f"  note: {n}" for n in self.notes)]
+        for r in self.rejected:
+            out += [f"  {r.where}: {p.text()}" for p in r.problems] or [f"  {r.where}: {r.reason}"]
+        return out
 
 
 # ---------------------------------------------------------------------------------------------- fields
@@ -265,7 +287,28 @@ def _convert(kind: str, row: Mapping[str, Any], refs: _Refs, region: str, now: s
 # ---------------------------------------------------------------------------------------------- files
 
 
-def _decode(path: Path) -> str:
+def _decode_bytes(path: Path, data: bytes) -> tuple[str, str]:
+    """Text and the encoding it was read in: a byte-order mark decides (UTF-8, UTF-16); else UTF-8; else
+    Windows-1252, what spreadsheets on Windows save as "CSV" (every byte but five decodes in it)."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16"), "UTF-16"
+        except UnicodeDecodeError:
+            raise ImportFileError(f"{path.name} starts with a UTF-16 mark but is not UTF-16 text.") from None
+    try:
+        return data.decode("utf-8-sig"), "UTF-8"
+    except UnicodeDecodeError as e:
+        first_bad = e.start
+    try:
+        return data.decode("cp1252"), "Windows-1252"
+    except UnicodeDecodeError:
+        raise ImportFileError(
+            f"{path.name} is neither UTF-8 nor Windows-1252 text (byte 0x{data[first_bad]:02x} at offset "
+            f"{first_bad}); save it as UTF-8 and import again."
+        ) from None
+
+
+def _decode(path: Path) -> tuple[str, str]:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -274,18 +317,12 @@ def _decode(path: Path) -> str:
         raise ImportFileError(f"{path} is a folder, not a file.") from None
     except OSError as e:
         raise ImportFileError(f"Cannot read {path}: {e.strerror or e}.") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise ImportFileError(
-            f"{path.name} is not UTF-8 text (byte 0x{data[e.start]:02x} at offset {e.start}); "
-            "save it as UTF-8 and import again."
-        ) from None
+    text, encoding = _decode_bytes(path, data)
     if "\x00" in text:
         raise ImportFileError(f"{path.name} contains NUL bytes; it is not a text file.")
     if not text.strip():
         raise ImportFileError(f"{path.name} is empty.")
-    return text
+    return text, encoding
 
 
 def _records(path: Path, text: str, kind: str) -> tuple[list[str], Iterator[tuple[str, Mapping[str, Any]]]]:
@@ -299,8 +336,26 @@ def _records(path: Path, text: str, kind: str) -> tuple[list[str], Iterator[tupl
     return _csv(path, text)
 
 
+DELIMITERS = ",;\t|"
+
+
+def sniff_delimiter(text: str) -> str:
+    """The field separator of a CSV text: comma, semicolon (European spreadsheets), tab or bar. The header
+    line decides (it holds no quoted separators in practice); the sniffer confirms on the first lines."""
+    header = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
+    counts = {d: header.count(d) for d in DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])
+    if counts[best] == 0:
+        return ","
+    try:
+        sniffed = csv.Sniffer().sniff("\n".join(text.splitlines()[:20]), delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        return best
+    return sniffed if counts.get(sniffed, 0) >= counts[best] else best
+
+
 def _csv(path: Path, text: str) -> tuple[list[str], Iterator[tuple[str, Mapping[str, Any]]]]:
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(text))
     try:
         header = next(reader)
     except csv.Error as e:
@@ -372,6 +427,126 @@ def _jsonl(path: Path, text: str) -> tuple[list[str], Iterator[tuple[str, Mappin
     return columns, iter(items)
 
 
+def _cell(v: Any) -> Any:
+    """A spreadsheet cell as the importer's fields expect it: text, or a number for amounts and counts."""
+    if v is None:
+        return None
+    if isinstance(v, datetime):
+        return v.isoformat(sep=" ", timespec="minutes") if (v.hour, v.minute, v.second) != (0, 0, 0) \
+            else v.date().isoformat()
+    if isinstance(v, date):
+        return v.isoformat()
+    if isinstance(v, float) and v.is_integer():
+        return int(v)  # 5551234567.0 is a phone number typed into a number cell
+    return v
+
+
+def _xlsx(path: Path) -> tuple[list[str], Iterator[tuple[str, Mapping[str, Any]]], str]:
+    """(columns, rows, sheet name) of the first worksheet: the first row names the columns."""
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except FileNotFoundError:
+        raise ImportFileError(f"{path} does not exist.") from None
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
+        raise ImportFileError(f"{path.name} is not a readable .xlsx workbook ({e}).") from None
+    try:
+        ws = wb.worksheets[0]
+        rows = list(ws.iter_rows(values_only=True))
+        sheet = ws.title
+    finally:
+        wb.close()
+    if not rows:
+        raise ImportFileError(f"{path.name} is empty (its first sheet has no rows).")
+    columns = [str(h).strip() if h is not None else "" for h in rows[0]]
+    while columns and not columns[-1]:
+        columns.pop()
+
+    def records() -> Iterator[tuple[str, Mapping[str, Any]]]:
+        for n, values in enumerate(rows[1:], start=2):
+            cells = [_cell(v) for v in values[:len(columns)]]
+            if not any(c is not None and str(c).strip() for c in cells):
+                continue
+            extra = [v for v in values[len(columns):] if v is not None and str(v).strip()]
+            if extra:
+                yield f"row {n}", {"__error__": f"has values beyond the {len(columns)} named columns"}
+                continue
+            yield f"row {n}", dict(zip(columns, cells + [None] * (len(columns) - len(cells)), strict=True))
+
+    return columns, records(), sheet
+
+
+# ---------------------------------------------------------------------------------------------- every problem
+
+
+def _why(msg: str, column: str, value: str | None) -> str:
+    """A helper's message without the column and value it starts with (the report names them)."""
+    for prefix in (f"{column}: ", f"{column} {value!r} ", f"{column} "):
+        if msg.startswith(prefix):
+            msg = msg[len(prefix):]
+            break
+    if value is not None and msg.startswith(f"{value!r} "):
+        msg = msg[len(repr(value)) + 1:]
+    return msg
+
+
+def _row_problems(kind: str, row: Mapping[str, Any], refs: _Refs, region: str) -> list[Problem]:
+    """Every problem of a row, field by field (``_convert`` stops at the first), for the report."""
+    out: list[Problem] = []
+
+    def check(column: str, fn: Callable[[], Any]) -> Any:
+        raw = row.get(column)
+        value = None if _text(raw) is None else str(raw).strip()
+        try:
+            return fn()
+        except (RowError, ValueError) as e:
+            out.append(Problem(column, value, _why(str(e), column, value)))
+            return None
+
+    def required(column: str) -> Callable[[], Any]:
+        return lambda: _required(row, column)
+
+    check("external_id", required("external_id"))
+    if kind == "customers":
+        check("name", required("name"))
+        check("phone", lambda: to_e164(_required(row, "phone"), region))
+        check("email", lambda: check_email(_text(row.get("email"))))
+        if _text(row.get("customer_since")):
+            check("customer_since", lambda: parse_date(row.get("customer_since"), "customer_since"))
+        check("preferred_channel", lambda: check_channel(_text(row.get("preferred_channel"))))
+        check("preferred_hours", lambda: normalise_hours(_text(row.get("preferred_hours"))))
+        return out
+    check("customer_external_id", lambda: refs.customer(row))
+    if kind == "interactions":
+        check("agent_external_id", lambda: refs.agent(row))
+        check("at", lambda: parse_datetime(row.get("at"), "at"))
+        check("channel", lambda: _choice(_required(row, "channel"), "channel", INTERACTION_CHANNELS, None))
+        check("direction", lambda: _choice(row.get("direction"), "direction", ("in", "out"), "in"))
+        return out
+    if kind == "orders":
+        check("at", lambda: parse_datetime(row.get("at"), "at"))
+        check("amount", lambda: _number(row.get("amount"), "amount"))
+        return out
+    opened = check("opened_at", lambda: parse_datetime(row.get("opened_at"), "opened_at"))
+    check("title", required("title"))
+    resolved = None
+    if _text(row.get("resolved_at")):
+        resolved = check("resolved_at", lambda: parse_datetime(row.get("resolved_at"), "resolved_at"))
+    check("status", lambda: _choice(row.get("status"), "status", ("open", "resolved"), "open"))
+    check("severity", lambda: _choice(row.get("severity"), "severity", SEVERITIES, "normal"))
+    if _text(row.get("reopen_count")):
+        check("reopen_count", lambda: _number(row.get("reopen_count"), "reopen_count", integer=True))
+    if _text(row.get("target_hours")):
+        check("target_hours", lambda: _number(row.get("target_hours"), "target_hours", minimum=0.1))
+    if opened and resolved and resolved < opened:
+        out.append(Problem("resolved_at", str(row.get("resolved_at")).strip(),
+                           f"is before opened_at {opened}"))
+    return out
+
+
 def _check_columns(path: Path, kind: str, columns: list[str]) -> None:
     spec = _KINDS[kind]
     known = set(spec.required) | set(spec.optional)
@@ -397,8 +572,19 @@ def import_file(db: Database, kind: str, path: Path | str, region: str = "US") -
     if kind not in _KINDS:
         raise ImportFileError(f"Unknown import kind {kind!r}; use one of {', '.join(KINDS)}.")
     p = Path(path).expanduser()
-    text = _decode(p)
-    columns, records = _records(p, text, kind)
+    notes: list[str] = []
+    if p.suffix.lower() in (".xlsx", ".xlsm"):
+        columns, records, sheet = _xlsx(p)
+        notes.append(f"read the sheet {sheet!r}")
+    else:
+        text, encoding = _decode(p)
+        if encoding != "UTF-8":
+            notes.append(f"read as {encoding} text")
+        columns, records = _records(p, text, kind)
+        if p.suffix.lower() not in (".json", ".jsonl", ".ndjson") and text.lstrip()[:1] not in "[{":
+            sep = sniff_delimiter(text)
+            if sep != ",":
+                notes.append(f"fields separated by {dict(zip(DELIMITERS, ('commas', 'semicolons', 'tabs', 'bars'), strict=True))[sep]}")
     if columns:
         _check_columns(p, kind, columns)
     spec = _KINDS[kind]
@@ -416,7 +602,8 @@ def import_file(db: Database, kind: str, path: Path | str, region: str = "US") -
         try:
             values = _convert(kind, row, refs, region, now)
         except RowError as e:
-            rejected.append(RejectedRow(where, str(e)))
+            problems = tuple(_row_problems(kind, row, refs, region)) or (Problem(None, None, str(e)),)
+            rejected.append(RejectedRow(where, str(e), problems))
             continue
         ext = values[0]
         if ext in seen:
@@ -447,4 +634,4 @@ def import_file(db: Database, kind: str, path: Path | str, region: str = "US") -
     if good:
         with db.atomic():
             db.conn.executemany(sql, good)
-    return ImportReport(kind, str(p), total, len(good) - updated, updated, tuple(rejected))
+    return ImportReport(kind, str(p), total, len(good) - updated, updated, tuple(rejected), tuple(notes))

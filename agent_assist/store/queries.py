@@ -15,6 +15,7 @@ from sqlite_utils import Database
 
 from agent_assist.store.models import CallerCard, Customer, HistoryItem, Issue, SearchHit, TaskItem
 from agent_assist.store.phones import to_e164, try_e164
+from agent_assist.store.review import Comment, comment_text
 
 CHANNELS = ("phone", "email", "sms", "chat")
 
@@ -36,6 +37,12 @@ _HISTORY = (
     " CASE WHEN status IS NULL OR status = 'delivered' THEN '' ELSE ' (' || status || ')' END,"
     " amount FROM orders WHERE customer_id = ?1 ORDER BY at DESC LIMIT ?2)"
     " ORDER BY at DESC LIMIT ?2"
+)
+# Coaching comments and bookmarks left in Review on this customer's calls: the agent sees them in the history.
+_COACHING = (
+    "SELECT k.created_at, coalesce(a.name, 'an agent'), c.started_at, k.at_s, k.text, k.author"
+    " FROM coaching_comments k JOIN calls c ON c.id = k.call_id LEFT JOIN agents a ON a.id = c.agent_id"
+    " WHERE c.customer_id = ? ORDER BY k.created_at DESC LIMIT ?"
 )
 # Open issues (any age) and the last year's issues (for retention cues) in one pass over the customer's.
 _ISSUES = (
@@ -77,6 +84,13 @@ def _history_item(row: Sequence[Any], _new: Any = object.__new__) -> HistoryItem
     d = item.__dict__
     d["at"], d["kind"], d["direction"], d["summary"], d["amount"] = row
     return item
+
+
+def _coaching_item(row: Sequence[Any]) -> HistoryItem:
+    at, agent, started, at_s, text, author = row
+    note = comment_text(Comment(0, 0, "", "", None if at_s is None else float(at_s), str(text or "")))
+    return HistoryItem(str(at), "coaching", None,
+                       f"Coaching on {agent}'s call of {str(started)[:10]}: {note} — {author or 'supervisor'}")
 
 
 def _customer(row: Sequence[Any]) -> Customer:
@@ -130,6 +144,9 @@ def caller_card(
 def _card(db: Database, customer: Customer, history_limit: int, now: datetime) -> CallerCard:
     customer_id = customer.id
     history = tuple(map(_history_item, db.execute(_HISTORY, [customer_id, history_limit])))
+    coaching = tuple(_coaching_item(r) for r in db.execute(_COACHING, [customer_id, history_limit]))
+    if coaching:
+        history = tuple(sorted(history + coaching, key=lambda h: h.at, reverse=True)[:history_limit])
     year_ago = (now - timedelta(days=365)).isoformat(timespec="seconds")
     open_issues: list[Issue] = []
     recent: list[Issue] = []

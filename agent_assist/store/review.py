@@ -12,6 +12,7 @@ and end, the end being the moment the call was wrapped up.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import tempfile
 from collections.abc import Sequence
@@ -22,15 +23,15 @@ from typing import Any
 
 from sqlite_utils import Database
 
-FLAG_CATEGORIES = ("leading", "loaded", "negative", "negative_language", "over_promise")
-# Short forms (column titles) of coach.summary.FLAG_LABELS, which store may not import.
-FLAG_LABELS = {
-    "leading": "Leading",
-    "loaded": "Loaded",
-    "negative": "Negative/blaming",
-    "negative_language": "Neg. language",
-    "over_promise": "Over-promise",
-}
+from agent_assist import resources
+from agent_assist.store.outcomes import local_day_bounds, local_monday, local_time, outcome_label
+
+# The flag vocabulary is resources/phrasing/flags.json (read by coach.flags, which store may not import):
+# category ids in display order and their short labels for column titles and the CSV.
+_VOCAB = json.loads(resources.read_text("phrasing/flags.json"))
+FLAG_CATEGORIES: tuple[str, ...] = tuple(str(c["id"]) for c in _VOCAB["categories"])
+FLAG_LABELS: dict[str, str] = {str(c["id"]): str(c["short"]) for c in _VOCAB["categories"]}
+
 DEFAULT_TARGET = 0.30
 PAGE_SIZE = 200
 
@@ -65,7 +66,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("kind", "Kind", "c.kind", "call or practice attempt"),
     Column("agent", "Agent", "a.name"),
     Column("customer", "Customer", "cu.name"),
-    Column("started_at", "Start (UTC)", "c.started_at"),
+    Column("started_at", "Start", "c.started_at", "local time (stored in UTC)"),
     Column("duration_s", "Duration", "c.duration_s"),
     Column("talk_ratio", "Talk ratio", "c.talk_ratio",
            "agent speech / (agent + customer speech); target at most 30%"),
@@ -80,7 +81,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("open_tasks", "Open tasks", _OPEN_TASKS, "parked tasks of the call still open"),
     Column("agent_id", "Agent id", "c.agent_id"),
     Column("customer_id", "Customer id", "c.customer_id"),
-    Column("ended_at", "End (UTC)", "c.ended_at"),
+    Column("ended_at", "End", "c.ended_at", "local time (stored in UTC)"),
 )
 COLUMN_KEYS = tuple(c.key for c in COLUMNS)
 COLUMN_INDEX = {c.key: i for i, c in enumerate(COLUMNS)}
@@ -89,7 +90,7 @@ ReviewRow = tuple[Any, ...]
 
 @dataclass(frozen=True)
 class ReviewFilter:
-    """What the review table shows. Dates are ``YYYY-MM-DD``, both ends inclusive."""
+    """What the review table shows. Dates are local calendar days ``YYYY-MM-DD``, both ends inclusive."""
 
     agent_id: int | None = None
     date_from: str | None = None
@@ -99,6 +100,8 @@ class ReviewFilter:
     target: float = DEFAULT_TARGET
     flag_category: str | None = None
     kind: str | None = None  # 'call' | 'practice' | None for both
+    outcome: str | None = None
+    team: str | None = None  # team mode only (the team store's team name); a desk has no teams
 
     def with_(self, **changes: Any) -> ReviewFilter:
         return replace(self, **changes)
@@ -133,12 +136,14 @@ def _where(flt: ReviewFilter) -> tuple[str, list[Any]]:
     if flt.agent_id is not None:
         where.append("c.agent_id = ?")
         params.append(flt.agent_id)
-    if d1:
+    # the dates are the user's local days; started_at is UTC
+    lo, hi = local_day_bounds(d1, d2)
+    if lo:
         where.append("c.started_at >= ?")
-        params.append(d1.isoformat())
-    if d2:
+        params.append(lo)
+    if hi:
         where.append("c.started_at < ?")
-        params.append((d2 + timedelta(days=1)).isoformat())
+        params.append(hi)
     if flt.customer and flt.customer.strip():
         text = flt.customer.strip()
         where.append(
@@ -150,6 +155,9 @@ def _where(flt: ReviewFilter) -> tuple[str, list[Any]]:
         params.append(flt.target)
     if flt.flag_category:
         where.append(f"c.flags_{flt.flag_category} > 0")  # a known category, checked above
+    if flt.outcome:
+        where.append("c.outcome = ?")
+        params.append(flt.outcome)
     return " AND ".join(where), params
 
 
@@ -201,11 +209,35 @@ def row_dict(row: Sequence[Any]) -> dict[str, Any]:
     return dict(zip(COLUMN_KEYS, row, strict=True))
 
 
+def call_matches(db: Database, flt: ReviewFilter, call_id: int) -> bool:
+    """Whether the filter shows this call (the detail pane closes a call the filter has removed)."""
+    where, params = _where(flt)
+    row = db.execute(f"SELECT 1 FROM calls c WHERE {where} AND c.id = ?", [*params, call_id]).fetchone()
+    return row is not None
+
+
 # -- choices for the filter bar ------------------------------------------------------------------------
 def agents_with_calls(db: Database) -> list[tuple[int, str]]:
     """(id, name) of every agent, by name."""
     cur = db.execute("SELECT id, name FROM agents ORDER BY name COLLATE NOCASE, id")
     return [(int(i), str(n)) for i, n in cur.fetchall()]
+
+
+def agents_overview(db: Database) -> list[dict[str, Any]]:
+    """Every agent with their finished calls and practice attempts and the last one's start (UTC)."""
+    cur = db.execute(
+        "SELECT a.id, a.name, a.team, a.email,"
+        " (SELECT count(*) FROM calls c WHERE c.agent_id = a.id AND c.status = 'done' AND c.kind = 'call'),"
+        " (SELECT count(*) FROM calls c WHERE c.agent_id = a.id AND c.status = 'done' AND c.kind = 'practice'),"
+        " (SELECT max(started_at) FROM calls c WHERE c.agent_id = a.id AND c.status = 'done')"
+        " FROM agents a ORDER BY a.id")
+    keys = ("id", "name", "team", "email", "calls", "practice_attempts", "last_call_at")
+    return [dict(zip(keys, r, strict=True)) for r in cur.fetchall()]
+
+
+def agent_name(db: Database, agent_id: int) -> str | None:
+    row = db.execute("SELECT name FROM agents WHERE id = ?", [agent_id]).fetchone()
+    return None if row is None else str(row[0])
 
 
 def call_date_range(db: Database) -> tuple[str | None, str | None]:
@@ -215,7 +247,7 @@ def call_date_range(db: Database) -> tuple[str | None, str | None]:
     ).fetchone()
     if not row or row[0] is None:
         return None, None
-    return str(row[0])[:10], str(row[1])[:10]
+    return local_time(str(row[0]))[:10], local_time(str(row[1]))[:10]
 
 
 # -- trends --------------------------------------------------------------------------------------------
@@ -235,14 +267,33 @@ class WeekStats:
 
 @dataclass(frozen=True)
 class AgentTrend:
-    agent_id: int
+    agent_id: int | str  # a login when read from the team store
     agent: str
     weeks: tuple[WeekStats, ...] = field(default=())
 
 
 def _monday(iso: str) -> str:
-    d = date.fromisoformat(iso[:10])
-    return (d - timedelta(days=d.weekday())).isoformat()
+    return local_monday(iso)  # weeks of the local calendar, as the dates of the filter
+
+
+def week_mondays(first: str, last: str) -> list[str]:
+    """Every Monday from the week of ``first`` to the week of ``last`` (dates), weeks without calls too."""
+    d1, d2 = date.fromisoformat(first[:10]), date.fromisoformat(last[:10])
+    m = d1 - timedelta(days=d1.weekday())
+    out = []
+    while m <= d2:
+        out.append(m.isoformat())
+        m += timedelta(weeks=1)
+    return out
+
+
+def period_weeks(last: str | None, weeks: int) -> tuple[str | None, list[str]]:
+    """The first day and the Mondays of the ``weeks`` calendar weeks ending with the week of ``last``."""
+    if not last or weeks <= 0:
+        return None, []
+    end = date.fromisoformat(last[:10])
+    first = end - timedelta(days=end.weekday()) - timedelta(weeks=weeks - 1)
+    return first.isoformat(), week_mondays(first.isoformat(), last)
 
 
 def weekly_trends(
@@ -252,7 +303,7 @@ def weekly_trends(
     agent_id: int | None = None,
     kind: str | None = "call",
 ) -> list[AgentTrend]:
-    """Per agent and ISO week: the talk ratios of the finished calls and the flags per call."""
+    """Per agent and ISO week (local calendar): the talk ratios of the finished calls, flags per call."""
     flt = ReviewFilter(agent_id=agent_id, date_from=date_from, date_to=date_to, kind=kind)
     where, params = _where(flt)
     cur = db.execute(
@@ -279,7 +330,7 @@ def weekly_trends(
 
 @dataclass(frozen=True)
 class CoachingMoment:
-    call_id: int
+    call_id: int | str  # a uuid when read from the team store
     agent: str
     customer: str | None
     started_at: str
@@ -323,6 +374,95 @@ def worth_coaching(
     return out
 
 
+# -- coaching comments and bookmarks -------------------------------------------------------------------
+@dataclass(frozen=True)
+class Comment:
+    """A supervisor's comment on a call; with ``at_s`` a bookmark on that moment of it."""
+
+    id: int
+    call_id: int
+    author: str
+    created_at: str
+    at_s: float | None
+    text: str
+
+    @property
+    def is_bookmark(self) -> bool:
+        return self.at_s is not None
+
+
+def add_comment(db: Database, call_id: int, text: str, *, at_s: float | None = None,
+                author_id: int | None = None, author: str | None = None,
+                created_at: str | None = None) -> int:
+    """Store a coaching comment (or, with ``at_s``, a bookmark); ValueError with one line for bad input."""
+    text = (text or "").strip()
+    if not text and at_s is None:
+        raise ValueError("A comment needs some text (a bookmark needs a moment of the call).")
+    if at_s is not None and at_s < 0:
+        raise ValueError(f"A bookmark cannot be before the call starts ({at_s:g} s).")
+    if db.execute("SELECT 1 FROM calls WHERE id = ?", [call_id]).fetchone() is None:
+        raise LookupError(f"Call {call_id} does not exist (it may have been deleted).")
+    if author is None and author_id is not None:
+        row = db.execute("SELECT name FROM agents WHERE id = ?", [author_id]).fetchone()
+        author = str(row[0]) if row else None
+    from datetime import UTC, datetime
+
+    when = created_at or datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+    with db.conn:
+        cur = db.execute(
+            "INSERT INTO coaching_comments (call_id, author_id, author, created_at, at_s, text)"
+            " VALUES (?, ?, ?, ?, ?, ?)", [call_id, author_id, author or "supervisor", when, at_s, text])
+    return int(cur.lastrowid or 0)
+
+
+def _comment(r: Sequence[Any]) -> Comment:
+    return Comment(int(r[0]), int(r[1]), str(r[2] or "supervisor"), str(r[3]),
+                   None if r[4] is None else float(r[4]), str(r[5] or ""))
+
+
+_COMMENT_COLS = "k.id, k.call_id, k.author, k.created_at, k.at_s, k.text"
+
+
+def comments_for_call(db: Database, call_id: int) -> list[Comment]:
+    """A call's comments: bookmarks in call order first, then comments on the whole call, oldest first."""
+    cur = db.execute(f"SELECT {_COMMENT_COLS} FROM coaching_comments k WHERE k.call_id = ?"
+                     " ORDER BY k.at_s IS NULL, k.at_s, k.created_at, k.id", [call_id])
+    return [_comment(r) for r in cur.fetchall()]
+
+
+@dataclass(frozen=True)
+class AgentComment:
+    """A comment as the agent sees it in their history: which call, when, with whom."""
+
+    comment: Comment
+    call_started_at: str
+    customer: str | None
+
+
+def comments_for_agent(db: Database, agent_id: int, customer_id: int | None = None,
+                       limit: int = 20) -> list[AgentComment]:
+    """Coaching comments left on an agent's calls (with one customer, if given), newest call first."""
+    sql = (f"SELECT {_COMMENT_COLS}, c.started_at, cu.name FROM coaching_comments k"
+           " JOIN calls c ON c.id = k.call_id LEFT JOIN customers cu ON cu.id = c.customer_id"
+           " WHERE c.agent_id = ?")
+    params: list[Any] = [agent_id]
+    if customer_id is not None:
+        sql += " AND c.customer_id = ?"
+        params.append(customer_id)
+    sql += " ORDER BY c.started_at DESC, k.at_s IS NULL, k.at_s, k.id LIMIT ?"
+    params.append(limit)
+    return [AgentComment(_comment(r[:6]), str(r[6]), r[7]) for r in db.execute(sql, params).fetchall()]
+
+
+def comment_text(c: Comment) -> str:
+    """One line: ``[2:15] text`` for a bookmark, the text alone for a comment on the call."""
+    if c.at_s is None:
+        return c.text
+    total = round(c.at_s)
+    at = f"{total // 60}:{total % 60:02d}"
+    return f"[{at}] {c.text}" if c.text else f"[{at}] bookmark"
+
+
 # -- one call in full ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class CallDetail:
@@ -335,6 +475,7 @@ class CallDetail:
     issues_opened: tuple[dict[str, Any], ...]
     issues_resolved: tuple[dict[str, Any], ...]
     practice: dict[str, Any] | None = None
+    comments: tuple[Comment, ...] = ()
 
 
 def _dicts(cur: Any) -> list[dict[str, Any]]:
@@ -382,7 +523,7 @@ def call_detail(db: Database, call_id: int) -> CallDetail:
     practice = _dicts(db.execute(
         "SELECT * FROM practice_attempts WHERE call_id = ? ORDER BY id DESC LIMIT 1", [call_id]))
     return CallDetail(call, segs, tuple(utts), tuple(tasks), tuple(opened), tuple(resolved),
-                      practice[0] if practice else None)
+                      practice[0] if practice else None, tuple(comments_for_call(db, call_id)))
 
 
 def calls_for_agent(db: Database, agent_id: int, date_from: str | None, date_to: str | None,
@@ -402,10 +543,13 @@ CSV_FIELDS = (
     ("flags_total", "flags_count"), *((f"flags_{c}", f"flags_{c}") for c in FLAG_CATEGORIES),
     ("issues_opened", "issues_opened"), ("issues_resolved", "issues_resolved"),
     ("outcome", "outcome"), ("open_tasks", "open_tasks"),
+    ("started_at_local", "started_at"), ("coaching_comments", "id"),
 )
 
 
 def _csv_value(key: str, v: Any) -> Any:
+    if key == "outcome":
+        return outcome_label(v) if v else ""
     if v is None:
         return ""
     if key == "talk_ratio":
@@ -413,6 +557,37 @@ def _csv_value(key: str, v: Any) -> Any:
     if isinstance(v, float):
         return round(v, 1)
     return v
+
+
+def _write_rows(db: Database, flt: ReviewFilter, f: Any, sort: str, descending: bool) -> int:
+    sql, params = review_sql(flt, sort, descending, 0, -1)
+    n = 0
+    w = csv.writer(f)
+    w.writerow([name for name, _key in CSV_FIELDS])
+    fields = [(name, key, COLUMN_INDEX[key]) for name, key in CSV_FIELDS]
+    comments: dict[int, list[str]] = {}
+    for cid, at_s, text in db.execute("SELECT call_id, at_s, text FROM coaching_comments"
+                                      " ORDER BY call_id, at_s IS NULL, at_s, id"):
+        comments.setdefault(int(cid), []).append(comment_text(
+            Comment(0, int(cid), "", "", None if at_s is None else float(at_s), str(text))))
+    for row in db.execute(sql, params):
+        out = []
+        for name, key, i in fields:
+            if name == "started_at_local":
+                out.append(local_time(row[i]))
+            elif name == "coaching_comments":
+                out.append(" | ".join(comments.get(int(row[i]), [])))
+            else:
+                out.append(_csv_value(key, row[i]))
+        w.writerow(out)
+        n += 1
+    return n
+
+
+def write_csv(db: Database, flt: ReviewFilter, stream: Any, sort: str = "started_at",
+              descending: bool = False) -> int:
+    """Write every call the filter matches as CSV to an open text stream (stdout); returns the rows."""
+    return _write_rows(db, flt, stream, sort, descending)
 
 
 def export_csv(
@@ -434,21 +609,13 @@ def export_csv(
         raise OSError(f"Cannot write {target}: it is a folder.")
     if not folder.is_dir():
         raise OSError(f"Cannot write {target}: the folder {folder} does not exist.")
-    sql, params = review_sql(flt, sort, descending, 0, -1)
     try:
         fd, tmp = tempfile.mkstemp(prefix=".export-", suffix=".csv", dir=folder)
     except OSError as e:
         raise OSError(f"Cannot write {target}: {e.strerror or e}.") from None
-    n = 0
     try:
         with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as f:
-            w = csv.writer(f)
-            w.writerow([name for name, _key in CSV_FIELDS])
-            pos = [COLUMN_INDEX[key] for _name, key in CSV_FIELDS]
-            keys = [key for _name, key in CSV_FIELDS]
-            for row in db.execute(sql, params):
-                w.writerow([_csv_value(k, row[i]) for k, i in zip(keys, pos, strict=True)])
-                n += 1
+            n = _write_rows(db, flt, f, sort, descending)
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
     except BaseException:

@@ -281,3 +281,127 @@ def m006_call_flag_counts(db: Database) -> None:
     if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone():
         for cat in _FLAG_CATEGORIES:
             db.execute(f"ANALYZE idx_calls_status_flags_{cat}")
+
+
+# Frozen here like _FLAG_CATEGORIES: (table, condition on NEW for the row to be sent, pulled from the team).
+_CALL_DONE = "(SELECT status FROM calls WHERE id = NEW.call_id) = 'done'"
+_TEAM_SYNCED = (
+    ("customers", None, True),
+    ("issues", None, True),
+    ("interactions", None, True),
+    ("calls", "NEW.status = 'done'", False),
+    ("speech_segments", _CALL_DONE, False),
+    ("utterances", _CALL_DONE, False),
+    ("phrasing_flags", _CALL_DONE, False),
+    ("tasks", f"(NEW.call_id IS NULL OR {_CALL_DONE})", False),
+    ("practice_attempts", _CALL_DONE, False),
+)
+
+
+@migration("team mode: a uuid per synced row, updated_at on the directory, the outbox filled by triggers")
+def m_team_outbox(db: Database) -> None:
+    # Team mode (agent_assist.store.team): every write to a synced table queues its row id in team_outbox
+    # in the writer's own transaction, by trigger, so no writer can forget it and a crash can never
+    # separate the row from its queue entry. Triggers do nothing until the desk joins a team
+    # (team_state.enabled); while the puller applies the team's rows (team_state.applying) they stay
+    # quiet so pulled rows are not sent back. Uuids are filled by the pusher before a row is first sent
+    # (ALTER TABLE cannot add a column with a random default, and filling them at send time costs the
+    # writers nothing); once sent, a row keeps its uuid forever.
+    db.execute(
+        "CREATE TABLE team_state ("
+        " id INTEGER PRIMARY KEY CHECK (id = 1), enabled INTEGER NOT NULL DEFAULT 0,"
+        " applying INTEGER NOT NULL DEFAULT 0, store_id TEXT, url TEXT, login TEXT, role TEXT,"
+        " joined_at TEXT, backfill_seq INTEGER, last_push TEXT, last_pull TEXT, last_error TEXT,"
+        " pull_cursors TEXT NOT NULL DEFAULT '{}')"
+    )
+    db.execute("INSERT INTO team_state (id) VALUES (1)")
+    db.execute(
+        "CREATE TABLE team_outbox ("
+        " seq INTEGER PRIMARY KEY AUTOINCREMENT, tbl TEXT NOT NULL, row_id INTEGER NOT NULL,"
+        " op TEXT NOT NULL DEFAULT 'upsert', uuid TEXT,"
+        " queued_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%S', 'now')))"
+    )
+    db.execute(
+        "CREATE TABLE team_rejected ("
+        " seq INTEGER PRIMARY KEY, tbl TEXT NOT NULL, row_id INTEGER NOT NULL, op TEXT NOT NULL,"
+        " uuid TEXT, error TEXT NOT NULL, at TEXT NOT NULL)"
+    )
+    for t, cond, pulled in _TEAM_SYNCED:
+        db.execute(f"ALTER TABLE {t} ADD COLUMN uuid TEXT")
+        db.execute(f"CREATE UNIQUE INDEX idx_{t}_uuid ON {t}(uuid)")
+        gate = "(SELECT enabled AND NOT applying FROM team_state WHERE id = 1)" if pulled else \
+            "(SELECT enabled FROM team_state WHERE id = 1)"
+        extra = f" AND {cond}" if cond else ""
+        enqueue = f"INSERT INTO team_outbox (tbl, row_id) VALUES ('{t}', NEW.rowid);"
+        db.execute(f"CREATE TRIGGER trg_{t}_outbox_insert AFTER INSERT ON {t}"
+                   f" WHEN {gate}{extra} BEGIN {enqueue} END")
+        # The pusher's own uuid fill (NULL -> value) is not an edit and queues nothing.
+        db.execute(f"CREATE TRIGGER trg_{t}_outbox_update AFTER UPDATE ON {t}"
+                   f" WHEN {gate}{extra} AND NOT (OLD.uuid IS NULL AND NEW.uuid IS NOT NULL)"
+                   f" BEGIN {enqueue} END")
+        if not pulled:
+            db.execute(f"CREATE TRIGGER trg_{t}_outbox_delete AFTER DELETE ON {t}"
+                       f" WHEN {gate} AND OLD.uuid IS NOT NULL BEGIN"
+                       f" INSERT INTO team_outbox (tbl, row_id, op, uuid) VALUES ('{t}', OLD.rowid, 'delete',"
+                       " OLD.uuid); END")
+    for t in ("customers", "issues"):
+        db.execute(f"ALTER TABLE {t} ADD COLUMN updated_at TEXT")
+        # Stamps a local edit for the last-writer-wins rule, unless the writer (or the puller) set it.
+        db.execute(
+            f"CREATE TRIGGER trg_{t}_updated_at AFTER UPDATE ON {t}"
+            " WHEN NEW.updated_at IS OLD.updated_at AND NOT (OLD.uuid IS NULL AND NEW.uuid IS NOT NULL)"
+            " AND (SELECT enabled AND NOT applying FROM team_state WHERE id = 1)"
+            f" BEGIN UPDATE {t} SET updated_at = strftime('%Y-%m-%dT%H:%M:%f', 'now')"
+            " WHERE rowid = NEW.rowid; END"
+        )
+    # A call that becomes finished brings what was written during it: its segments, utterances, flags,
+    # tasks and practice attempt were not sent while the call was open.
+    children = "".join(
+        f"INSERT INTO team_outbox (tbl, row_id) SELECT '{t}', rowid FROM {t} WHERE call_id = NEW.id;"
+        for t in ("speech_segments", "utterances", "phrasing_flags", "tasks", "practice_attempts"))
+    db.execute("CREATE TRIGGER trg_calls_outbox_finished AFTER UPDATE OF status ON calls"
+               " WHEN (SELECT enabled FROM team_state WHERE id = 1) AND NEW.status = 'done'"
+               f" AND OLD.status IS NOT 'done' BEGIN {children} END")
+
+
+# Frozen here as well: the category ids after "negative" became "blaming" (coach.flags).
+_FLAG_CATEGORIES_7 = ("leading", "loaded", "blaming", "negative_language", "over_promise")
+
+
+@migration("phrasing flag category 'negative' renamed 'blaming' (flags, per-call column, triggers, index)")
+def m008_flag_category_blaming(db: Database) -> None:
+    # The coach now flags blaming statements as well as questions under one id, "blaming". Stored flags
+    # and the per-call count column follow, so Review, the CSV and the PDF name them the same way.
+    for t in ("trg_flags_insert", "trg_flags_delete", "trg_flags_update"):
+        db.execute(f"DROP TRIGGER IF EXISTS {t}")
+    db.execute("UPDATE phrasing_flags SET category = 'blaming' WHERE category = 'negative'")
+    db.execute("DROP INDEX IF EXISTS idx_calls_status_flags_negative")
+    db.execute("ALTER TABLE calls RENAME COLUMN flags_negative TO flags_blaming")
+    db.execute("UPDATE calls SET flags_blaming = (SELECT count(*) FROM phrasing_flags f WHERE f.call_id = calls.id"
+               " AND f.category = 'blaming') WHERE id IN (SELECT call_id FROM phrasing_flags WHERE category = 'blaming')")
+
+    def delta(row: str, sign: str) -> str:
+        return ", ".join(f"flags_{c} = flags_{c} {sign} ({row}.category = '{c}')" for c in _FLAG_CATEGORIES_7)
+
+    db.execute("CREATE TRIGGER trg_flags_insert AFTER INSERT ON phrasing_flags BEGIN "
+               f"UPDATE calls SET {delta('NEW', '+')} WHERE id = NEW.call_id; END")
+    db.execute("CREATE TRIGGER trg_flags_delete AFTER DELETE ON phrasing_flags BEGIN "
+               f"UPDATE calls SET {delta('OLD', '-')} WHERE id = OLD.call_id; END")
+    db.execute("CREATE TRIGGER trg_flags_update AFTER UPDATE OF call_id, category ON phrasing_flags BEGIN "
+               f"UPDATE calls SET {delta('OLD', '-')} WHERE id = OLD.call_id; "
+               f"UPDATE calls SET {delta('NEW', '+')} WHERE id = NEW.call_id; END")
+    db.execute("CREATE INDEX idx_calls_status_flags_blaming ON calls(status, flags_blaming)")
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone():
+        db.execute("ANALYZE idx_calls_status_flags_blaming")
+
+
+@migration("coaching comments and bookmarks a supervisor leaves on a call")
+def m_coaching_comments(db: Database) -> None:
+    # One row per comment; ``at_s`` set makes it a bookmark on that moment of the call (seconds from its
+    # start), NULL a comment on the whole call. The author is whoever was signed in on the desk.
+    db.execute(
+        "CREATE TABLE coaching_comments ("
+        " id INTEGER PRIMARY KEY, call_id INTEGER NOT NULL REFERENCES calls(id) ON DELETE CASCADE,"
+        " author_id INTEGER, author TEXT, created_at TEXT NOT NULL, at_s REAL, text TEXT NOT NULL DEFAULT '')"
+    )
+    db.execute("CREATE INDEX idx_coaching_comments_call ON coaching_comments(call_id, at_s)")

@@ -16,7 +16,7 @@ in ``__init__``; they never open the database themselves.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -90,6 +90,7 @@ class MainWindow(QMainWindow):
         self.call_focus = self._build_call_focus()
         messages.bridge.show.connect(self._show_message)
         self.statusBar().showMessage("Ready")
+        self.team_status = self._build_team_status()
 
     # -- feature widgets (each issue replaces its placeholder) ----------------------------------------
     def _build_caller_card(self) -> QWidget:
@@ -128,13 +129,49 @@ class MainWindow(QMainWindow):
         """Back to the normal layout exactly as it was before the call."""
         self.call_focus.leave_focus()
 
+    def _build_team_status(self) -> QWidget | None:
+        """Team mode (a team store URL is configured): the sync status line and its background worker."""
+        from agent_assist.workflows.team_sync import configured_team_url
+
+        self._team_stopped = False
+        url = configured_team_url(self.services.settings)
+        if not url:
+            return None
+        from agent_assist.ui.common.events import CustomersChanged
+        from agent_assist.ui.desk.team_status import TeamStatusLabel
+
+        label = TeamStatusLabel(self.services.db_path, url)
+        self.statusBar().addPermanentWidget(label)
+        ev = self.services.events
+        for signal in (ev.call_changed, ev.tasks_changed, ev.customers_changed, ev.practice_changed):
+            signal.connect(lambda _e: label.wake())  # something to send: push now, not at the next round
+        # the team's customers and issues arrived in the replica: the card, search and work list reload
+        label.status_changed.connect(
+            lambda st: ev.publish(CustomersChanged()) if st.pulled else None)
+        # Started once the db lane has opened (created, migrated) the file: two connections migrating a
+        # new file at once would trip over each other.
+        self.services.db_call(lambda _db: None, lambda _v: label.start() if not self._team_stopped else None)
+        return label
+
+    def _review_source(self) -> Any:
+        """Supervisors and trainers in team mode review the whole floor from the team store."""
+        from agent_assist.workflows.team_sync import configured_team_url
+
+        url = configured_team_url(self.services.settings)
+        if not url or self.services.settings.profile not in ("supervisor", "trainer"):
+            return None
+        from agent_assist.workflows.review_source import TeamReviewSource
+
+        self._team_source = TeamReviewSource(url)
+        return self._team_source
+
     def _build_review(self) -> QWidget:
         from agent_assist.ui.review.page import ReviewPage
 
         # Calls (lazy table + summary) and Trends; the profile decides whose calls it shows
         profile = self.services.settings.profile
         self.setWindowTitle(f"{APP_NAME} — {profile} profile")
-        return ReviewPage(self.services)
+        return ReviewPage(self.services, source=self._review_source())
 
     def _build_practice(self) -> QWidget:
         from agent_assist.ui.practice.page import PracticeView
@@ -178,4 +215,15 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(info.text, 8000)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.stop_team()
         super().closeEvent(event)
+
+    def stop_team(self) -> None:
+        """Stop the team sync worker and close the team store's connections (idempotent)."""
+        self._team_stopped = True
+        team_status = getattr(self, "team_status", None)
+        if team_status is not None:
+            team_status.stop()
+        source = getattr(self, "_team_source", None)
+        if source is not None:
+            source.close()  # closes the pool's sockets; no network wait

@@ -37,9 +37,9 @@ def one(checker: PhrasingChecker, text: str) -> Flag:
 
 
 @pytest.mark.parametrize(("text", "category", "span", "suggestion"), [
-    ("Didn't you read the setup guide?", "negative", "Didn't you read",
+    ("Didn't you read the setup guide?", "blaming", "Didn't you read",
      "Have you had a chance to read the setup guide?"),
-    ("Why did you cancel the order?", "negative", "Why did you cancel", "What led to cancelling the order?"),
+    ("Why did you cancel the order?", "blaming", "Why did you cancel", "What led to cancelling the order?"),
     ("You did restart it, right?", "leading", "right", "Did you restart it?"),
     ("Wouldn't you agree the new plan is better?", "leading", "Wouldn't you agree",
      "What do you think about the new plan?"),
@@ -98,8 +98,8 @@ def test_neutral_not_flagged(checker: PhrasingChecker, text: str) -> None:
 
 
 @pytest.mark.parametrize(("text", "category", "suggestion"), [
-    ("didnt you read the setup guide", "negative", "Have you had a chance to read the setup guide?"),
-    ("why did you cancel the order", "negative", "What led to cancelling the order?"),
+    ("didnt you read the setup guide", "blaming", "Have you had a chance to read the setup guide?"),
+    ("why did you cancel the order", "blaming", "What led to cancelling the order?"),
     ("you did restart it right", "leading", "Did you restart it?"),
     ("wouldnt you agree the new plan is better", "leading", "What do you think about the new plan?"),
     ("why do you always call at the last minute", "loaded", None),
@@ -120,7 +120,7 @@ def test_asr_style_lowercase_unpunctuated(checker: PhrasingChecker, text: str, c
 def test_spans_point_into_longer_text(checker: PhrasingChecker) -> None:
     text = "Thanks for holding.   Why did you cancel the order? Let me check. You did restart it, right?"
     flags = checker.check(text)
-    assert [f.category for f in flags] == ["negative", "leading"]
+    assert [f.category for f in flags] == ["blaming", "leading"]
     assert text[flags[0].start:flags[0].end] == "Why did you cancel"
     assert text[flags[0].sent_start:flags[0].sent_end] == "Why did you cancel the order?"
     assert text[flags[1].sent_start:flags[1].sent_end] == "You did restart it, right?"
@@ -183,7 +183,7 @@ def test_component_registered_and_sets_extension(checker: PhrasingChecker) -> No
     assert "phrasing_coach" in nlp.pipe_names
     assert "ner" not in nlp.pipe_names
     doc = nlp("Why did you cancel the order?")
-    assert [f.category for f in doc._.phrasing_flags] == ["negative"]
+    assert [f.category for f in doc._.phrasing_flags] == ["blaming"]
 
 
 def test_patterns_come_from_data(checker: PhrasingChecker) -> None:

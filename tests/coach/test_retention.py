@@ -147,7 +147,7 @@ def test_issue_past_target_boundary() -> None:
     past = issue(2, NOW - timedelta(hours=72, seconds=1), title="Refund missing")
     assert "past_target" not in kinds(cues_of(card(open_issues=(at_target,))))
     cue = next(c for c in cues_of(card(open_issues=(past,))) if c.kind == "past_target")
-    assert cue.severity == "alert" and cue.why == "'Refund missing' open 3 days, target 3 days"
+    assert cue.severity == "alert" and cue.why == "'Refund missing' open 3 days: just over target"
 
 
 # -- follow-ups overdue ---------------------------------------------------------------------------
@@ -224,7 +224,7 @@ def test_long_silence(days: int, since: date, expected: bool) -> None:
     found = [x for x in cues_of(c) if x.kind == "silence"]
     assert bool(found) is expected
     if expected:
-        assert found[0].why == f"No contact for {days} days from a 2-year customer"
+        assert found[0].why == f"No contact for {days} days from a customer of 2 years"
 
 
 # -- competitor / public complaint ---------------------------------------------------------------------
@@ -263,3 +263,55 @@ def test_sorted_by_severity_and_no_history() -> None:
     bare = CallerCard(customer(since=None), (), (), (), None)
     assert compute_cues(bare, TODAY, None, WORDS) == []
     assert compute_cues(bare, TODAY) == []  # shipped lists, default now
+
+
+# -- issue 18: ranked by weight, labelled act/watch/info, durations in words, impossible data -------
+@pytest.mark.parametrize(("hours", "words"), [
+    (0.25, "15 minutes"), (1, "1 hour"), (1.4, "1 hour"), (10, "10 hours"), (23.4, "23 hours"),
+    (24, "1 day"), (30, "1 day"), (47, "2 days"), (24 * 3, "3 days"), (24 * 30, "30 days"), (24 * 45, "1 month 15 days"),
+    (24 * 200, "6 months"), (24 * 366, "1 year"), (24 * 1534, "4 years 2 months"),
+])
+def test_durations_in_words(hours: float, words: str) -> None:
+    from agent_assist.coach.retention import duration_words
+
+    assert duration_words(hours) == words
+
+
+def test_relationship_words_and_negative_durations() -> None:
+    from agent_assist.coach.retention import duration_words, relationship_words
+
+    assert relationship_words(date(2022, 9, 20), TODAY) == "4 years 2 months"
+    assert relationship_words(date(2025, 11, 23), TODAY) == "1 year"
+    assert relationship_words(date(2026, 10, 23), TODAY) == "1 month"
+    assert relationship_words(date(2026, 11, 20), TODAY) == "new this month"
+    with pytest.raises(ValueError):
+        relationship_words(date(2027, 1, 1), TODAY)
+    with pytest.raises(ValueError):
+        duration_words(-1)
+
+
+def test_a_competitor_mention_is_ranked_first_and_labels_follow_severity() -> None:
+    late = issue(2, NOW - timedelta(days=6), title="Refund missing")
+    c = card(customer=customer(date(2021, 11, 23), channel="sms", notes="Said she may switch to Northwind"),
+             open_issues=(late,))
+    cues = cues_of(c)
+    assert cues[0].kind == "competitor" and cues[0].label == "act"
+    assert [x.kind for x in cues][:2] == ["competitor", "past_target"]
+    assert cues == sorted(cues, key=lambda x: -x.weight)
+    by_kind = {x.kind: x for x in cues}
+    assert by_kind["anniversary"].label == "info" and by_kind["preference"].label == "info"
+    assert all(x.action for x in cues)
+    assert by_kind["past_target"].why == "'Refund missing' open 6 days: 3 days over target"
+
+
+def test_impossible_data_is_a_data_warning_not_a_new_customer() -> None:
+    future = card(customer=customer(date(2027, 3, 1)),
+                  open_issues=(issue(3, NOW + timedelta(days=2), title="Time traveller"),))
+    cues = cues_of(future)
+    data = [x for x in cues if x.kind == "data"]
+    assert len(data) == 2 and all(x.label == "watch" for x in data)
+    assert "in the future" in data[0].why and "01 Mar 2027" in data[0].why
+    assert "'Time traveller'" in data[1].why
+    assert "anniversary" not in kinds(cues) and "silence" not in kinds(cues)
+    garbled = card(customer=replace(customer(), customer_since="soon"))
+    assert any(x.kind == "data" and "'soon' is not a date" in x.why for x in cues_of(garbled))

@@ -378,9 +378,43 @@ def test_real_phrasing_checker_flags_go_on_the_card() -> None:
     card = s.score_card()
     assert card.phrasing_available and card.phrasing_note == ""
     cats = {f.category for f in card.flags}
-    assert "negative" in cats and "over_promise" in cats, card.flags
-    blame = next(f for f in card.flags if f.category == "negative")
+    assert "blaming" in cats and "over_promise" in cats, card.flags
+    blame = next(f for f in card.flags if f.category == "blaming")
     assert blame.reply == 1 and blame.span.lower().startswith("didn't you") and blame.suggestion
     assert card.parts["phrasing"] < 20.0
     lines = card.lines()
     assert any(ln.startswith("    try: ") for ln in lines)
+
+
+# -- issue 18: each goal credited to the reply that met it ---------------------------------------------
+def _goals(script: list[str]) -> dict[str, tuple[bool, int | None]]:
+    return {g.id: (g.met, g.reply) for g in play("double_billing", script).goal_results()}
+
+
+def test_replies_that_meet_no_goal() -> None:
+    got = _goals(["Ok.", "Right.", "Hm."])
+    assert got == {"greeted": (False, None), "acknowledged": (False, None), "order_number": (False, None),
+                   "confirmed": (False, None), "thanked": (False, None), "no_promise": (True, None)}
+
+
+def test_one_reply_meets_one_goal_and_is_credited_with_it() -> None:
+    got = _goals(["Right.", "Could I have your order number?", "Hm."])
+    assert got["order_number"] == (True, 2)
+    assert all(not met for k, (met, _n) in got.items() if k not in ("order_number", "no_promise"))
+
+
+def test_every_goal_is_credited_to_its_own_reply() -> None:
+    got = _goals(GOOD_TRAINEE)
+    assert got == {"greeted": (True, 1), "acknowledged": (True, 2), "order_number": (True, 2),
+                   "confirmed": (True, 5), "thanked": (True, 1), "no_promise": (True, None)}
+
+
+def test_a_closing_line_does_not_confirm_the_resolution() -> None:
+    closing = "Is there anything else I can help with?"
+    assert "confirm_resolution" not in INTENTS.detect(closing)
+    got = _goals(["Hello, thank you for calling. What happened?", closing, "Anything else I can do for you?",
+                  "Does that solve it for you?"])
+    assert got["confirmed"] == (True, 4)  # the real check, not the closing lines before it
+    assert _goals(["Hello.", closing])["confirmed"] == (False, None)
+    broken = _goals(["Hello.", "I guarantee it will be fixed by tomorrow."])
+    assert broken["no_promise"] == (False, 2)

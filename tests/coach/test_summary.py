@@ -62,7 +62,7 @@ def test_missed_targets() -> None:
 
 def test_flags_by_category_with_span_reason_rewrite() -> None:
     s = summarize(CALL, SEGMENTS, UTTERANCES, TASKS)
-    assert s.flag_counts == {"leading": 0, "loaded": 1, "negative": 0, "negative_language": 1,
+    assert s.flag_counts == {"leading": 0, "loaded": 1, "blaming": 0, "negative_language": 1,
                              "over_promise": 1}
     assert s.flags_total == 3
     assert [u.utterance_id for u in s.flagged] == [2, 3]
@@ -106,3 +106,15 @@ def test_box_stats_and_format() -> None:
     assert b is not None and (b.q1, b.median, b.q3) == pytest.approx((1.75, 2.5, 3.25))
     assert box_stats([]) is None
     assert [fmt_duration(x) for x in (None, 5, 65.4, 3725)] == ["—", "0:05", "1:05", "1:02:05"]
+
+
+def test_a_parked_task_handed_to_a_follow_up_is_shown_once() -> None:
+    call = {"id": 1, "status": "done", "started_at": "2026-11-20T10:00:00", "ended_at": "2026-11-20T10:05:00"}
+    tasks = [
+        {"id": 1, "kind": "parked", "text": "Send the setup guide", "done": 1},
+        {"id": 2, "kind": "follow_up", "text": "Send the setup guide", "done": 0, "due_at": "2026-11-21"},
+        {"id": 3, "kind": "parked", "text": "Check the outage map", "done": 1},
+    ]
+    s = summarize(call, [], tasks=tasks)
+    assert [(t["id"], t["text"]) for t in s.tasks] == [(2, "Send the setup guide"), (3, "Check the outage map")]
+    assert [t["id"] for t in s.open_tasks] == [2]

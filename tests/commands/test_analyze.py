@@ -89,3 +89,26 @@ def test_bad_input_is_one_line_and_nonzero(tmp_path: Path) -> None:
         assert r.stdout == ""
         assert r.stderr.startswith("agent-assist: ") and r.stderr.count("\n") == 1, r.stderr
         assert "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize(("name", "text", "extra"), [
+    ("flagged.vtt", "WEBVTT\n\n00:00:00.500 --> 00:00:03.000\n<v Agent>Thank you for calling, how can I help?\n\n"
+     "00:00:03.500 --> 00:00:09.000\n<v Customer>Didn't you read my e-mail?\n\n"
+     "00:00:37.000 --> 00:00:40.000\n<v Agent>Didn't you read the manual?\n", []),
+    ("flagged.srt", "1\n00:00:00,500 --> 00:00:03,000\nDana: Thank you for calling, how can I help?\n\n"
+     "2\n00:00:03,500 --> 00:00:09,000\nSam: Didn't you read my e-mail?\n\n"
+     "3\n00:00:37,000 --> 00:00:40,000\nDana: Didn't you read the manual?\n", ["--agent-speaker", "Dana"]),
+])
+def test_transcript_turns_are_phrasing_checked(tmp_path: Path, name: str, text: str, extra: list[str]) -> None:
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    r = cli(str(p), "--json", *extra)
+    assert r.returncode == 0, r.stderr
+    flags = json.loads(r.stdout)["flags"]
+    # the agent's loaded question is flagged at its moment; the customer's identical words are not checked
+    assert flags and {f["start_s"] for f in flags} == {37.0}
+    assert all(f["text"] == "Didn't you read the manual?" for f in flags)
+    assert any(f["category"] in ("loaded", "negative") and f["suggestion"] for f in flags)
+    human = cli(str(p), *extra)
+    assert human.returncode == 0, human.stderr
+    assert "Phrasing (agent turns):" in human.stdout and "[0:37]" in human.stdout

@@ -25,7 +25,7 @@ def test_json_lines_in_order_with_exact_keys() -> None:
     out = [json.loads(x) for x in p.stdout.decode().splitlines()]
     assert [o["text"] for o in out] == lines
     assert [[f["category"] for f in o["flags"]] for o in out] == [
-        ["negative"], [], [], ["negative"], ["negative_language"], ["over_promise"]]
+        ["blaming"], [], [], ["blaming"], ["negative_language"], ["over_promise"]]
     for o in out:
         assert set(o) == {"text", "flags"}
         for f in o["flags"]:
@@ -55,8 +55,14 @@ def test_human_output_shows_category_span_reason_and_rewrite() -> None:
     p = cli("Why did you cancel the order?")
     assert p.returncode == 0
     out = p.stdout.decode()
-    assert "negative / blaming question" in out and '"Why did you cancel"' in out
+    assert "[blaming]" in out and '"Why did you cancel"' in out
     assert "What led to cancelling the order?" in out and "why:" in out
+
+
+def test_binary_text_on_stdin_is_one_clear_line_exit_2() -> None:
+    p = cli(stdin=b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(32)) * 20)
+    err = p.stderr.decode().strip()
+    assert p.returncode == 2 and len(err.splitlines()) == 1 and "not text" in err and "Traceback" not in err
 
 
 def test_nothing_flagged_still_exit_zero() -> None:

@@ -86,6 +86,18 @@ def _stop(pid: int) -> None:
         raise AssertionError("the app did not stop on SIGTERM")
 
 
+def _another_customer(db_path: Path, not_phone: str) -> tuple[str, str]:
+    """(phone, name) of a stored customer other than the one with ``not_phone``."""
+    db = connect(db_path)
+    try:
+        row = db.execute("SELECT phone_e164, name FROM customers WHERE phone_e164 IS NOT NULL AND "
+                         "phone_e164 != ? ORDER BY id LIMIT 1", [not_phone]).fetchone()
+        assert row is not None
+        return str(row[0]), str(row[1])
+    finally:
+        db.close()
+
+
 def _customer(db_path: Path, phone: str) -> str:
     db = connect(db_path)
     try:
@@ -124,9 +136,15 @@ def test_call_from_a_second_process_pops_the_caller(app: subprocess.Popen[str], 
     assert state["phone"] == "+15551234567"
     assert state["tab"] == "Desk"
 
-    # any stored or typed format of a number reaches the same caller
+    # any stored or typed format of a number reaches the same caller: another caller's card first, so
+    # the card has to change back for the international format of the first number
+    other_phone, other = _another_customer(db_path, "+15551234567")
+    assert _cli("call", other_phone, "--db", str(db_path)).returncode == 0
+    _wait_state(state_file, lambda s: s.get("mode") == "card" and s.get("customer") == other)
     done = _cli("--db", str(db_path), "call", "+1 555 123 4567")
     assert done.returncode == 0, done.stderr
+    state = _wait_state(state_file, lambda s: s.get("mode") == "card" and s.get("customer") == expected)
+    assert state["phone"] == "+15551234567"
 
     # an unknown number: the new-caller form, number prefilled
     done = _cli("call", "555/010 4545", "--db", str(db_path))

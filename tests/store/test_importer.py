@@ -134,7 +134,8 @@ def test_history_kinds_reference_customers(db: Database, tmp_path: Path) -> None
         ("empty.csv", "", "is empty"),
         ("blank.csv", "\n  \n", "is empty"),
         ("header.csv", "external_id,name,phone\n", "has no customers rows"),
-        ("latin1.csv", "external_id,name,phone\nc1,Jos\xe9,555 222 3333\n".encode("latin-1"), "not UTF-8"),
+            ("binary.csv", b"external_id,name,phone\nc1,Jos\x81\x8d,555 222 3333\n",
+             "neither UTF-8 nor Windows-1252"),
         ("cols.csv", "id,full_name,phone\n1,Ann,555 222 3333\n", "missing columns external_id, name"),
         ("extra.csv", "external_id,name,phone,fax\nc1,Ann,555 222 3333,1\n", "unknown column fax"),
         ("bad.json", "[{\"external_id\": ", "not valid JSON"),
@@ -175,3 +176,86 @@ def test_json_object_wrapper(db: Database, tmp_path: Path) -> None:
     assert r.imported == 1 and not r.rejected
     found = queries.find_by_phone(db, "(555) 222-3333")
     assert found is not None and found.name == "Jay"
+
+
+def test_every_problem_of_every_row_is_reported(db: Database, tmp_path: Path) -> None:
+    text = ("external_id,name,phone,email,customer_since,preferred_channel,preferred_hours\n"
+            "c1,Ann Lee,(555) 222-3333,ann@example.com,2019-04-01,sms,18:00-21:00\n"
+            "c2,,12,not-an-email,2021-02-30,pigeon,late\n"
+            "c3,Cy,555 444 5555,cy@,2020-01-01,,\n")
+    r = import_file(db, "customers", write(tmp_path, "c.csv", text))
+    assert (r.imported, len(r.rejected)) == (1, 2)
+    first = r.rejected[0]
+    assert first.where == "line 3"
+    assert [(p.column, p.value) for p in first.problems] == [
+        ("name", None), ("phone", "12"), ("email", "not-an-email"), ("customer_since", "2021-02-30"),
+        ("preferred_channel", "pigeon"), ("preferred_hours", "late")]
+    assert all(p.why for p in first.problems)
+    lines = r.lines()
+    assert "  line 3: column name, value empty: is empty" in lines
+    assert any(x.startswith("  line 3: column phone, value '12': ") for x in lines)
+    assert any(x.startswith("  line 4: column email, value 'cy@': ") for x in lines)
+    assert len([x for x in lines if x.startswith("  line 3:")]) == 6
+
+
+def test_issues_report_every_field_and_the_order_of_dates(db: Database, tmp_path: Path) -> None:
+    import_file(db, "customers", write(tmp_path, "c.csv", CUSTOMERS))
+    text = ("external_id,customer_external_id,opened_at,resolved_at,status,severity,title,reopen_count\n"
+            "i1,nobody,2026-11-02,2026-11-01,shut,dire,,1.5\n")
+    r = import_file(db, "issues", write(tmp_path, "i.csv", text))
+    cols = [p.column for p in r.rejected[0].problems]
+    assert cols == ["customer_external_id", "title", "status", "severity", "reopen_count", "resolved_at"]
+
+
+@pytest.mark.parametrize(("name", "data", "note"), [
+    ("semi.csv", "external_id;name;phone;city\nc1;Zoë Ünal;(555) 222-3333;Köln\nc2;Bob;555 444 5555;Wien\n"
+     .encode(), "fields separated by semicolons"),
+    ("tabs.tsv", "external_id\tname\tphone\tcity\nc1\tZoë Ünal\t(555) 222-3333\tKöln\nc2\tBob\t555 444 5555\tWien\n"
+     .encode(), "fields separated by tabs"),
+    ("excel.csv", "external_id;name;phone;city\r\nc1;Zoë Ünal;(555) 222-3333;Köln\r\nc2;Bob;555 444 5555;Wien\r\n"
+     .encode("cp1252"), "read as Windows-1252 text"),
+    ("bom.csv", "\ufeffexternal_id,name,phone,city\nc1,Zoë Ünal,(555) 222-3333,Köln\nc2,Bob,555 444 5555,Wien\n"
+     .encode("utf-8"), None),
+    ("utf16.csv", "external_id,name,phone,city\nc1,Zoë Ünal,(555) 222-3333,Köln\nc2,Bob,555 444 5555,Wien\n"
+     .encode("utf-16"), "read as UTF-16 text"),
+])
+def test_delimiter_and_encoding_are_sniffed(db: Database, tmp_path: Path, name: str, data: bytes,
+                                            note: str | None) -> None:
+    r = import_file(db, "customers", write(tmp_path, name, data))
+    assert (r.imported, r.rejected) == (2, ())
+    assert (note in r.notes) if note else r.notes == ()
+    row = db.execute("SELECT name, city FROM customers WHERE external_id = 'c1'").fetchone()
+    assert tuple(row) == ("Zoë Ünal", "Köln")
+
+
+def test_a_semicolon_inside_a_comma_file_is_data(db: Database, tmp_path: Path) -> None:
+    text = 'external_id,name,phone,notes\nc1,Ann,(555) 222-3333,"likes; dislikes"\n'
+    r = import_file(db, "customers", write(tmp_path, "c.csv", text))
+    assert r.imported == 1 and r.notes == ()
+    assert db.execute("SELECT notes FROM customers").fetchone()[0] == "likes; dislikes"
+
+
+def test_xlsx_workbook(db: Database, tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Customers"
+    ws.append(["external_id", "name", "phone", "customer_since", "preferred_channel"])
+    ws.append(["c1", "Ann Lee", 5552223333, datetime(2019, 4, 1), "sms"])
+    ws.append(["c2", "Bob Marsh", "555/444 5555", "2021-01-01", None])
+    ws.append([None, None, None, None, None])  # a blank row is skipped
+    ws.append(["c3", "", 12, "soon", "pigeon"])
+    p = tmp_path / "customers.xlsx"
+    wb.save(p)
+    r = import_file(db, "customers", p)
+    assert (r.rows, r.imported) == (3, 2) and "read the sheet 'Customers'" in r.notes
+    assert [p.column for p in r.rejected[0].problems] == ["name", "phone", "customer_since", "preferred_channel"]
+    assert r.rejected[0].where == "row 5"
+    got = db.execute("SELECT external_id, phone_e164, customer_since FROM customers ORDER BY external_id")
+    assert [tuple(x) for x in got] == [("c1", "+15552223333", "2019-04-01"), ("c2", "+15554445555", "2021-01-01")]
+    bad = write(tmp_path, "bad.xlsx", b"not a zip")
+    with pytest.raises(ImportFileError, match=r"not a readable \.xlsx workbook"):
+        import_file(db, "customers", bad)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -66,7 +67,7 @@ def test_default_page_is_finished_calls_newest_first(filled: Database) -> None:
     second = rows[2]
     assert second["agent"] == "Ann Agent" and second["customer"] == "Dan Doe"
     assert second["flags_count"] == 2 and second["flags_leading"] == 1 and second["flags_loaded"] == 1
-    assert second["flags_negative"] == 0
+    assert second["flags_blaming"] == 0
     assert rows[3]["flags_count"] == 0
 
 
@@ -160,6 +161,8 @@ def test_first_page_uses_an_index(filled: Database) -> None:
         sql, params = review.review_sql(ReviewFilter(), sort)
         plan = " ".join(str(r[-1]) for r in filled.execute("EXPLAIN QUERY PLAN " + sql, params))
         assert "USE TEMP B-TREE FOR ORDER BY" not in plan, (sort, plan)
+        # the calls are read through an index on the sort column, not a full scan sorted afterwards
+        assert re.search(rf"(SEARCH|SCAN) c USING (COVERING )?INDEX idx_calls_\w*{sort}\b", plan), (sort, plan)
 
 
 def _counts(db: Database, cid: int) -> dict[str, int]:
@@ -185,7 +188,7 @@ def test_flag_counts_on_the_call_follow_every_change_of_its_flags(db: Database) 
     assert review.row_dict(rows[0])["flags_leading"] == 1
 
 
-def test_migration_6_counts_the_flags_written_before_it(tmp_path: Path) -> None:
+def test_migrations_6_and_7_count_the_flags_written_before_them(tmp_path: Path) -> None:
     from agent_assist.store import db as dbm
 
     path = tmp_path / "v5.db"
@@ -193,15 +196,84 @@ def test_migration_6_counts_the_flags_written_before_it(tmp_path: Path) -> None:
     dbm.migrate(old, upto=5)
     old.execute("INSERT INTO agents (id, name) VALUES (1, 'Ann')")
     old.execute("INSERT INTO calls (id, agent_id, status, started_at) VALUES (7, 1, 'done', '2026-11-02T09:00:00')")
-    for cat in ("negative", "negative", "over_promise"):
+    for cat in ("negative", "negative", "over_promise"):  # "negative": the id before migration 7
         old.execute("INSERT INTO phrasing_flags (call_id, category) VALUES (7, ?)", [cat])
     old.execute("ANALYZE")  # a database with statistics gets them for the new indexes too
     old.conn.commit()
     old.close()
     db = dbm.connect(path)
     try:
-        assert _counts(db, 7) == {"negative": 2, "over_promise": 1}
+        assert _counts(db, 7) == {"blaming": 2, "over_promise": 1}
+        cats = [r[0] for r in db.execute("SELECT category FROM phrasing_flags ORDER BY id").fetchall()]
+        assert cats == ["blaming", "blaming", "over_promise"]
+        with db.conn:  # the triggers count the new id
+            db.execute("INSERT INTO phrasing_flags (call_id, category) VALUES (7, 'blaming')")
+        assert _counts(db, 7) == {"blaming": 3, "over_promise": 1}
         stats = {r[0] for r in db.execute("SELECT idx FROM sqlite_stat1").fetchall()}
         assert {f"idx_calls_status_flags_{c}" for c in review.FLAG_CATEGORIES} <= stats
     finally:
         db.close()
+
+
+def test_date_filter_takes_local_days(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    late = _call(db, 1, 10, "2026-11-21T03:30:00", "2026-11-21T03:40:00", 0.2)  # 20 Nov, 22:30 in NY
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        on_20 = review.review_page(db, ReviewFilter(date_from="2026-11-20", date_to="2026-11-20"))
+        on_21 = review.review_page(db, ReviewFilter(date_from="2026-11-21", date_to="2026-11-21"))
+        assert [r[0] for r in on_20] == [late] and on_21 == []
+        assert review.call_date_range(db) == ("2026-11-20", "2026-11-20")
+        assert [w.week for w in review.weekly_trends(db)[0].weeks] == ["2026-11-16"]
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_period_weeks_counts_every_week() -> None:
+    first, weeks = review.period_weeks("2026-12-02", 8)
+    assert first == "2026-10-12" and len(weeks) == 8 and weeks[-1] == "2026-11-30"
+    assert review.week_mondays("2026-11-04", "2026-11-30") == [
+        "2026-11-02", "2026-11-09", "2026-11-16", "2026-11-23", "2026-11-30"]
+    assert review.period_weeks(None, 8) == (None, [])
+
+
+def test_call_matches_the_filter(filled: Database) -> None:
+    ann_call = review.review_page(filled, ReviewFilter(agent_id=1))[0][0]
+    assert review.call_matches(filled, ReviewFilter(agent_id=1), ann_call)
+    assert not review.call_matches(filled, ReviewFilter(agent_id=2), ann_call)
+    assert not review.call_matches(filled, ReviewFilter(date_from="2026-11-20"), ann_call)
+
+
+def test_comments_and_bookmarks_are_stored_listed_and_exported(filled: Database, tmp_path: Path) -> None:
+    import csv
+
+    cid = review.review_page(filled, ReviewFilter(agent_id=1), "started_at", False)[0][0]
+    review.add_comment(filled, cid, "Good opening; ask before explaining.", author_id=2,
+                       created_at="2026-11-05T10:00:00")
+    review.add_comment(filled, cid, "Here you talked over her", at_s=135.4, author_id=2)
+    review.add_comment(filled, cid, "", at_s=20.0, author="Sue Supervisor")  # a bare bookmark
+    with pytest.raises(ValueError, match="needs some text"):
+        review.add_comment(filled, cid, "   ")
+    with pytest.raises(ValueError, match="before the call starts"):
+        review.add_comment(filled, cid, "x", at_s=-1)
+    with pytest.raises(LookupError):
+        review.add_comment(filled, 9999, "x")
+    got = review.comments_for_call(filled, cid)
+    assert [review.comment_text(c) for c in got] == [
+        "[0:20] bookmark", "[2:15] Here you talked over her", "Good opening; ask before explaining."]
+    assert got[1].author == "Bob Baker" and got[1].is_bookmark and not got[2].is_bookmark
+    assert review.call_detail(filled, cid).comments == tuple(got)
+    mine = review.comments_for_agent(filled, 1, customer_id=10)
+    assert len(mine) == 3 and all(m.customer == "Carla Customer" for m in mine)
+    assert review.comments_for_agent(filled, 2) == []
+    out = tmp_path / "c.csv"
+    review.export_csv(filled, ReviewFilter(), out)
+    with out.open(encoding="utf-8-sig", newline="") as f:
+        rows = {int(r["call_id"]): r for r in csv.DictReader(f)}
+    assert rows[cid]["coaching_comments"] == ("[0:20] bookmark | [2:15] Here you talked over her | "
+                                              "Good opening; ask before explaining.")
+    assert rows[cid]["outcome"] == "Resolved"  # the label, as the table shows it
+    assert all(r["coaching_comments"] == "" for k, r in rows.items() if k != cid)

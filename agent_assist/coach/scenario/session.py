@@ -118,6 +118,7 @@ class GoalResult:
     met: bool
     avoid: bool
     detail: str  # "reply 2", "not heard", "broken in reply 3"
+    reply: int | None = None  # the trainee's reply that met (or broke) the goal, counted from 1
 
 
 @dataclass(frozen=True)
@@ -358,10 +359,10 @@ class PracticeSession:
             n = self._goal_hits.get(g.id)
             if g.avoid:
                 out.append(GoalResult(g.id, g.label, n is None, True,
-                                      "kept" if n is None else f"broken in reply {n}"))
+                                      "kept" if n is None else f"broken in reply {n}", n))
             else:
                 out.append(GoalResult(g.id, g.label, n is not None, False,
-                                      f"reply {n}" if n is not None else "not heard"))
+                                      f"reply {n}" if n is not None else "not heard", n))
         return tuple(out)
 
     # -- timeline and figures --

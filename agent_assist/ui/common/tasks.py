@@ -32,6 +32,7 @@ class Lane(StrEnum):
     AUDIO = "audio"  # file analysis, microphone VAD
     TTS = "tts"  # pyttsx3 (its loop blocks; its engine stays on one thread)
     IO = "io"  # exports, reports, other file work
+    TEAM = "team"  # the team store (PostgreSQL): its network waits never hold up the db lane
 
 
 LANES = tuple(Lane)
@@ -76,6 +77,7 @@ class TaskManager(QObject):
     ) -> Future[Any]:
         if self._closed:
             raise RuntimeError("task manager is shut down")
+        pool = self._pool(lane)  # an unknown lane fails here, before anything is counted as pending
         self.pending += 1
 
         def job() -> Any:
@@ -88,7 +90,7 @@ class TaskManager(QObject):
             self._delivery.deliver.emit(self._finish(on_done or (lambda _v: None)), value)
             return value
 
-        return self._pool(lane).submit(job)
+        return pool.submit(job)
 
     def _finish(self, cb: Callable[[Any], None]) -> Callable[[Any], None]:
         def wrapped(value: Any) -> None:

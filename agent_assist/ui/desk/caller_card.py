@@ -34,11 +34,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from agent_assist.coach.retention import relationship_words
 from agent_assist.store import queries
 from agent_assist.store.models import CallerCard, SearchHit
 from agent_assist.store.phones import pretty, try_e164
 from agent_assist.ui.common import events as ev
-from agent_assist.ui.common import messages
+from agent_assist.ui.common import messages, style
 from agent_assist.ui.common.services import Services
 from agent_assist.ui.desk.card_models import (
     RECORD_ROLE,
@@ -48,6 +49,7 @@ from agent_assist.ui.desk.card_models import (
     OpenIssuesModel,
     SearchResultsModel,
     format_date,
+    in_the_future,
 )
 from agent_assist.ui.desk.new_caller import NewCallerForm
 
@@ -58,29 +60,26 @@ CHANNEL_PREFS = {"phone": "Phone", "email": "E-mail", "sms": "SMS", "chat": "Cha
 
 
 class Cue(Protocol):
-    """What :meth:`CallerCardWidget.set_cues` needs of a retention cue (coach.retention owns the type)."""
+    """What :meth:`CallerCardWidget.set_cues` needs of a retention cue (coach.retention owns the type;
+    ``weight`` ranks the cues when it is there)."""
 
-    severity: str  # info | warn | alert
+    severity: str  # info | warn | alert, shown as info | watch | act
     why: str
     action: str
 
 
+SEVERITY_TAGS = {"alert": "ACT", "warn": "WATCH", "info": "INFO"}
+
+
 def relationship_length(since: str | None, today: date | None = None) -> str:
-    """'6 years', '1 year', '8 months', 'new this month' ('' when unknown)."""
+    """'6 years', '4 years 2 months', '8 months', 'new this month' ('' when unknown or impossible)."""
     if not since:
         return ""
     try:
         start = date.fromisoformat(since[:10])
+        return relationship_words(start, today or datetime.now(UTC).date())
     except ValueError:
-        return ""
-    today = today or datetime.now(UTC).date()
-    months = (today.year - start.year) * 12 + today.month - start.month - (today.day < start.day)
-    if months >= 12:
-        years = months // 12
-        return f"{years} year{'s' if years != 1 else ''}"
-    if months >= 1:
-        return f"{months} month{'s' if months != 1 else ''}"
-    return "new this month"
+        return ""  # not a date, or in the future: the header says it is a data error
 
 
 def _panel(title: str) -> tuple[QFrame, QVBoxLayout, QHBoxLayout]:
@@ -153,12 +152,20 @@ class _ProfileHeader(QFrame):
             grid.addWidget(k, 0, col)
             grid.addWidget(v, 1, col)
         grid.setColumnStretch(4, 1)
+        # where the customer is and their notes, in full (what the last agent wanted the next one to
+        # know); one wrapping line under the facts, so a long note never widens the card
+        self.notes = QLabel()
+        self.notes.setObjectName("customerNotes")
+        self.notes.setWordWrap(True)
+        self.notes.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.notes.setTextFormat(Qt.TextFormat.PlainText)
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(18, 14, 18, 14)
         lay.setSpacing(10)
         lay.addLayout(top)
         lay.addLayout(grid)
+        lay.addWidget(self.notes)
         self.has_data = False
 
     def paintEvent(self, event: Any) -> None:
@@ -294,7 +301,8 @@ class CallerCardWidget(QWidget):
         self.channel_filter = QComboBox()
         self.channel_filter.setAccessibleName("Show channel")
         for label, kind in (("All channels", ""), ("Calls", "call"), ("E-mails", "email"),
-                            ("Chats", "chat"), ("SMS", "sms"), ("Orders", "order")):
+                            ("Chats", "chat"), ("SMS", "sms"), ("Orders", "order"),
+                            ("Coaching", "coaching")):
             self.channel_filter.addItem(label, kind)
         self.channel_filter.currentIndexChanged.connect(self._filter_history)
         head.addWidget(self.channel_filter)
@@ -427,18 +435,21 @@ class CallerCardWidget(QWidget):
                 widget.hide()
                 widget.setParent(None)  # out of the strip now, not at the next event-loop turn
                 widget.deleteLater()
-        # the most serious first, so the collapsed strip shows what matters
+        # the heaviest first (a competitor mention before an anniversary), so the collapsed strip shows
+        # what matters; cues without a weight go by severity
         rank = {"alert": 0, "warn": 1, "info": 2}
-        self._cues = sorted(cues, key=lambda c: rank.get(c.severity, 3))
+        self._cues = sorted(cues, key=lambda c: (-int(getattr(c, "weight", 0)), rank.get(c.severity, 3)))
         for cue in self._cues:
             severity = cue.severity if cue.severity in ("info", "warn", "alert") else "info"
-            label = QLabel(f"<b>{html.escape(cue.why)}</b>"
+            tag = SEVERITY_TAGS[severity]
+            label = QLabel(f"<span style='font-size:8pt; letter-spacing:1px'>{tag}</span>&nbsp; "
+                           f"<b>{html.escape(cue.why)}</b>"
                            + (f"&nbsp;&nbsp;→&nbsp;{html.escape(cue.action)}" if cue.action else ""))
             label.setObjectName("cue")
             label.setProperty("severity", severity)
             label.setWordWrap(True)
             label.setTextFormat(Qt.TextFormat.RichText)
-            label.setAccessibleName(f"{severity}: {cue.why}. {cue.action}")
+            label.setAccessibleName(f"{tag.lower()}: {cue.why}. {cue.action}")
             self._cues_layout.addWidget(label)
         self._cues_expanded = False
         self._update_cues()
@@ -592,7 +603,15 @@ class CallerCardWidget(QWidget):
         h.fields["email"].setText(c.email or "—")
         since = format_date(c.customer_since) if c.customer_since else "—"
         length = relationship_length(c.customer_since)
-        h.fields["since"].setText(f"{since}  ·  {length}" if length else since)
+        impossible = bool(c.customer_since) and not length  # in the future, or not a date
+        h.fields["since"].setText(f"{since}  ·  data error: in the future"
+                                  if impossible and in_the_future(c.customer_since)
+                                  else f"{since}  ·  data error: not a date" if impossible
+                                  else f"{since}  ·  {length}" if length else since)
+        h.fields["since"].setStyleSheet(f"color: {style.color('warn').name()}" if impossible else "")
+        details = [f"Location: {c.city}" if c.city else "", f"Notes: {c.notes}" if c.notes else ""]
+        h.notes.setText("   ·   ".join(d for d in details if d))
+        h.notes.setVisible(bool(c.city or c.notes))
         prefers = CHANNEL_PREFS.get(c.preferred_channel or "", c.preferred_channel or "")
         hours = (c.preferred_hours or "").replace("-", "–")
         h.fields["prefers"].setText("  ·  ".join(p for p in (prefers, hours) if p) or "No preference")

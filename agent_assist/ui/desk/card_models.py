@@ -7,7 +7,7 @@ arrives. ``SORT_ROLE`` carries a raw sortable value so proxies sort dates and ag
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from PySide6.QtCore import (
@@ -20,6 +20,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QFont
 
+from agent_assist.coach.retention import duration_words
 from agent_assist.store.models import HistoryItem, Issue, SearchHit
 from agent_assist.store.phones import pretty
 from agent_assist.ui.common import style
@@ -29,7 +30,8 @@ RECORD_ROLE = Qt.ItemDataRole.UserRole + 2
 
 Index = QModelIndex | QPersistentModelIndex
 
-CHANNEL_LABELS = {"call": "Call", "email": "E-mail", "chat": "Chat", "sms": "SMS", "order": "Order"}
+CHANNEL_LABELS = {"call": "Call", "email": "E-mail", "chat": "Chat", "sms": "SMS", "order": "Order",
+                  "coaching": "Coaching"}
 MATCH_LABELS = {"phone": "phone", "name": "name", "email": "e-mail", "issue": "issue"}
 
 
@@ -53,10 +55,21 @@ def format_date(text: str | None, with_time: bool = False) -> str:
 
 
 def format_span(hours: float) -> str:
-    """Hours as "20 h" under two days, else whole days ("5 d")."""
-    if hours < 48:
-        return f"{max(0, round(hours))} h"
-    return f"{round(hours / 24)} d"
+    """A duration in words with correct plurals: "20 hours", "1 day", "4 years 2 months"."""
+    return duration_words(max(0.0, hours))
+
+
+def age_text(age_h: float, target_h: float) -> str:
+    """The age of an issue against its target: "3 days · 1 day over target", "10 hours of 5 days"."""
+    if target_h > 0 and age_h > target_h:
+        return f"{format_span(age_h)} · {format_span(age_h - target_h)} over target"
+    return f"{format_span(age_h)} of {format_span(target_h)} target" if target_h > 0 else format_span(age_h)
+
+
+def in_the_future(text: str | None, now: datetime | None = None) -> bool:
+    """A stored time later than now (beyond a few minutes of clock skew): impossible data."""
+    t = parse_time(text)
+    return t is not None and t > (now or datetime.now(UTC)) + timedelta(minutes=5)
 
 
 def issue_state(age_h: float, target_h: float) -> str:
@@ -173,7 +186,7 @@ class HistoryFilterProxy(QSortFilterProxyModel):
 
 
 class OpenIssuesModel(_RecordTableModel):
-    """Open issues with their age against the resolution target ("5 d / 3 d target")."""
+    """Open issues with their age against the resolution target ("5 days · 2 days over target")."""
 
     HEADERS = ("Issue", "Severity", "Opened", "Age / target", "Reopened")
     TITLE, SEVERITY, OPENED, AGE, REOPENED = range(5)
@@ -197,9 +210,13 @@ class OpenIssuesModel(_RecordTableModel):
             if column == self.OPENED:
                 return format_date(item.opened_at)
             if column == self.AGE:
-                return f"{format_span(self.age(item))} / {format_span(item.target_hours)} target"
+                if in_the_future(item.opened_at):
+                    return "data error: opened in the future"
+                return age_text(self.age(item), item.target_hours)
             if column == self.REOPENED:
                 return f"{item.reopen_count}×" if item.reopen_count else ""
+        elif role == Qt.ItemDataRole.ForegroundRole and column == self.AGE and in_the_future(item.opened_at):
+            return style.color("warn")
         elif role == Qt.ItemDataRole.ForegroundRole and column in (self.AGE, self.TITLE):
             state = self.state(item)
             if state == "over":

@@ -1,5 +1,5 @@
-"""The phrasing coach panel: the agent types or pastes a reply; loaded, leading, negative or blaming
-questions and over-promises get a wavy underline (one colour per category), the reason and a neutral
+"""The phrasing coach panel: the agent types or pastes a reply; leading or loaded questions, blaming,
+negative language and over-promises get a wavy underline (one colour per category), the reason and a neutral
 rewrite on hover, and a list with one-click "Copy" and "Apply" of each rewrite.
 
 Checks are debounced (250 ms) and run on the ``nlp`` lane; a result for text that has changed since is
@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from agent_assist.coach.summary import FLAG_LABELS
+from agent_assist.coach import flags as flag_vocab
 from agent_assist.ui.common import events as ev
 from agent_assist.ui.common.nlp import nlp_loader
 from agent_assist.ui.common.services import Services
@@ -36,13 +36,8 @@ from agent_assist.ui.common.services import Services
 log = logging.getLogger(__name__)
 
 DEBOUNCE_MS = 250
-COLOURS = {
-    "negative": "#d0342c",
-    "loaded": "#e07b00",
-    "leading": "#b8860b",
-    "negative_language": "#8e44ad",
-    "over_promise": "#1f6fb5",
-}
+# one colour per flag category, from the shared vocabulary (coach.flags / resources/phrasing/flags.json)
+COLOURS = flag_vocab.COLOURS
 
 class _Editor(QPlainTextEdit):
     """Plain-text editor whose Enter sends (when the panel says so) and Shift+Enter breaks the line."""
@@ -69,12 +64,12 @@ class _FlagRow(QFrame):
     def __init__(self, flag: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("phrasingFlag")
-        colour = COLOURS.get(flag.category, "#666")
+        colour = flag_vocab.colour(flag.category, "#666")
         self.setStyleSheet(f"QFrame#phrasingFlag {{ border: none; border-left: 4px solid {colour}; }}")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 4, 4, 4)
         lay.setSpacing(2)
-        head = QLabel(f"<b style='color:{colour}'>{html.escape(FLAG_LABELS.get(flag.category, flag.category))}</b>"
+        head = QLabel(f"<b style='color:{colour}'>{html.escape(flag_vocab.label(flag.category))}</b>"
                       f" &nbsp;“{html.escape(flag.text)}”")
         reason = QLabel(flag.reason)
         reason.setTextFormat(Qt.TextFormat.PlainText)
@@ -89,7 +84,7 @@ class _FlagRow(QFrame):
         self.copy_button = QPushButton("Copy rewrite" if flag.is_rewrite else "Copy tip")
         self.apply_button = QPushButton("Apply rewrite")
         self.apply_button.setVisible(bool(flag.is_rewrite))
-        self.apply_button.setToolTip("Replace the sentence with the rewrite")
+        self.apply_button.setToolTip("Replace only this sentence with the rewrite")
         for b in (self.copy_button, self.apply_button):
             b.setCursor(Qt.CursorShape.PointingHandCursor)
             buttons.addWidget(b)
@@ -132,7 +127,7 @@ class PhrasingPanel(QWidget):
         self.send_button.setToolTip("Store this reply with the call (Enter); Shift+Enter for a new line")
         self.send_button.setEnabled(False)
         self.legend = QLabel("  ".join(
-            f"<span style='color:{c}'>■</span>&nbsp;{html.escape(FLAG_LABELS[k])}" for k, c in COLOURS.items()))
+            f"<span style='color:{c.colour}'>■</span>&nbsp;{html.escape(c.label)}" for c in flag_vocab.categories()))
         self.legend.setObjectName("phrasingLegend")
         self.legend.setWordWrap(True)
 
@@ -231,7 +226,7 @@ class PhrasingPanel(QWidget):
             sel = QTextEdit.ExtraSelection()
             fmt = QTextCharFormat()
             fmt.setUnderlineStyle(QTextCharFormat.UnderlineStyle.WaveUnderline)
-            colour = QColor(COLOURS.get(f.category, "#d0342c"))
+            colour = QColor(flag_vocab.colour(f.category))
             fmt.setUnderlineColor(colour)
             bg = QColor(colour)
             bg.setAlpha(28)
@@ -257,7 +252,7 @@ class PhrasingPanel(QWidget):
 
     def _tooltip(self, f: Any) -> str:
         label = "Try" if f.is_rewrite else "Tip"
-        return (f"<b style='color:{COLOURS.get(f.category, '#000')}'>{html.escape(FLAG_LABELS.get(f.category, ''))}"
+        return (f"<b style='color:{flag_vocab.colour(f.category, '#000')}'>{html.escape(flag_vocab.label(f.category))}"
                 f"</b><br>{html.escape(f.reason)}<br><b>{label}:</b> {html.escape(f.suggestion)}")
 
     def _fill_list(self) -> None:

@@ -208,15 +208,36 @@ class TalkMeter(QFrame):
         self._cue_timer.setSingleShot(True)
         self._cue_timer.timeout.connect(lambda: self.cue_label.setVisible(False))
 
+        # the honest empty state: what is missing and the button that fixes it, in place of the figures
+        self.empty_state = QWidget()
+        self.empty_state.setObjectName("talkEmpty")
+        self.empty_label = QLabel("No audio input configured")
+        self.empty_label.setObjectName("talkEmptyText")
+        self.empty_label.setWordWrap(True)
+        self.setup_button = QPushButton("Audio…")
+        self.setup_button.setToolTip("Choose the microphone (agent) and the softphone's output (customer)")
+        self.setup_button.clicked.connect(self._open_audio_settings)
+        el = QHBoxLayout(self.empty_state)
+        el.setContentsMargins(0, 0, 0, 0)
+        el.addWidget(self.empty_label, 1)
+        el.addWidget(self.setup_button)
+        self.empty_state.setVisible(False)
+        self.body = QWidget()
+        body = QVBoxLayout(self.body)
+        body.setContentsMargins(0, 0, 0, 0)
+        body.addLayout(big_row)
+        body.addWidget(self.gauge)
+        body.addLayout(win_row)
+        body.addWidget(self._line_warning)
+        body.addLayout(grid)
+        body.addLayout(lv)
+        self._flowed = False  # once audio has flowed the meter keeps its full place for the session
+
         lay = QVBoxLayout(self)
         lay.setContentsMargins(10, 8, 10, 8)
         lay.addLayout(head)
-        lay.addLayout(big_row)
-        lay.addWidget(self.gauge)
-        lay.addLayout(win_row)
-        lay.addWidget(self._line_warning)
-        lay.addLayout(grid)
-        lay.addLayout(lv)
+        lay.addWidget(self.empty_state)
+        lay.addWidget(self.body)
         lay.addWidget(self.cue_label)
         lay.addStretch(1)
 
@@ -226,9 +247,26 @@ class TalkMeter(QFrame):
         self.listening.levels.connect(self._show_levels)
 
     # -- updates --
+    @property
+    def collapsed(self) -> bool:
+        """True while the meter shows only its empty state (no audio, nothing heard yet)."""
+        return self.body.isHidden()
+
+    def _set_collapsed(self, collapsed: bool) -> None:
+        self.body.setVisible(not collapsed)
+        self.empty_state.setVisible(collapsed)
+        self._audio_button.setVisible(not collapsed)  # one Audio… button on screen, not two
+        # collapsed it gives its room to the phrasing coach; expanded it asks for its usual height
+        self.setSizePolicy(QSizePolicy.Policy.Preferred,
+                           QSizePolicy.Policy.Maximum if collapsed else QSizePolicy.Policy.Preferred)
+        self.updateGeometry()
+
     def set_metrics(self, whole: TalkMetrics, window: TalkMetrics | None = None) -> None:
         target = self._settings.target
         share = whole.talk_ratio
+        if share is not None and not self._flowed:
+            self._flowed = True
+            self._set_collapsed(False)
         colour = share_colour(share, target)
         self._big.setText("—" if share is None else f"{share:.0%}")
         self._big.setStyleSheet(f"color: {colour.name()}")
@@ -276,6 +314,19 @@ class TalkMeter(QFrame):
         if self._big.text() == "—":  # no figures yet: say why the meter is empty, not "No call yet"
             self._verdict.setText({"listening": "Listening — nobody has spoken yet",
                                    "stopped": "No call yet"}.get(state, "No audio input — choose one in Audio…"))
+        if state == "listening":
+            self._flowed = True
+            self._set_collapsed(False)
+        elif state != "stopped" and not self._flowed:
+            # nothing ever flowed: collapse to one line that says what is missing, with the fix
+            s = self.services.settings
+            configured = bool(s.agent_device or s.customer_device or s.stereo_input)
+            reason = state.removeprefix("Not listening: ").strip()
+            self.empty_label.setText(
+                "No audio input configured — choose the microphone and the softphone's output"
+                if not configured else f"Audio input not working: {reason}")
+            self.empty_label.setToolTip(reason)
+            self._set_collapsed(True)
 
     def _show_levels(self, agent: float, customer: float) -> None:
         self._levels["agent"].setValue(round(min(agent, 1.0) * 100))

@@ -115,7 +115,7 @@ def load_work_items(db: Database, agent_id: int, today: date | None = None) -> l
 
     words = RetentionWords.load()
     today = today or datetime.now(UTC).date()
-    rows = calls.open_tasks(db, agent_id)
+    rows = calls.open_tasks(db, agent_id, limit=-1)  # every open task: the list scrolls, it never truncates
     risks: dict[int, int] = {}
     items: list[WorkItem] = []
     for r in rows:
@@ -237,9 +237,14 @@ class SidePanel(QWidget):
         self.view.activated.connect(self._open)
         self.empty = QLabel("Nothing due: no callbacks, follow-ups or parked tasks.")
         self.empty.setObjectName("emptyHint")
+        self.count_label = QLabel("")
+        self.count_label.setObjectName("muted")
+        self.count_label.setToolTip("Overdue first, then due soon; within that the customer whose issue is "
+                                    "furthest past its target, then the higher churn risk")
         work = QWidget()
         wl = QVBoxLayout(work)
         wl.setContentsMargins(0, 4, 0, 0)
+        wl.addWidget(self.count_label)
         wl.addWidget(self.empty)
         wl.addWidget(self.view, 1)
 
@@ -303,6 +308,11 @@ class SidePanel(QWidget):
         self.empty.setVisible(not items)
         self.view.setVisible(bool(items))
         self.tabs.setTabText(0, f"Work list ({len(items)})" if items else "Work list")
+        n = len(items)
+        overdue = sum(1 for i in items if i.due_at is not None and i.due_at <= self.model._now)
+        self.count_label.setText(f"{n} task{'s' if n != 1 else ''}" + (f", {overdue} overdue" if overdue else "")
+                                 + " · most urgent first" if n else "")
+        self.count_label.setVisible(bool(n))
         self.loaded.emit(len(items))
 
     def _failed(self, e: BaseException) -> None:

@@ -41,17 +41,11 @@ from agent_assist.coach.retention import (
     next_preferred_slot,
 )
 from agent_assist.store.models import Customer
+from agent_assist.store.outcomes import WRAPUP_OUTCOMES
 from agent_assist.ui.common import messages
 from agent_assist.ui.common.services import Services
 
-OUTCOMES = (
-    ("resolved", "Resolved"),
-    ("follow_up", "Follow-up needed"),
-    ("escalated", "Escalated"),
-    ("callback", "Callback scheduled"),
-    ("info_only", "Information given"),
-    ("unresolved", "Not resolved"),
-)
+OUTCOMES = WRAPUP_OUTCOMES  # the one vocabulary, shared with Review, CSV and PDF (store.outcomes)
 CHANNELS = (("phone", "Phone"), ("email", "E-mail"), ("sms", "SMS"), ("chat", "Chat"))
 FOLLOW_UP_LEAD = timedelta(hours=24)
 

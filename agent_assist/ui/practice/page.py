@@ -79,6 +79,11 @@ NO_OUTPUT = ("No audio output device: the customer's lines are shown, not heard 
              "from the synthesized audio).")
 
 
+def _mmss(seconds: float) -> str:
+    total = max(0, int(seconds + 0.5))
+    return f"{total // 60}:{total % 60:02d}"
+
+
 
 
 # -- the view ------------------------------------------------------------------------------------------
@@ -97,7 +102,7 @@ class _Step:
 
 
 def _html_flagged(text: str, flags: tuple[FlagItem, ...]) -> str:
-    from agent_assist.ui.desk.coach_panel import COLOURS
+    from agent_assist.coach.flags import COLOURS
 
     out, pos = [], 0
     for f in sorted(flags, key=lambda f: f.start):
@@ -196,6 +201,12 @@ class PracticeView(QWidget):
         self.brief.setTextFormat(Qt.TextFormat.RichText)
         self.mood_label = QLabel("")
         self.mood_label.setObjectName("practiceMood")
+        # the scenario's limit counts call time (both parties' speech and the gaps between turns), the
+        # same clock that ends the attempt
+        self.time_left = QLabel("")
+        self.time_left.setObjectName("practiceTimeLeft")
+        self.time_left.setToolTip("Call time left before the customer ends the call: both parties' speech "
+                                  "and the pauses between turns count, thinking time does not.")
         self.transcript = QTextBrowser()
         self.transcript.setObjectName("practiceTranscript")
         self.transcript.setOpenLinks(False)
@@ -223,7 +234,10 @@ class PracticeView(QWidget):
         left.setObjectName("panel")
         ll = QVBoxLayout(left)
         ll.addWidget(self.brief)
-        ll.addWidget(self.mood_label)
+        mood_row = QHBoxLayout()
+        mood_row.addWidget(self.mood_label, 1)
+        mood_row.addWidget(self.time_left)
+        ll.addLayout(mood_row)
         ll.addWidget(self.transcript, 1)
         ll.addLayout(reply_row)
         ll.addWidget(self.status)
@@ -358,7 +372,10 @@ class PracticeView(QWidget):
             f"<br><span style='color:#666'>{html.escape(s.description)} "
             f"Time limit {s.time_limit_s / 60:.0f} min.</span>")
         if not self.running:
-            self._show_goals(tuple(GoalResult(g.id, g.label, False, g.avoid, "") for g in s.goals))
+            self._show_goals(tuple(GoalResult(g.id, g.label, False, g.avoid, "") for g in s.goals),
+                             started=False)
+            self.time_left.setText(f"Time limit {_mmss(s.time_limit_s)}")
+            self.time_left.setStyleSheet("color: #666")
         self._update_start()
 
     def _scenario_failed(self, e: BaseException) -> None:
@@ -544,6 +561,7 @@ class PracticeView(QWidget):
             self._add_flag(f)
         self._show_goals(step.goals)
         self._show_talk(step.talk, step.estimated)
+        self._show_time_left()
         if step.turn is not None:
             self._customer_said(step.turn)
         elif step.finished:
@@ -560,12 +578,29 @@ class PracticeView(QWidget):
         self._append(self._session.scenario.persona.name, turn.text, turn.mood, ())
         self.mood_label.setText(
             f"Customer mood: <b style='color:{MOOD_COLOURS.get(turn.mood, '#333')}'>{turn.mood}</b>")
+        self._show_time_left()
         if self.speak_box.isChecked() and self._tts_ready and self._engine is not None:
             self._speak(turn)
         if turn.ends:
             self._finish()
         elif not self._busy:
             self._set_replying(True)
+
+    def _show_time_left(self) -> None:
+        """The countdown: call time left of the scenario's limit (read between turns, when no worker
+        is changing the session)."""
+        session = self._session
+        if session is None or self._busy:
+            return
+        limit = session.scenario.time_limit_s
+        left = max(0.0, limit - session.timeline_s())
+        if session.finished:
+            self.time_left.setText(f"Time used {_mmss(min(limit, session.timeline_s()))} of {_mmss(limit)}")
+            colour = "#666"
+        else:
+            self.time_left.setText(f"Time left <b>{_mmss(left)}</b> of {_mmss(limit)}")
+            colour = "#d0342c" if left < 60 else "#b26a00" if left < limit / 4 else "#333"
+        self.time_left.setStyleSheet(f"color: {colour}")
 
     def _speak(self, turn: CustomerTurn) -> None:
         assert self._engine is not None and self._session is not None
@@ -672,6 +707,7 @@ class PracticeView(QWidget):
         self._finishing = True
         self._set_replying(False)
         self.end_button.setEnabled(False)
+        self._show_time_left()
         if self.mic_button.isChecked():
             self.mic_button.setChecked(False)
         if self._pending_tts:
@@ -735,7 +771,7 @@ class PracticeView(QWidget):
             f"<b style='color:{colour}'>{html.escape(who)}</b>{badge}<br>{body}</td></tr></table>")
 
     def _add_flag(self, f: FlagItem) -> None:
-        from agent_assist.coach.summary import FLAG_LABELS
+        from agent_assist.coach.flags import LABELS as FLAG_LABELS
 
         text = f"{FLAG_LABELS.get(f.category, f.category)}: “{f.span}” — {f.reason}"
         if f.suggestion:
@@ -744,10 +780,17 @@ class PracticeView(QWidget):
         item.setToolTip(f.utterance)
         self.flags_list.addItem(item)
 
-    def _show_goals(self, goals: tuple[GoalResult, ...]) -> None:
+    def _show_goals(self, goals: tuple[GoalResult, ...], started: bool = True) -> None:
+        """✓ met, ✗ missed (at the end) or broken, · still open. Nothing is judged before the attempt
+        starts, and a goal to avoid something is only ✓ once the attempt is over."""
         self.goals_list.clear()
         for g in goals:
-            mark = "✓" if g.met else ("·" if not self._finishing and not g.avoid else "✗")
+            if not started:
+                mark = "·"
+            elif g.avoid:
+                mark = "✗" if not g.met else ("✓" if self._finishing else "·")
+            else:
+                mark = "✓" if g.met else ("✗" if self._finishing else "·")
             item = QListWidgetItem(f"{mark}  {g.label}")
             item.setForeground(QColor("#2e7d32" if g.met else "#777" if mark == "·" else "#d0342c"))
             item.setToolTip(g.detail)

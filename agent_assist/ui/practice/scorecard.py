@@ -18,8 +18,8 @@ def pct(x: float | None) -> str:
 
 def card_html(card: ScoreCard) -> str:
     """The score card as HTML; the talk ratio comes first."""
-    from agent_assist.coach.summary import FLAG_LABELS
-    from agent_assist.ui.desk.coach_panel import COLOURS
+    from agent_assist.coach.flags import COLOURS
+    from agent_assist.coach.flags import LABELS as FLAG_LABELS
 
     t = card.talk
     ok = card.talk_ok

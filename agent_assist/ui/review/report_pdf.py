@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QMarginsF, QRectF, Qt, QUrl
+from PySide6.QtCore import QMarginsF, QPointF, QRectF, QSizeF, Qt, QUrl
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -28,22 +28,40 @@ from PySide6.QtGui import (
     QPainter,
     QPdfWriter,
     QPen,
+    QPolygonF,
     QTextDocument,
 )
 
+from agent_assist.coach.flags import CATEGORIES as FLAG_CATEGORIES
+from agent_assist.coach.flags import LABELS as FLAG_LABELS
 from agent_assist.coach.summary import (
-    FLAG_CATEGORIES,
-    FLAG_LABELS,
     CallSummary,
     fmt_duration,
     fmt_pct,
 )
+from agent_assist.store.outcomes import local_time, outcome_label
+from agent_assist.store.review import Comment, comment_text
 
 AGENT_COLOR = QColor("#2258c4")
 CUSTOMER_COLOR = QColor("#1d7a46")
 OVERTALK_COLOR = QColor("#b42318")
 SILENCE_COLOR = QColor("#e4e7ec")
 STATUS_COLORS = {"ok": "#1d7a46", "over": "#b42318", "info": "#5f6b7a"}
+FLAG_MARK_COLOR = QColor("#e04f16")  # a phrasing flag: the moment the flagged utterance started
+BOOKMARK_COLOR = QColor("#7a3fb0")  # a supervisor's bookmark
+MARK_COLORS = {"flag": FLAG_MARK_COLOR, "bookmark": BOOKMARK_COLOR}
+# A4 portrait with 15 mm margins: the text column is 180 mm wide, laid out at 96 px per inch.
+PAGE_MARGIN_MM = 15.0
+CONTENT_WIDTH_PX = (210.0 - 2 * PAGE_MARGIN_MM) / 25.4 * 96
+CONTENT_HEIGHT_PX = (297.0 - 2 * PAGE_MARGIN_MM) / 25.4 * 96
+Mark = tuple[float, str]  # (seconds from the start of the call, "flag" | "bookmark")
+
+
+def timeline_marks(summary: CallSummary, comments: Sequence[Comment] = ()) -> list[Mark]:
+    """Where the timeline marks flags (each flagged utterance's start) and bookmarks."""
+    marks: list[Mark] = [(u.start_s, "flag") for u in summary.flagged if u.start_s is not None]
+    marks += [(c.at_s, "bookmark") for c in comments if c.at_s is not None]
+    return marks
 
 
 # -- the two-lane timeline -------------------------------------------------------------------------------
@@ -58,11 +76,15 @@ def _overlaps(a: Sequence[tuple[float, float]], b: Sequence[tuple[float, float]]
 
 
 def paint_timeline(p: QPainter, rect: QRectF, segments: Sequence[tuple[str, float, float]],
-                   duration_s: float | None, silence_threshold_s: float = 3.0) -> None:
-    """Who spoke when: agent lane above, customer lane below, overtalk in red, long silences shaded."""
+                   duration_s: float | None, silence_threshold_s: float = 3.0,
+                   marks: Sequence[Mark] = ()) -> None:
+    """Who spoke when: agent lane above, customer lane below, overtalk in red, long silences shaded;
+    flags (orange) and bookmarks (purple) as triangles above the lanes, pointing at their moment."""
     p.save()
     p.setRenderHint(QPainter.RenderHint.Antialiasing)
-    end = max([duration_s or 0.0, *(e for _p, _s, e in segments)]) or 1.0
+    end = max([duration_s or 0.0, *(e for _p, _s, e in segments), *(t for t, _k in marks)]) or 1.0
+    marks_h = rect.height() * 0.16 if marks else 0.0
+    rect = QRectF(rect.left(), rect.top() + marks_h, rect.width(), rect.height() - marks_h)
     axis_h = rect.height() * 0.22
     lane_h = (rect.height() - axis_h) / 2
     font = QFont(p.font())
@@ -99,6 +121,18 @@ def paint_timeline(p: QPainter, rect: QRectF, segments: Sequence[tuple[str, floa
                    OVERTALK_COLOR)
     p.setPen(QPen(QColor("#b8bfc9"), 1))
     p.drawRect(lanes)
+    half = max(3.0, marks_h * 0.45)
+    for t, kind in sorted(marks, key=lambda m: m[1] == "flag"):  # flags drawn last, on top
+        cx = x(t)
+        tri = QPolygonF([QPointF(cx - half, lanes.top() - marks_h), QPointF(cx + half, lanes.top() - marks_h),
+                         QPointF(cx, lanes.top())])
+        color = MARK_COLORS.get(kind, FLAG_MARK_COLOR)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(color)
+        p.drawPolygon(tri)
+        p.setPen(QPen(color, 1, Qt.PenStyle.DotLine))
+        p.drawLine(QPointF(cx, lanes.top()), QPointF(cx, lanes.bottom()))
+    p.setBrush(Qt.BrushStyle.NoBrush)
     # time axis: about six ticks at round minute / second steps
     step = next((st for st in (5, 10, 15, 30, 60, 120, 300, 600, 900, 1800) if end / st <= 8), 3600)
     p.setPen(QColor("#5f6b7a"))
@@ -117,11 +151,11 @@ def paint_timeline(p: QPainter, rect: QRectF, segments: Sequence[tuple[str, floa
 
 
 def timeline_image(segments: Sequence[tuple[str, float, float]], duration_s: float | None,
-                   width: int = 1800, height: int = 260) -> QImage:
+                   width: int = 1800, height: int = 260, marks: Sequence[Mark] = ()) -> QImage:
     img = QImage(width, height, QImage.Format.Format_ARGB32)
     img.fill(QColor("white"))
     p = QPainter(img)
-    paint_timeline(p, QRectF(0, 0, width, height), segments, duration_s)
+    paint_timeline(p, QRectF(0, 0, width, height), segments, duration_s, marks=marks)
     p.end()
     return img
 
@@ -160,24 +194,27 @@ def _highlight(text: str, spans: Sequence[tuple[int, int]]) -> str:
     return "".join(out)
 
 
-def summary_html(s: CallSummary, timeline_url: str | None = None, heading: bool = True) -> str:
+def summary_html(s: CallSummary, timeline_url: str | None = None, heading: bool = True,
+                 comments: Sequence[Comment] = (), image_width: float = CONTENT_WIDTH_PX) -> str:
     """The summary as HTML for a ``QTextBrowser`` or a ``QTextDocument`` (the PDF)."""
     parts = [f"<html><head><style>{CSS}</style></head><body>"]
     who = _E(s.customer or "no customer on record")
     kind = "Practice attempt" if s.kind == "practice" else "Call"
     if heading:
         parts.append(f"<h1>{kind} #{s.call_id}: {_E(s.agent)} with {who}</h1>")
-    parts.append(f"<p class='sub'>{_E((s.started_at or '')[:16].replace('T', ' '))} UTC · "
-                 f"{fmt_duration(s.duration_s)} · outcome: {_E(s.outcome or '—')}</p>")
+    parts.append(f"<p class='sub'>{_E(local_time(s.started_at, with_zone=True))} · "
+                 f"{fmt_duration(s.duration_s)} · outcome: {_E(outcome_label(s.outcome))}</p>")
     for n in s.notices:
         parts.append(f"<p class='notice'>{_E(n)}</p>")
     if timeline_url:
         parts.append("<h2>Who spoke when</h2>")
-        parts.append(f"<p><img src='{timeline_url}' width='540'></p>")
+        parts.append(f"<p><img src='{timeline_url}' width='{int(image_width)}'></p>")
         parts.append("<p class='sub'><span style='color:#2258c4'>■</span> agent &nbsp; "
                      "<span style='color:#1d7a46'>■</span> customer &nbsp; "
                      "<span style='color:#b42318'>■</span> overtalk &nbsp; "
-                     "<span style='color:#b8bfc9'>■</span> silence</p>")
+                     "<span style='color:#b8bfc9'>■</span> silence &nbsp; "
+                     "<span style='color:#e04f16'>▼</span> phrasing flag &nbsp; "
+                     "<span style='color:#7a3fb0'>▼</span> bookmark</p>")
     if s.checks:
         parts.append("<h2>Talk figures against targets</h2><table class='grid' width='100%'>"
                      "<tr><th>Figure</th><th>Value</th><th>Target</th><th></th></tr>")
@@ -202,8 +239,13 @@ def summary_html(s: CallSummary, timeline_url: str | None = None, heading: bool 
             parts.append(f"<p class='reason'><b>{_E(f.label)}</b>: {_E(f.reason)}</p>")
             if f.suggestion:
                 parts.append(f"<p class='rewrite'>Try: “{_E(f.suggestion)}”</p>")
+    if comments:
+        parts.append(f"<h2>Coaching comments ({len(comments)})</h2>")
+        for k in comments:
+            parts.append(f"<p><b>{_E(k.author)}</b> <span class='info'>{_E(local_time(k.created_at))}"
+                         f"</span>: {_E(comment_text(k))}</p>")
     parts.append("<h2>Wrap-up</h2>")
-    parts.append(f"<p><b>Outcome:</b> {_E(s.outcome or '—')}</p>")
+    parts.append(f"<p><b>Outcome:</b> {_E(outcome_label(s.outcome))}</p>")
     parts.append(f"<p><b>Notes:</b> {_E(s.notes or '—')}</p>")
     if s.issues_opened or s.issues_resolved:
         parts.append("<p><b>Issues opened:</b> " + (_E("; ".join(s.issues_opened)) or "none")
@@ -228,8 +270,9 @@ def _writer(path: str, title: str) -> QPdfWriter:
     w.setResolution(300)
     w.setTitle(title)
     w.setCreator("Agent Assist")
+    m = PAGE_MARGIN_MM
     w.setPageLayout(QPageLayout(QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Portrait,
-                                QMarginsF(15, 15, 15, 15), QPageLayout.Unit.Millimeter))
+                                QMarginsF(m, m, m, m), QPageLayout.Unit.Millimeter))
     return w
 
 
@@ -266,19 +309,26 @@ def _doc(html_text: str, images: dict[str, QImage]) -> QTextDocument:
     f = QFont("DejaVu Sans")
     f.setPointSize(9)
     doc.setDefaultFont(f)
+    # Paginated at the page's text column: QTextDocument.print_ then draws each page onto the printable
+    # area as it is. Without a page size it added its own 2 cm margins inside the printer's and the
+    # report used two thirds of the page width.
+    doc.setPageSize(QSizeF(CONTENT_WIDTH_PX, CONTENT_HEIGHT_PX))
+    doc.setDocumentMargin(0)
     doc.setHtml(html_text)
     return doc
 
 
 def write_call_report(path: Path | str, summary: CallSummary,
-                      segments: Sequence[tuple[str, float, float]]) -> Path:
+                      segments: Sequence[tuple[str, float, float]],
+                      comments: Sequence[Comment] = ()) -> Path:
     """One call's summary as a PDF."""
     images = {}
     url = None
     if segments:
         url = "timeline.png"
-        images[url] = timeline_image(segments, summary.duration_s)
-    doc = _doc(summary_html(summary, url), images)
+        images[url] = timeline_image(segments, summary.duration_s, height=300,
+                                     marks=timeline_marks(summary, comments))
+    doc = _doc(summary_html(summary, url, comments=comments), images)
     return _print(doc, Path(path), f"Call {summary.call_id} summary")
 
 
@@ -308,12 +358,12 @@ def write_agent_report(
     for key, title in (("talk", "Weekly talk ratio (distribution, target line)"),
                        ("flags", "Phrasing flags per call, by week")):
         if key in charts:
-            parts.append(f"<h2>{title}</h2><p><img src='{key}.png' width='540'></p>")
+            parts.append(f"<h2>{title}</h2><p><img src='{key}.png' width='{int(CONTENT_WIDTH_PX)}'></p>")
     if moments:
         parts.append("<h2>Calls most worth coaching</h2><table class='grid' width='100%'>"
                      "<tr><th>Call</th><th>Start</th><th>Customer</th><th>Why</th></tr>")
         for m in moments:
-            parts.append(f"<tr><td>#{m.call_id}</td><td>{_E(m.started_at[:16].replace('T', ' '))}</td>"
+            parts.append(f"<tr><td>#{m.call_id}</td><td>{_E(local_time(m.started_at))}</td>"
                          f"<td>{_E(m.customer or '—')}</td><td>{_E(m.why)}</td></tr>")
         parts.append("</table>")
     if calls:
@@ -324,10 +374,10 @@ def write_agent_report(
             r = c.get("talk_ratio")
             cls = "over" if r is not None and r > target else "ok"
             parts.append(
-                f"<tr><td>{_E(str(c['started_at'])[:16].replace('T', ' '))}</td>"
+                f"<tr><td>{_E(local_time(c['started_at']))}</td>"
                 f"<td>{_E(c.get('customer') or '—')}</td><td class='num'>{fmt_duration(c.get('duration_s'))}</td>"
                 f"<td class='num {cls}'>{fmt_pct(r)}</td><td class='num'>{c.get('flags_count') or 0}</td>"
-                f"<td>{_E(c.get('outcome') or '—')}</td></tr>")
+                f"<td>{_E(outcome_label(c.get('outcome')))}</td></tr>")
         parts.append("</table>")
         cats = {cat: sum(int(c.get(f"flags_{cat}") or 0) for c in calls) for cat in FLAG_CATEGORIES}
         if any(cats.values()):

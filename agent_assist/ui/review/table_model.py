@@ -6,7 +6,6 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
-    QDate,
     QModelIndex,
     QPersistentModelIndex,
     Qt,
@@ -16,8 +15,10 @@ from PySide6.QtGui import QColor, QFont
 
 from agent_assist.coach.summary import fmt_duration
 from agent_assist.store import review as rv
+from agent_assist.store.outcomes import local_time, local_zone_name, outcome_label
 from agent_assist.ui.common import messages
 from agent_assist.ui.common.services import Services
+from agent_assist.workflows.review_source import ReviewSource, SqliteReviewSource
 
 Index = QModelIndex | QPersistentModelIndex
 CALL_ID_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -36,7 +37,8 @@ GREEN = QColor("#1d7a46")
 FAINT = QColor("#8a95a3")
 _PALETTE = (None, RED, AMBER, GREEN, FAINT)
 _C_RED, _C_AMBER, _C_GREEN, _C_FAINT = 1, 2, 3, 4
-MIN_DATE = QDate(2000, 1, 1)
+# figures that only exist when speech was recorded: "—" rather than 0 for a call without any
+_SPEECH_KEYS = ("talk_ratio", "overtalk_s", "longest_monologue_s")
 
 
 def _pos(i: int) -> int:
@@ -59,6 +61,14 @@ _ALIGNMENTS = tuple(
     int((Qt.AlignmentFlag.AlignRight if k in NUMERIC else Qt.AlignmentFlag.AlignLeft)
         | Qt.AlignmentFlag.AlignVCenter) for k in VISIBLE)
 
+def source_call(services: Services, source: ReviewSource, fn: Any, on_done: Any = None,
+                on_error: Any = None) -> Any:
+    """Run ``fn(db)`` where ``source`` reads: the db lane (with its connection) or the source's own lane."""
+    if source.lane == "db":
+        return services.db_call(fn, on_done, on_error)
+    return services.run(source.lane, lambda: fn(None), on_done, on_error)
+
+
 class ReviewModel(QAbstractTableModel):
     """Finished calls, fetched page by page on the db lane."""
 
@@ -66,9 +76,10 @@ class ReviewModel(QAbstractTableModel):
     page_loaded = Signal(int, bool)
     failed = Signal(str)
 
-    def __init__(self, services: Services, parent: Any = None) -> None:
+    def __init__(self, services: Services, parent: Any = None, source: ReviewSource | None = None) -> None:
         super().__init__(parent)
         self._services = services
+        self.source: ReviewSource = source or SqliteReviewSource()
         self._rows: list[tuple[Any, ...]] = []
         # formatted lazily, the first time a row is painted (most loaded rows never are)
         self._cells: list[_Cells | None] = []
@@ -83,6 +94,10 @@ class ReviewModel(QAbstractTableModel):
         self.page_size = rv.PAGE_SIZE
 
     # -- query -----------------------------------------------------------------------------------------
+    def query(self, fn: Any, on_done: Any = None, on_error: Any = None) -> Any:
+        """Run ``fn(db)`` on the source's lane: the db lane with its connection, or the team lane."""
+        return source_call(self._services, self.source, fn, on_done, on_error)
+
     @property
     def filter(self) -> rv.ReviewFilter:
         return self._filter
@@ -124,8 +139,9 @@ class ReviewModel(QAbstractTableModel):
         self._loading = True
         gen, offset, flt, sort, desc, size = (self._generation, len(self._rows), self._filter,
                                               self._sort, self._desc, self.page_size)
-        self._services.db_call(
-            lambda db: rv.review_page(db, flt, sort, desc, offset, size),
+        src = self.source
+        self.query(
+            lambda db: src.page(db, flt, sort, desc, offset, size),
             lambda page: self._arrived(gen, offset, page),
             lambda e: self._failed(gen, e),
         )
@@ -165,8 +181,10 @@ class ReviewModel(QAbstractTableModel):
     def row(self, r: int) -> dict[str, Any]:
         return rv.row_dict(self._rows[r])
 
-    def call_id(self, r: int) -> int:
-        return int(self._rows[r][0])
+    def call_id(self, r: int) -> Any:
+        """The row's call id: an int for the desk's calls, a uuid string for the team store's."""
+        v = self._rows[r][0]
+        return v if isinstance(v, str) else int(v)
 
     def headerData(self, section: int, orientation: Qt.Orientation,
                    role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -177,6 +195,8 @@ class ReviewModel(QAbstractTableModel):
             if col.key == "talk_ratio":
                 return f"Talk ratio (≤ {self._filter.target * 100:.0f}%)"
             return col.title
+        if role == Qt.ItemDataRole.ToolTipRole and col.key in ("started_at", "ended_at"):
+            return f"local time ({local_zone_name()}); stored in UTC"
         if role == Qt.ItemDataRole.ToolTipRole and col.tip:
             return col.tip
         return None
@@ -195,7 +215,7 @@ class ReviewModel(QAbstractTableModel):
         if role == _FONT:
             return self._bold if c == _RATIO_COL and self._row_cells(r)[2] else None
         if role == CALL_ID_ROLE:
-            return int(self._rows[r][0])
+            return self.call_id(r)
         if role == _TOOLTIP and c == _RATIO_COL:
             return "agent speech / (agent + customer speech); silence excluded"
         return None
@@ -220,12 +240,16 @@ class ReviewModel(QAbstractTableModel):
 
     @staticmethod
     def _display(key: str, v: Any, row: tuple[Any, ...]) -> str:
+        if key == "outcome":
+            return outcome_label(v) if v else ""
+        if key in _SPEECH_KEYS and row[_RATIO_POS] is None:
+            return "—"  # no speech recorded: no talk figures, not zeros
         if v is None:
-            return "—" if key not in ("customer", "outcome") else ""
+            return "—" if key != "customer" else ""
         if key == "kind":
             return "Practice" if v == "practice" else "Call"
         if key == "started_at":
-            return str(v)[:16].replace("T", " ")
+            return local_time(str(v))
         if key in ("duration_s", "longest_monologue_s"):
             return fmt_duration(float(v))
         if key == "talk_ratio":
@@ -240,6 +264,8 @@ class ReviewModel(QAbstractTableModel):
 
     @staticmethod
     def _color(key: str, v: Any, t: float) -> int:
+        if key in ("overtalk_s", "longest_monologue_s") and not v:
+            return _C_FAINT
         if key == "talk_ratio" and v is not None:
             return _C_RED if v > t else (_C_AMBER if v > t - 0.05 else _C_GREEN)
         if (key.startswith("flags_") or key == "open_tasks") and v == 0:

@@ -1,19 +1,20 @@
-"""The Trends tab: each agent's weekly talk ratio (box plots with the target line), flags per call, and the
-calls most worth coaching. Data is read on the db lane; charts are QtCharts.
+"""The Trends tab: each agent's weekly talk ratio (a median line in a band of the middle half of the calls,
+against the target line), flags per call, and the calls most worth coaching. Data is read on the db lane; charts are QtCharts.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import math
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCharts import (
+    QAreaSeries,
     QBarCategoryAxis,
     QBarSeries,
     QBarSet,
-    QBoxPlotSeries,
-    QBoxSet,
+    QCategoryAxis,
     QChart,
     QChartView,
     QLineSeries,
@@ -38,11 +39,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from agent_assist.coach.summary import box_stats
+from agent_assist.coach.summary import BoxStats, box_stats
 from agent_assist.store import review as rv
+from agent_assist.store.outcomes import local_time
 from agent_assist.ui.common import messages
 from agent_assist.ui.common.services import Services
 from agent_assist.ui.review.report_pdf import write_agent_report
+from agent_assist.ui.review.table_model import source_call
+from agent_assist.workflows.review_source import ReviewSource, SqliteReviewSource
 
 SERIES_COLORS = ["#2258c4", "#1d7a46", "#9a5b00", "#7a3fb0", "#0f7c8c", "#b0417a", "#5f6b7a", "#8c6d1f"]
 PERIODS = (("Last 4 weeks", 4), ("Last 8 weeks", 8), ("Last 12 weeks", 12), ("All time", 0))
@@ -53,68 +57,109 @@ def _week_label(monday: str) -> str:
     return d.strftime("%d %b")
 
 
-def talk_chart(trends: list[rv.AgentTrend], target: float) -> QChart:
-    """One box plot per agent and week (talk ratio in %), with a dashed target line."""
+def nice_step(top: float, ticks: int = 6) -> float:
+    """A round tick interval (1, 2, 2.5 or 5 times a power of ten) giving about ``ticks`` intervals."""
+    raw = max(top, 1e-9) / ticks
+    mag = 10 ** math.floor(math.log10(raw))
+    return float(next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw))
+
+
+def _weeks_of(trends: list[rv.AgentTrend], weeks: list[str] | None) -> list[str]:
+    # every week of the period, those without calls too: "Last 8 weeks" shows 8
+    return weeks if weeks else sorted({w.week for t in trends for w in t.weeks})
+
+
+def talk_chart(trends: list[rv.AgentTrend], target: float, weeks: list[str] | None = None) -> QChart:
+    """Per agent a weekly line (the median talk ratio, %) in a band (the middle half of the calls),
+    against the dashed target line. A week without calls breaks the line."""
     chart = QChart()
-    chart.setTitle("Weekly talk ratio per agent (%, box = middle half of the calls)")
+    chart.setTitle("Weekly talk ratio per agent: line = median call, band = middle half of the calls")
     chart.setAnimationOptions(QChart.AnimationOption.NoAnimation)
     chart.setMargins(QMargins(4, 4, 4, 4))
-    weeks = sorted({w.week for t in trends for w in t.weeks})
-    axis_x = QBarCategoryAxis()
-    axis_x.append([_week_label(w) for w in weeks] or ["—"])
+    weeks = _weeks_of(trends, weeks)
+    n = max(1, len(weeks))
+    axis_x = QCategoryAxis()
+    axis_x.setRange(-0.5, n - 0.5)
+    axis_x.setLabelsPosition(QCategoryAxis.AxisLabelsPosition.AxisLabelsPositionCenter)
+    for i, w in enumerate(weeks or ["—"]):
+        axis_x.append(_week_label(w) if weeks else w, i + 0.5)
+    axis_x.setGridLineVisible(False)
+    top = 0.0
+    for t in trends:
+        for wk in t.weeks:
+            st = box_stats(wk.ratios)
+            if st is not None:
+                top = max(top, st.q3 * 100)
+    top = max(top, target * 100) + 10
     axis_y = QValueAxis()
-    axis_y.setRange(0, 100)
-    axis_y.setTickCount(6)
+    axis_y.setRange(0, min(100.0, math.ceil(top / 10) * 10))
+    axis_y.setTickType(QValueAxis.TickType.TicksDynamic)
+    axis_y.setTickAnchor(0)
+    axis_y.setTickInterval(10)  # 0%, 10%, 20%, ...
     axis_y.setLabelFormat("%d%%")
+    axis_y.setTitleText("agent talk ratio")
     chart.addAxis(axis_x, Qt.AlignmentFlag.AlignBottom)
     chart.addAxis(axis_y, Qt.AlignmentFlag.AlignLeft)
+    index = {w: i for i, w in enumerate(weeks)}
     for i, t in enumerate(trends):
-        series = QBoxPlotSeries()
-        series.setName(t.agent)
         color = QColor(SERIES_COLORS[i % len(SERIES_COLORS)])
         fill = QColor(color)
-        fill.setAlpha(90)
-        series.setBrush(QBrush(fill))
-        series.setPen(QPen(color, 1.4))
-        by_week = {w.week: w for w in t.weeks}
-        for w in weeks:
-            st = box_stats(by_week[w].ratios) if w in by_week else None
-            box = QBoxSet(_week_label(w))
-            if st is not None:
-                box.setValue(QBoxSet.ValuePositions.LowerExtreme, st.low * 100)
-                box.setValue(QBoxSet.ValuePositions.LowerQuartile, st.q1 * 100)
-                box.setValue(QBoxSet.ValuePositions.Median, st.median * 100)
-                box.setValue(QBoxSet.ValuePositions.UpperQuartile, st.q3 * 100)
-                box.setValue(QBoxSet.ValuePositions.UpperExtreme, st.high * 100)
-            series.append(box)
-        chart.addSeries(series)
-        series.attachAxis(axis_x)
-        series.attachAxis(axis_y)
-    # the target as a line across the whole plot: a value axis over the same span as the categories
+        fill.setAlpha(55)
+        runs: list[list[tuple[int, BoxStats]]] = []
+        last = -2
+        for ws in sorted(t.weeks, key=lambda x: x.week):
+            st = box_stats(ws.ratios)
+            if st is None or ws.week not in index:
+                continue
+            x = index[ws.week]
+            if x != last + 1:
+                runs.append([])
+            runs[-1].append((x, st))
+            last = x
+        for k, run in enumerate(runs):
+            upper, lower, median = QLineSeries(), QLineSeries(), QLineSeries()
+            for x, st in run:
+                # a single week gets a short band so it is visible, not a zero-width sliver
+                for dx in ((-0.12, 0.12) if len(run) == 1 else (0.0,)):
+                    upper.append(x + dx, st.q3 * 100)
+                    lower.append(x + dx, st.q1 * 100)
+                median.append(x, st.median * 100)
+            band = QAreaSeries(upper, lower)
+            upper.setParent(band)
+            lower.setParent(band)
+            band.setBrush(QBrush(fill))
+            band.setPen(QPen(Qt.PenStyle.NoPen))
+            band.setName(f"{t.agent} (middle half)")
+            median.setName(t.agent if k == 0 else "")
+            median.setPen(QPen(color, 2.2))
+            median.setPointsVisible(True)
+            for ser in (band, median):
+                chart.addSeries(ser)
+                ser.attachAxis(axis_x)
+                ser.attachAxis(axis_y)
     line = QLineSeries()
     line.setName(f"target {target * 100:.0f}%")
     line.setPen(QPen(QColor("#b42318"), 2, Qt.PenStyle.DashLine))
-    n = max(1, len(weeks))
     line.append(-0.5, target * 100)
     line.append(n - 0.5, target * 100)
-    axis_line = QValueAxis()
-    axis_line.setRange(-0.5, n - 0.5)
-    axis_line.setVisible(False)
-    chart.addAxis(axis_line, Qt.AlignmentFlag.AlignTop)
     chart.addSeries(line)
-    line.attachAxis(axis_line)
+    line.attachAxis(axis_x)
     line.attachAxis(axis_y)
-    chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
+    legend = chart.legend()
+    legend.setAlignment(Qt.AlignmentFlag.AlignBottom)
+    for marker in legend.markers():
+        s = marker.series()
+        marker.setVisible(bool(s.name()) and not isinstance(s, QAreaSeries))
     return chart
 
 
-def flags_chart(trends: list[rv.AgentTrend]) -> QChart:
+def flags_chart(trends: list[rv.AgentTrend], weeks: list[str] | None = None) -> QChart:
     """Phrasing flags per call, per agent and week."""
     chart = QChart()
     chart.setTitle("Phrasing flags per call")
     chart.setAnimationOptions(QChart.AnimationOption.NoAnimation)
     chart.setMargins(QMargins(4, 4, 4, 4))
-    weeks = sorted({w.week for t in trends for w in t.weeks})
+    weeks = _weeks_of(trends, weeks)
     series = QBarSeries()
     top = 0.0
     for i, t in enumerate(trends):
@@ -131,8 +176,12 @@ def flags_chart(trends: list[rv.AgentTrend]) -> QChart:
     axis_x = QBarCategoryAxis()
     axis_x.append([_week_label(w) for w in weeks] or ["—"])
     axis_y = QValueAxis()
-    axis_y.setRange(0, max(1.0, round(top + 0.5)))
-    axis_y.setLabelFormat("%.1f")
+    step = nice_step(max(top, 1.0), 5)
+    axis_y.setRange(0, math.ceil(max(top, 1.0) / step) * step)
+    axis_y.setTickType(QValueAxis.TickType.TicksDynamic)
+    axis_y.setTickAnchor(0)
+    axis_y.setTickInterval(step)
+    axis_y.setLabelFormat("%.1f" if step < 1 else "%d")
     chart.addAxis(axis_x, Qt.AlignmentFlag.AlignBottom)
     chart.addAxis(axis_y, Qt.AlignmentFlag.AlignLeft)
     series.attachAxis(axis_x)
@@ -160,20 +209,23 @@ def chart_image(chart: QChart, width: int = 1800, height: int = 800) -> QImage:
 
 
 class TrendsView(QWidget):
-    open_call = Signal(int)
+    open_call = Signal(object)  # call id (a uuid string in team mode)
     loaded = Signal()
     pdf_written = Signal(str)
 
-    COLUMNS = ("Score", "Agent", "Customer", "Start (UTC)", "Talk ratio", "Flags", "Why")
+    COLUMNS = ("Score", "Agent", "Customer", "Start", "Talk ratio", "Flags", "Why")
 
-    def __init__(self, services: Services, parent: QWidget | None = None) -> None:
+    def __init__(self, services: Services, parent: QWidget | None = None,
+                 source: ReviewSource | None = None) -> None:
         super().__init__(parent)
         self._services = services
+        self.source: ReviewSource = source or SqliteReviewSource()
         s = services.settings
         self._profile = s.profile
         self.trends: list[rv.AgentTrend] = []
         self.moments: list[rv.CoachingMoment] = []
         self._period: tuple[str | None, str | None] = (None, None)
+        self.weeks: list[str] = []  # the Mondays of the period shown, weeks without calls included
 
         self.period_combo = QComboBox()
         for label, weeks in PERIODS:
@@ -248,13 +300,13 @@ class TrendsView(QWidget):
             self.agent_combo.blockSignals(False)
             self.reload()
 
-        self._services.db_call(rv.agents_with_calls, done)
+        source_call(self._services, self.source, self.source.agents, done)
 
-    def _agent(self) -> int | None:
-        if self._profile == "agent":
+    def _agent(self) -> Any:
+        if self._profile == "agent" and self.source.lane == "db":
             return self._services.settings.agent_id
         data = self.agent_combo.currentData()
-        return None if data is None else int(data)
+        return None if data is None else data if isinstance(data, str) else int(data)
 
     def reload(self) -> None:
         weeks = self.period_combo.currentData()
@@ -262,26 +314,27 @@ class TrendsView(QWidget):
         kind = "practice" if self._profile == "trainer" else "call"
         target = self._services.settings.talk_target
 
-        def load(db: Any) -> tuple[tuple[str | None, str | None], list[rv.AgentTrend],
+        src = self.source
+
+        def load(db: Any) -> tuple[tuple[str | None, str | None], list[str], list[rv.AgentTrend],
                                    list[rv.CoachingMoment]]:
-            first, last = rv.call_date_range(db)
-            d_from = None
-            if weeks and last:
-                end = date.fromisoformat(last)
-                d_from = (end - timedelta(days=end.weekday()) - timedelta(weeks=weeks - 1)).isoformat()
+            first, last = src.date_range(db)
+            d_from, mondays = rv.period_weeks(last, weeks) if weeks else (None, [])
+            if not weeks and first and last:
+                mondays = rv.week_mondays(first, last)
             flt = rv.ReviewFilter(agent_id=agent, date_from=d_from, kind=kind, target=target)
-            return ((d_from or first, last), rv.weekly_trends(db, d_from, None, agent, kind),
-                    rv.worth_coaching(db, flt, 25))
+            return ((d_from or first, last), mondays, src.weekly_trends(db, d_from, None, agent, kind),
+                    src.worth_coaching(db, flt, 25))
 
         self.status.setText("Loading…")
-        self._services.db_call(load, self._show)
+        source_call(self._services, src, load, self._show)
 
-    def _show(self, result: tuple[tuple[str | None, str | None], list[rv.AgentTrend],
+    def _show(self, result: tuple[tuple[str | None, str | None], list[str], list[rv.AgentTrend],
                                   list[rv.CoachingMoment]]) -> None:
-        self._period, self.trends, self.moments = result
+        self._period, self.weeks, self.trends, self.moments = result
         target = self._services.settings.talk_target
-        for view, chart in ((self.talk_view, talk_chart(self.trends, target)),
-                            (self.flags_view, flags_chart(self.trends))):
+        for view, chart in ((self.talk_view, talk_chart(self.trends, target, self.weeks)),
+                            (self.flags_view, flags_chart(self.trends, self.weeks))):
             old = view.chart()
             view.setChart(chart)
             old.deleteLater()
@@ -290,10 +343,11 @@ class TrendsView(QWidget):
             self.status.setText("No finished calls in this period yet.")
         else:
             a, b = self._period
-            self.status.setText(f"{n:,} calls, {a} to {b}")
+            nw = len(self.weeks)
+            self.status.setText(f"{n:,} calls in {nw} week{'s' if nw != 1 else ''}, {a} to {b}")
         self.table.setRowCount(len(self.moments))
         for r, m in enumerate(self.moments):
-            vals = (f"{m.score:.0f}", m.agent, m.customer or "—", m.started_at[:16].replace("T", " "),
+            vals = (f"{m.score:.0f}", m.agent, m.customer or "—", local_time(m.started_at),
                     "—" if m.talk_ratio is None else f"{m.talk_ratio * 100:.0f}%", str(m.flags), m.why)
             for c, v in enumerate(vals):
                 item = QTableWidgetItem(v)
@@ -307,7 +361,8 @@ class TrendsView(QWidget):
     def _activated(self, row: int, _col: int) -> None:
         item = self.table.item(row, 0)
         if item is not None:
-            self.open_call.emit(int(item.data(Qt.ItemDataRole.UserRole)))
+            cid = item.data(Qt.ItemDataRole.UserRole)
+            self.open_call.emit(cid if isinstance(cid, str) else int(cid))
 
     # -- the agent's period as a PDF ----------------------------------------------------------------------
     def _ask_pdf(self) -> None:
@@ -327,13 +382,14 @@ class TrendsView(QWidget):
         d1, d2 = self._period
         kind = "practice" if self._profile == "trainer" else "call"
         trends = [t for t in self.trends if t.agent_id == agent]
+        weeks = list(self.weeks)
         moments = [m for m in self.moments]
         target = self._services.settings.talk_target
 
         def done(calls: list[dict[str, Any]]) -> None:
             name = str(calls[0]["agent"]) if calls else self.agent_combo.currentText()
-            charts = {"talk": chart_image(talk_chart(trends, target)),
-                      "flags": chart_image(flags_chart(trends))}
+            charts = {"talk": chart_image(talk_chart(trends, target, weeks)),
+                      "flags": chart_image(flags_chart(trends, weeks))}
             try:
                 write_agent_report(path, agent=name, period=f"{d1 or '…'} to {d2 or '…'}", calls=calls,
                                    charts=charts, moments=moments[:10], target=target)
@@ -343,4 +399,5 @@ class TrendsView(QWidget):
             messages.info(f"Saved {name}'s report to {path}.")
             self.pdf_written.emit(str(path))
 
-        self._services.db_call(lambda db: rv.calls_for_agent(db, agent, d1, d2, kind), done)
+        src = self.source
+        source_call(self._services, src, lambda db: src.calls_for_agent(db, agent, d1, d2, kind), done)

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from agent_assist.audio.analysis import analyze_file
@@ -167,3 +168,65 @@ def test_empty_meter_says_why_it_is_empty(qtbot: QtBot, tmp_path: Path) -> None:
         assert meter._verdict.text() == "No call yet"
     finally:
         services.close()
+
+
+def test_no_audio_configured_collapses_with_the_fix_then_keeps_its_place(
+        qtbot: QtBot, call_wav: Path, services: tuple[Services, int]) -> None:
+    from agent_assist.audio.errors import AudioError
+
+    svc, call_id = services
+    broken = True
+    caps: list[ReplayCapture] = []
+    replay = _replaying(call_wav, caps, speed=8.0)
+
+    def factory(ctl: LiveListening) -> LiveSource:
+        if broken:
+            raise AudioError("no audio input found: connect a microphone or choose one in Audio settings")
+        return replay(ctl)
+
+    listening = LiveListening(svc, source_factory=factory)
+    meter = TalkMeter(svc, listening)
+    qtbot.addWidget(meter)
+    meter.resize(460, 400)
+    meter.show()
+    expanded_height = meter.sizeHint().height()
+    assert not meter.collapsed  # before any call: the usual meter
+    svc.active_call_changed.emit(call_id)
+    assert meter.collapsed and meter.empty_state.isVisible() and not meter.body.isVisible()
+    assert meter.empty_label.text().startswith("No audio input configured")
+    assert meter.setup_button.isVisible() and meter.setup_button.text() == "Audio…"
+    assert not meter._audio_button.isVisible()  # one Audio… button, in the empty state
+    assert meter.sizeHint().height() < expanded_height - 60  # the dead meter gives its room away
+    # the action opens the audio settings
+    from agent_assist.ui.desk.audio_settings import AudioSettingsDialog
+
+    qtbot.mouseClick(meter.setup_button, Qt.MouseButton.LeftButton)
+    dialogs = meter.findChildren(AudioSettingsDialog)
+    assert dialogs and dialogs[0].isVisible()
+    dialogs[0].reject()
+    svc.active_call_changed.emit(0)
+
+    # audio flows on the next call: the meter opens up and keeps its place when the call ends
+    broken = False
+    svc.active_call_changed.emit(call_id)
+    assert listening.listening and not meter.collapsed and meter.body.isVisible()
+    qtbot.waitUntil(lambda: caps[0].done, timeout=30000)
+    svc.active_call_changed.emit(0)
+    qtbot.waitUntil(lambda: not listening.listening, timeout=10000)
+    assert not meter.collapsed
+    broken = True  # a later failure does not take the place away again
+    svc.active_call_changed.emit(call_id)
+    assert not meter.collapsed and "Not listening" in meter._state.text()
+    svc.active_call_changed.emit(0)
+    qtbot.waitUntil(lambda: svc.tasks.pending == 0, timeout=10000)
+
+
+def test_a_configured_device_that_fails_says_so(qtbot: QtBot, services: tuple[Services, int]) -> None:
+    svc, call_id = services
+    svc.settings.agent_device = "no-such-microphone"
+    meter = TalkMeter(svc)
+    qtbot.addWidget(meter)
+    meter.show()
+    svc.active_call_changed.emit(call_id)
+    assert meter.collapsed and meter.empty_label.text().startswith("Audio input not working: ")
+    svc.active_call_changed.emit(0)

@@ -151,3 +151,36 @@ def test_notifications_hold_and_release(qtbot: QtBot, qtmodeltester: object) -> 
     assert centre.visible() == [u, b, a] and not centre.held and centre.release() == []
     centre.dismiss(b.id)
     assert centre.visible() == [u, a] and model.rowCount() == 2
+
+
+def test_every_task_is_listed_counted_and_reachable_by_scrolling(qtbot: QtBot, tmp_path: Path) -> None:
+    path = tmp_path / "many.db"
+    db = connect(path)
+    db["agents"].insert({"id": 1, "name": "Dana"})
+    db["customers"].insert({"id": 1, "name": "Ada", "phone_e164": "+15551230000"})
+    now = datetime.now(UTC).replace(tzinfo=None)
+    for i in range(260):  # more than the 200 the list used to stop at, without saying so
+        due = now + timedelta(hours=i - 10)  # 10 overdue (due now counts as overdue), 250 later
+        calls.add_task(db, text=f"task {i:03d}", kind="callback", agent_id=1, customer_id=1,
+                       due_at=due.isoformat(timespec="seconds"))
+    db.close()
+    services = Services(Settings(), path)
+    try:
+        panel = SidePanel(services)
+        qtbot.addWidget(panel)
+        panel.resize(500, 400)
+        with qtbot.waitSignal(panel.loaded, timeout=20000) as blocker:
+            panel.show()
+        assert blocker.args[0] == 260 == panel.model.rowCount()
+        assert panel.tabs.tabText(0) == "Work list (260)"
+        assert panel.count_label.text() == "260 tasks, 11 overdue · most urgent first"
+        texts = [i.text for i in panel.model.items()]
+        assert texts[0] == "task 000" and texts[-1] == "task 259"  # most overdue first, latest last
+        panel.view.scrollToBottom()
+        last = panel.model.index(259, WorkListModel.TASK)
+        qtbot.waitUntil(lambda: panel.view.viewport().rect().intersects(panel.view.visualRect(last)),
+                        timeout=5000)
+        assert panel.view.verticalScrollBar().maximum() > 0
+        qtbot.waitUntil(lambda: services.tasks.pending == 0, timeout=10000)
+    finally:
+        services.close()

@@ -397,3 +397,47 @@ def test_spoken_customer_and_microphone_with_a_sound_server(pulse: dict[str, str
     assert not result["estimated"], (result["status"], result["measured"])
     assert result["speech_s"] == pytest.approx(result["measured"])
     assert abs(result["measured"] - expected) <= 1.0, (result, expected)
+
+
+def _marks(view: PracticeView) -> list[str]:
+    return [view.goals_list.item(i).text()[:1] for i in range(view.goals_list.count())]
+
+
+def test_no_verdict_before_the_start_a_countdown_and_goals_on_their_reply(qtbot: QtBot,
+                                                                          services: Services) -> None:
+    view = PracticeView(services, engine=Pyttsx3Engine(driver="no_such_driver"))
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitUntil(lambda: view.start_button.isEnabled(), timeout=30000)
+    view.scenario_box.setCurrentIndex(view.scenario_box.findData("double_billing"))
+    qtbot.waitUntil(lambda: view.goals_list.count() == 6 and "Time limit" in view.time_left.text(),
+                    timeout=10000)
+    # before the attempt: nothing judged (the goal to avoid promises was a red ✗ here)
+    assert set(_marks(view)) == {"·"}
+    assert view.time_left.text() == "Time limit 6:00"
+    view.start_button.click()
+    qtbot.waitUntil(lambda: view.reply_edit.isEnabled(), timeout=10000)
+    assert set(_marks(view)) == {"·"}
+    first = view.time_left.text()
+    assert first.startswith("Time left <b>") and first.endswith(" of 6:00")
+    # a closing line first: it confirms nothing
+    qtbot.keyClicks(view.reply_edit, "Is there anything else I can help with?")
+    qtbot.keyClick(view.reply_edit, "\r")
+    qtbot.waitUntil(lambda: view.reply_edit.isEnabled(), timeout=10000)
+    labels = {view.goals_list.item(i).text()[3:]: view.goals_list.item(i) for i in range(view.goals_list.count())}
+    assert labels["Confirmed the resolution"].text().startswith("·")
+    assert view.time_left.text() != first  # the countdown moved with the call time
+    qtbot.keyClicks(view.reply_edit, "Does that solve it for you?")
+    qtbot.keyClick(view.reply_edit, "\r")
+    qtbot.waitUntil(lambda: view.reply_edit.isEnabled() or view.card is not None, timeout=10000)
+    labels = {view.goals_list.item(i).text()[3:]: view.goals_list.item(i) for i in range(view.goals_list.count())}
+    assert labels["Confirmed the resolution"].text().startswith("✓")
+    assert labels["Confirmed the resolution"].toolTip() == "reply 2"
+    assert labels["Made no promise you cannot keep"].text().startswith("·")  # kept so far, not yet earned
+    with qtbot.waitSignal(view.attempt_saved, timeout=20000):
+        view.end_button.click()
+    marks = dict(zip([view.goals_list.item(i).text()[3:] for i in range(6)], _marks(view), strict=True))
+    assert marks["Confirmed the resolution"] == "✓" and marks["Made no promise you cannot keep"] == "✓"
+    assert marks["Asked for the order number"] == "✗"
+    assert view.time_left.text().startswith("Time used ")
+    settle(qtbot, services)

@@ -16,6 +16,7 @@ from sqlite_utils import Database
 from agent_assist.settings import Settings
 from agent_assist.store import calls, review
 from agent_assist.store.db import connect
+from agent_assist.store.outcomes import outcome_label
 from agent_assist.ui.common import messages
 from agent_assist.ui.common.events import DatabaseReplaced
 from agent_assist.ui.common.services import Services
@@ -174,7 +175,7 @@ def test_open_summary_then_csv_and_pdf(qtbot: QtBot, demo_db: Path, make_service
     assert s is not None and s.call_id == call_id and s.flag_counts["negative_language"] >= 1
     assert view.summary.timeline.isVisible() or not view.isVisible()
     text = view.summary.body.toPlainText()
-    assert "Talk ratio" in text and "Try:" in text and "Wrap-up" in text and s.outcome in text
+    assert "Talk ratio" in text and "Try:" in text and "Wrap-up" in text and outcome_label(s.outcome) in text
 
     # CSV of the filtered table (all rows, not just the loaded page), read back with csv
     out = tmp_path / "calls.csv"
@@ -314,4 +315,290 @@ def test_trends_charts_coaching_list_and_agent_pdf(qtbot: QtBot, demo_db: Path, 
     with qtbot.waitSignal(trends.pdf_written, timeout=10000):
         trends.export_pdf(pdf)
     assert _check_pdf(pdf, tmp_path / "agent", min_pages=2) >= 2
+    _wait_idle(qtbot, services)
+
+
+# -- what supervisors see: issue 18 ---------------------------------------------------------------------
+@pytest.fixture
+def new_york(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    import time
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def _row_of(model: ReviewModel, call_id: int) -> int:
+    return next(r for r in range(model.rowCount()) if model.call_id(r) == call_id)
+
+
+def test_headers_are_never_clipped(qtbot: QtBot, demo_db: Path, make_services: object) -> None:
+    services = make_services(demo_db, profile="supervisor")  # type: ignore[operator]
+    view = ReviewView(services)
+    qtbot.addWidget(view)
+    _loaded(qtbot, view.model)
+    hh = view.table.horizontalHeader()
+    short = [(view.model.headerData(i, Qt.Orientation.Horizontal), hh.sectionSize(i), hh.sectionSizeHint(i))
+             for i in range(len(VISIBLE)) if hh.sectionSize(i) < hh.sectionSizeHint(i)]
+    assert short == []
+    # the start column fits a whole local time
+    col = VISIBLE.index("started_at")
+    assert hh.sectionSize(col) > view.fontMetrics().horizontalAdvance("2026-12-31 23:59") + 8
+    _wait_idle(qtbot, services)
+
+
+# the offscreen platform cannot raise a popup or give it the keyboard; it says so (a real display does both)
+@pytest.mark.qt_log_ignore("This plugin does not support raise", "This plugin does not support grabbing")
+def test_dates_are_typed_and_the_calendar_opens_on_today(qtbot: QtBot, demo_db: Path,
+                                                         make_services: object) -> None:
+    from PySide6.QtCore import QDate
+
+    services = make_services(demo_db, profile="supervisor")  # type: ignore[operator]
+    view = ReviewView(services)
+    qtbot.addWidget(view)
+    view.show()
+    _loaded(qtbot, view.model)
+    view.date_from.button.click()
+    assert view.date_from.calendar.isVisible()
+    assert view.date_from.calendar.selectedDate() == QDate.currentDate()
+    assert (view.date_from.calendar.yearShown(), view.date_from.calendar.monthShown()) == (
+        QDate.currentDate().year(), QDate.currentDate().month())
+    view.date_from.calendar.hide()
+    qtbot.keyClicks(view.date_from.edit, "2026-11-20")
+    qtbot.waitUntil(lambda: view.model.filter.date_from == "2026-11-20" and not view.model.loading,
+                    timeout=5000)
+    assert all(view.model.row(r)["started_at"] >= "2026-11-20" for r in range(view.model.rowCount()))
+    view.date_from.button.click()  # the calendar opens on the typed date
+    assert view.date_from.calendar.selectedDate() == QDate(2026, 11, 20)
+    view.date_from.calendar.clicked.emit(QDate(2026, 11, 18))  # picking a day writes it and closes
+    assert view.date_from.text() == "2026-11-18" and not view.date_from.calendar.isVisible()
+    qtbot.waitUntil(lambda: view.model.filter.date_from == "2026-11-18", timeout=5000)
+    # a malformed date says so in one line and keeps the last good result
+    view.date_to.edit.setText("2026-13-40")
+    view.date_to.edit.editingFinished.emit()
+    assert "not a date" in view.problem_label.text() and view.model.filter.date_to is None
+    view.date_to.edit.clear()
+    assert view.problem_label.text() == ""
+    _wait_idle(qtbot, services)
+
+
+def test_local_time_zone_everywhere(qtbot: QtBot, tmp_path: Path, make_services: object,
+                                    new_york: None) -> None:
+    p = tmp_path / "tz.db"
+    db = connect(p)
+    db["agents"].insert({"id": 1, "name": "Ann Agent"})
+    cid = calls.start_call(db, agent_id=1, customer_id=None, started_at="2026-11-21T03:30:00")
+    calls.add_segments(db, cid, [("agent", 0, 4), ("customer", 4, 12)])
+    calls.finish_call(db, cid, metrics={"talk_ratio": 0.33}, outcome="resolved",
+                      ended_at="2026-11-21T03:31:00")
+    db.close()
+    services = make_services(p, profile="supervisor")  # type: ignore[operator]
+    view = ReviewView(services)
+    qtbot.addWidget(view)
+    _loaded(qtbot, view.model)
+    col = VISIBLE.index("started_at")
+    assert view.model.data(view.model.index(0, col)) == "2026-11-20 22:30"
+    assert "EST" in view.model.headerData(col, Qt.Orientation.Horizontal, Qt.ItemDataRole.ToolTipRole)
+    with qtbot.waitSignal(view.summary_shown, timeout=5000):
+        view.open_call(cid)
+    assert "2026-11-20 22:30 EST" in view.summary.body.toPlainText()
+    view.date_from.setDate(date(2026, 11, 20))  # the local day of the call
+    view.date_to.setDate(date(2026, 11, 20))
+    qtbot.waitUntil(lambda: view.model.filter.date_to == "2026-11-20" and not view.model.loading,
+                    timeout=5000)
+    assert view.model.rowCount() == 1
+    _wait_idle(qtbot, services)
+
+
+def test_no_speech_shows_dashes_not_zeros(qtbot: QtBot, demo_db: Path, make_services: object) -> None:
+    services = make_services(demo_db, profile="supervisor")  # type: ignore[operator]
+    view = ReviewView(services)
+    qtbot.addWidget(view)
+    view.customer_edit.setText("Customer 01")
+    view.apply_filters()
+    _loaded(qtbot, view.model)
+    qtbot.waitUntil(lambda: not view.model.loading and any(
+        view.model.row(r)["outcome"] == "dropped" for r in range(view.model.rowCount())), timeout=5000)
+    r = next(r for r in range(view.model.rowCount()) if view.model.row(r)["outcome"] == "dropped")
+    texts = {k: view.model.data(view.model.index(r, VISIBLE.index(k)))
+             for k in ("talk_ratio", "overtalk_s", "longest_monologue_s", "outcome")}
+    assert texts == {"talk_ratio": "—", "overtalk_s": "—", "longest_monologue_s": "—",
+                     "outcome": "Call dropped"}
+    _wait_idle(qtbot, services)
+
+
+def test_detail_pane_follows_the_filter(qtbot: QtBot, demo_db: Path, make_services: object) -> None:
+    services = make_services(demo_db, profile="supervisor")  # type: ignore[operator]
+    view = ReviewView(services)
+    qtbot.addWidget(view)
+    _loaded(qtbot, view.model)
+    r = next(r for r in range(view.model.rowCount()) if view.model.row(r)["kind"] == "call")
+    cid = view.model.call_id(r)
+    with qtbot.waitSignal(view.summary_shown, timeout=5000):
+        view.open_call(cid)
+    # a filter that still shows the call keeps it open
+    view.kind_combo.setCurrentIndex(view.kind_combo.findData("call"))
+    _loaded(qtbot, view.model)
+    _wait_idle(qtbot, services)
+    assert view.summary.summary is not None and view.summary.summary.call_id == cid
+    with qtbot.waitSignal(view.summary_cleared, timeout=5000) as sig:
+        view.kind_combo.setCurrentIndex(view.kind_combo.findData("practice"))
+    assert sig.args == [cid]
+    assert view.summary.summary is None and not view.pdf_button.isEnabled()
+    assert f"#{cid} is not in the filtered list" in view.summary.title.text()
+    _wait_idle(qtbot, services)
+
+
+def test_flags_and_bookmarks_are_marked_on_the_timeline() -> None:
+    from agent_assist.ui.review.report_pdf import BOOKMARK_COLOR, FLAG_MARK_COLOR, timeline_image
+
+    segs = [("agent", 0.0, 20.0), ("customer", 20.0, 60.0)]
+    w = 1200
+    img = timeline_image(segs, 60.0, width=w, height=260, marks=[(30.0, "flag"), (50.0, "bookmark")])
+    plain = timeline_image(segs, 60.0, width=w, height=260)
+
+    def colours_in_top_strip(image: object, x: int) -> set[str]:
+        return {image.pixelColor(x, y).name() for y in range(0, 30)}  # type: ignore[attr-defined]
+
+    # lanes span from the label column to 20 px before the right edge
+    def x_of(t: float) -> int:
+        from PySide6.QtGui import QFont, QFontMetrics
+
+        f = QFont()
+        f.setPixelSize(max(8, int(min((260 * 0.84 * 0.78 / 2) * 0.38, 260 * 0.84 * 0.22 * 0.6))))
+        label_w = min(w * 0.2, QFontMetrics(f).horizontalAdvance("Customer") + 12.0)
+        return int(label_w + (w - label_w - 20) * t / 60.0)
+
+    assert FLAG_MARK_COLOR.name() in colours_in_top_strip(img, x_of(30.0))
+    assert BOOKMARK_COLOR.name() in colours_in_top_strip(img, x_of(50.0))
+    assert FLAG_MARK_COLOR.name() not in colours_in_top_strip(img, x_of(10.0))
+    assert FLAG_MARK_COLOR.name() not in colours_in_top_strip(plain, x_of(30.0))
+
+
+def _content_width_fraction(pdf: Path, prefix: Path, page: int = 1) -> float:
+    """Render one page with poppler and measure the span of non-white columns against the page width."""
+    from PySide6.QtGui import QImage
+
+    subprocess.run(["pdftoppm", "-r", "50", "-png", "-f", str(page), "-l", str(page), str(pdf),
+                    str(prefix)], check=True)
+    png = sorted(prefix.parent.glob(prefix.name + "-*.png"))[0]
+    img = QImage(str(png))
+    cols = [x for x in range(img.width())
+            if any(img.pixelColor(x, y).lightness() < 230 for y in range(0, img.height(), 2))]
+    return (max(cols) - min(cols) + 1) / img.width()
+
+
+def test_supervisor_comments_bookmarks_full_width_pdf_and_one_vocabulary(
+        qtbot: QtBot, demo_db: Path, make_services: object, tmp_path: Path) -> None:
+    import shutil
+
+    p = tmp_path / "copy.db"
+    shutil.copy(demo_db, p)
+    services = make_services(p, profile="supervisor", agent_id=2)  # type: ignore[operator]
+    view = ReviewView(services)
+    qtbot.addWidget(view)
+    view.show()
+    view.flag_combo.setCurrentIndex(view.flag_combo.findData("negative_language"))
+    _loaded(qtbot, view.model)
+    cid = view.model.call_id(0)
+    with qtbot.waitSignal(view.summary_shown, timeout=5000):
+        view.table.selectRow(0)
+    s = view.summary.summary
+    assert s is not None
+    flag_times = sorted(u.start_s for u in s.flagged if u.start_s is not None)
+    assert flag_times and sorted(t for t, k in view.summary.timeline.marks if k == "flag") == flag_times
+    # one outcome label: table, detail, CSV and PDF
+    label = outcome_label(s.outcome)
+    assert view.model.data(view.model.index(0, VISIBLE.index("outcome"))) == label
+    assert f"outcome: {label}" in view.summary.body.toPlainText()
+
+    # a comment on the whole call, typed and added
+    assert view.summary.comment_row.isVisible()
+    qtbot.keyClicks(view.summary.comment_edit, "Ask before you explain.")
+    with qtbot.waitSignal(view.summary_shown, timeout=5000):
+        qtbot.mouseClick(view.summary.comment_button, Qt.MouseButton.LeftButton)
+    # a bookmark: click the timeline to pick the moment, then add it
+    tl = view.summary.timeline
+    from PySide6.QtCore import QPoint
+
+    qtbot.mouseClick(tl, Qt.MouseButton.LeftButton, pos=QPoint(tl.width() // 2, tl.height() // 2))
+    at = view.summary.at_edit.text()
+    assert ":" in at and view.summary.comment_button.text() == "Add bookmark"
+    qtbot.keyClicks(view.summary.comment_edit, "You talked over her here")
+    with qtbot.waitSignal(view.summary_shown, timeout=5000):
+        view.summary.comment_edit.returnPressed.emit()
+    assert [c.text for c in view.summary.comments] == ["You talked over her here", "Ask before you explain."]
+    assert view.summary.comments[0].at_s is not None and view.summary.comments[0].author == "Bob Baker"
+    assert any(k == "bookmark" for _t, k in view.summary.timeline.marks)
+    body = view.summary.body.toPlainText()
+    assert "Coaching comments (2)" in body and f"[{at}] You talked over her here" in body
+
+    out = tmp_path / "calls.csv"
+    with qtbot.waitSignal(view.csv_written, timeout=5000):
+        view.export_csv(out)
+    with out.open(encoding="utf-8-sig", newline="") as f:
+        rows = {int(r["call_id"]): r for r in csv.DictReader(f)}
+    assert rows[cid]["outcome"] == label
+    assert rows[cid]["coaching_comments"] == f"[{at}] You talked over her here | Ask before you explain."
+
+    pdf = tmp_path / "call.pdf"
+    with qtbot.waitSignal(view.pdf_written, timeout=5000):
+        view.export_pdf(pdf)
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "Coaching comments (2)" in text and "Ask before you explain." in text
+    assert f"Outcome: {label}" in text
+    # laid out on the full text column of A4 (180 of 210 mm = 0.857); Qt's own 2 cm margins gave 0.67
+    assert _content_width_fraction(pdf, tmp_path / "callpage") > 0.8
+    _wait_idle(qtbot, services)
+
+
+def test_agents_do_not_comment_and_see_no_comment_box(qtbot: QtBot, demo_db: Path,
+                                                      make_services: object) -> None:
+    services = make_services(demo_db, profile="agent", agent_id=1)  # type: ignore[operator]
+    view = ReviewView(services)
+    qtbot.addWidget(view)
+    view.show()
+    _loaded(qtbot, view.model)
+    with qtbot.waitSignal(view.summary_shown, timeout=5000):
+        view.open_call(view.model.call_id(0))
+    assert not view.summary.comment_row.isVisible()
+    _wait_idle(qtbot, services)
+
+
+def test_trends_are_weekly_lines_with_round_ticks_and_every_week(
+        qtbot: QtBot, demo_db: Path, make_services: object, tmp_path: Path) -> None:
+    from PySide6.QtCharts import QAreaSeries, QCategoryAxis, QLineSeries, QValueAxis
+
+    services = make_services(demo_db, profile="supervisor")  # type: ignore[operator]
+    page = ReviewPage(services)
+    qtbot.addWidget(page)
+    trends = page.trends
+    qtbot.waitUntil(lambda: len(trends.trends) == 3, timeout=5000)
+    assert trends.period_combo.currentText() == "Last 8 weeks"
+    # the demo calls cover 3 weeks; the period still shows all 8, the empty ones too
+    assert len(trends.weeks) == 8 and "in 8 weeks" in trends.status.text()
+    chart = trends.talk_view.chart()
+    x_axes = [a for a in chart.axes(Qt.Orientation.Horizontal) if isinstance(a, QCategoryAxis)]
+    assert len(x_axes) == 1 and len(x_axes[0].categoriesLabels()) == 8
+    y = next(a for a in chart.axes(Qt.Orientation.Vertical) if isinstance(a, QValueAxis))
+    assert y.tickType() == QValueAxis.TickType.TicksDynamic and y.tickInterval() == 10 and y.min() == 0
+    kinds = {type(s) for s in chart.series()}
+    assert kinds == {QLineSeries, QAreaSeries}  # lines and bands, no box plots
+    medians = [s for s in chart.series() if isinstance(s, QLineSeries) and s.name() == "Ann Agent"]
+    assert medians and all(0 <= pt.y() <= 100 for s in medians for pt in s.points())
+    fy = next(a for a in trends.flags_view.chart().axes(Qt.Orientation.Vertical) if isinstance(a, QValueAxis))
+    step = fy.tickInterval()
+    assert step in (0.1, 0.2, 0.25, 0.5, 1, 2, 2.5, 5) and abs(fy.max() / step - round(fy.max() / step)) < 1e-9
+    trends.period_combo.setCurrentIndex(trends.period_combo.findText("Last 4 weeks"))
+    qtbot.waitUntil(lambda: len(trends.weeks) == 4, timeout=5000)
+    # the agent's period PDF uses the page's width
+    with qtbot.waitSignal(trends.loaded, timeout=5000):
+        trends.agent_combo.setCurrentIndex(trends.agent_combo.findText("Ann Agent"))
+    pdf = tmp_path / "agent.pdf"
+    with qtbot.waitSignal(trends.pdf_written, timeout=10000):
+        trends.export_pdf(pdf)
+    assert _content_width_fraction(pdf, tmp_path / "agentpage") > 0.8
     _wait_idle(qtbot, services)
