@@ -11,6 +11,9 @@ speech segment as it closes. ``ReplaySource`` plays a stereo file through the sa
 Note for PulseAudio users: Qt does not list *monitor* sources (``<sink>.monitor``) as inputs. To capture
 the softphone's output, create a regular source from the monitor once, e.g.
 ``pactl load-module module-remap-source master=<sink>.monitor source_name=softphone_out``.
+
+Why this file is over 400 lines: one live source: device capture, PulseAudio watch, VAD per channel and
+taps, on one thread model.
 """
 
 from __future__ import annotations

@@ -18,6 +18,9 @@ Definitions (``DEFINITIONS`` holds the wording the UI shows):
 
 All figures come from one time-ordered sweep (``_Sweep``) over each party's merged speech intervals, so
 the whole-call analysis and the incremental tracker can never disagree.
+
+Why this file is over 400 lines: the talk metrics' definitions (talk ratio, overtalk, silence, monologue,
+backchannels) and the live tracker must compute identical figures; they share the helpers.
 """
 
 from __future__ import annotations

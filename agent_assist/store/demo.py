@@ -16,6 +16,9 @@ What is in it, on purpose:
   public complaint.
 
 Customer 1 has the number ``(555) 123-4567`` and a bit of everything, for demos and screenshots.
+
+Why this file is over 400 lines: the demo data generator: one seeded story per customer, so history, issues
+and orders agree.
 """
 
 from __future__ import annotations

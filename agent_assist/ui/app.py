@@ -5,6 +5,9 @@ status bar, the window usable meanwhile) into a temporary file that is renamed i
 complete. A database that cannot be opened (damaged, locked, too new, unwritable folder) gets one dialog;
 the file is not touched, and the agent can start on a fresh demo database elsewhere or quit. Anything
 unexpected is logged and shown as one line; no traceback reaches the agent.
+
+Why this file is over 400 lines: start-up and shutdown in order: database opening and first-run build, the
+local channel, softphone/webhook adapters, signals, state for tests; each part needs the others' lifetimes.
 """
 
 from __future__ import annotations

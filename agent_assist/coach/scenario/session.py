@@ -17,6 +17,8 @@ speaking rate (``words_per_minute``, 150 by default) and are marked *estimated*;
 the duration of their synthesized audio when the caller reports it (``set_line_duration``), else an estimate
 at the persona's speaking rate. The talk figures then come from :func:`agent_assist.coach.talk.analyze`, so
 they are the same figures a live call gets.
+
+Why this file is over 400 lines: the running practice conversation and its score card share the timeline.
 """
 
 from __future__ import annotations

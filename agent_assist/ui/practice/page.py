@@ -16,6 +16,10 @@ Threads: the practice session (intents, spaCy phrasing checks) runs on the ``nlp
 the ``tts`` lane (pyttsx3's loop blocks and its engine stays on one thread), the microphone's VAD on the
 ``audio`` lane and saving on the ``db`` lane. The GUI thread only shows results and plays the WAV files
 through QtMultimedia.
+
+Why this file is over 400 lines: one view that drives a whole practice attempt (scenario, TTS lane,
+microphone, replies, goals, countdown, score card); its table, microphone, score card and screenshots
+already live beside it.
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@ restart the query; answers to an outdated query are dropped (a generation counte
 
 Profiles: the *agent* profile shows only the agent's own calls (the agent filter is fixed), the
 *supervisor* sees everyone, the *trainer* starts on practice attempts.
+
+Why this file is over 400 lines: the Review view: filter bar, table, detail and transcript wiring; its
+model, detail and date field live beside it.
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
 """The Trends tab: each agent's weekly talk ratio (a median line in a band of the middle half of the calls,
 against the target line), flags per call, and the calls most worth coaching. Data is read on the db lane; charts are QtCharts.
+
+Why this file is over 400 lines: the Trends view and its two charts share one period model.
 """
 
 from __future__ import annotations
