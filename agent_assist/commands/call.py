@@ -117,7 +117,7 @@ def answer_or_hangup(args: argparse.Namespace, kind: str) -> int:
     if path.exists():
         from agent_assist.store.db import connect
 
-        db = connect(path, create=False)
+        db = connect(path, create=False, writer=False)  # the window holds the writer lock
         try:
             if call_id:
                 target = wf.find(db, call_id)  # UnknownCall: exit 2 naming the id
@@ -188,7 +188,7 @@ def list_calls(args: argparse.Namespace) -> int:
         raise CliError(f"no database at {path}")
     from agent_assist.store.db import connect
 
-    db = connect(path, create=False)
+    db = connect(path, create=False, writer=False)  # read only, beside the window
     try:
         rows = call_log_rows(db, args.status, args.limit)
     finally:

@@ -57,7 +57,7 @@ def app(db_path: Path, state_file: Path) -> Iterator[subprocess.Popen[str]]:
 
 
 def _phone(db_path: Path, customer_id: int) -> str:
-    db = connect(db_path)
+    db = connect(db_path, writer=False)
     try:
         return str(db.execute("SELECT phone_e164 FROM customers WHERE id = ?", [customer_id]).fetchone()[0])
     finally:
@@ -65,7 +65,7 @@ def _phone(db_path: Path, customer_id: int) -> str:
 
 
 def _sql(db_path: Path, sql: str, params: list[object] | None = None) -> list[tuple[object, ...]]:
-    db = connect(db_path)
+    db = connect(db_path, writer=False)
     try:
         return [tuple(r) for r in db.execute(sql, params or []).fetchall()]
     finally:

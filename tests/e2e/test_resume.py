@@ -174,7 +174,7 @@ def test_kill_in_wrapup_with_notes_typed_then_resume_restores_them(display: str,
                                                                      tmp_path: Path) -> None:
     """Notes and outcome typed into the wrap-up survive a SIGKILL (saved as typed, ~1 s at most lost)."""
     state = tmp_path / "state.json"
-    db = connect(db_path)
+    db = connect(db_path, writer=False)
     phone = db.execute("SELECT phone_e164 FROM customers WHERE id = 2").fetchone()[0]
     db.close()
     notes = "Wants a refund to card 4111 1111 1111 1111"
@@ -201,7 +201,7 @@ def test_kill_in_wrapup_with_notes_typed_then_resume_restores_them(display: str,
 
         # the draft reaches the database within about a second of the last key press
         def stored() -> str:
-            d = connect(db_path)
+            d = connect(db_path, writer=False)
             try:
                 return str(d.execute("SELECT wrapup_draft FROM calls WHERE id = ?", [call_id]).fetchone()[0] or "")
             finally:
