@@ -45,7 +45,9 @@ APP_ID = agent_assist.APP_ID
 APP_NAME = agent_assist.APP_NAME
 VERSION = agent_assist.__version__
 DEBUG = os.environ.get("AGENT_ASSIST_BUILD_DEBUG", "") not in ("", "0")
-SIZE_BUDGET_MB = 300
+# 300 MB until this release; on-device speech recognition (pocketsphinx and its US-English model, 38 MB)
+# and the Silero VAD runtime (onnxruntime, 78 MB) are new parts the app needs, so the budget grows by them.
+SIZE_BUDGET_MB = 420
 
 # Lines the frozen self-test may print on stderr. Each must be harmless; anything else fails the build.
 STDERR_ALLOWED = [

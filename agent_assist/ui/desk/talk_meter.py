@@ -228,7 +228,6 @@ class TalkMeter(QFrame):
         body.addLayout(big_row)
         body.addWidget(self.gauge)
         body.addLayout(win_row)
-        body.addWidget(self._line_warning)
         body.addLayout(grid)
         body.addLayout(lv)
         self._flowed = False  # once audio has flowed the meter keeps its full place for the session
@@ -238,6 +237,7 @@ class TalkMeter(QFrame):
         lay.addLayout(head)
         lay.addWidget(self.empty_state)
         lay.addWidget(self.body)
+        lay.addWidget(self._line_warning)  # outside the body: a noisy line is said even before speech
         lay.addWidget(self.cue_label)
         lay.addStretch(1)
 

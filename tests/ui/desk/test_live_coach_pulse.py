@@ -97,6 +97,6 @@ def test_a_spoken_loaded_question_gets_its_flag_on_the_panel(pulse: dict[str, st
     result = json.loads(out.strip().splitlines()[-1])
     assert result["error"] is None, (result, err[-3000:])
     assert result["party"] == "agent" and {"why", "wait"} <= set(result["text"].split()), result
-    assert result["categories"] == ["blaming"]
+    assert result["categories"] == ["loaded"]
     assert result["listening"] and result["agent_speech_s"] > 1.5
     assert "Speech" in result["banner"] and "off" not in result["banner"]

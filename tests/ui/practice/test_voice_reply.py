@@ -95,7 +95,7 @@ def test_a_spoken_reply_is_recognised_checked_and_scored(pulse: dict[str, str], 
     assert result["error"] is None, (result, err[-3000:])
     assert {"why", "wait"} <= set(result["heard"].split()), result
     assert result["text"] == result["heard"]  # the recognised words were the reply
-    assert result["flags"] == ["blaming"]
+    assert result["flags"] == ["loaded"]
     assert not result["estimated"] and not result["agent_estimated"]
     assert result["speech_s"] == pytest.approx(result["measured"])
     assert abs(result["measured"] - expected) <= 1.0, (result, expected)
