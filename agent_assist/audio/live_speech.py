@@ -45,7 +45,9 @@ class LiveSpeech(QObject):
 
     def __init__(self, source: Any, speech: SpeechSettings | None = None,
                  recogniser_factory: RecogniserFactory | None = None,
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, start: bool = True) -> None:
+        """``start=False`` leaves the worker for :meth:`start`, so a caller can connect ``failed`` and
+        ``utterance`` first (a missing model fails within microseconds, before a later connect)."""
         super().__init__(parent)
         self.speech = speech or SpeechSettings()
         parties = (AGENT, CUSTOMER) if self.speech.customer else (AGENT,)
@@ -67,7 +69,13 @@ class LiveSpeech(QObject):
         source.segments_closed.connect(self._on_segments)
         source.progress.connect(self._on_progress)
         source.finished.connect(self._on_finished)
-        self._thread.start()
+        if start:
+            self._thread.start()
+
+    def start(self) -> None:
+        """Start the worker (once), after the caller connected the signals it needs."""
+        if not self._thread.is_alive() and self._thread.ident is None:
+            self._thread.start()
 
     # -- from the live source (GUI thread): queue only ---------------------------------------------------
     def _on_audio(self, agent: Any, customer: Any) -> None:

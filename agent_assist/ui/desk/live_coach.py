@@ -63,12 +63,13 @@ class LiveCoach(QObject):
         if not sp.enabled:
             self.panel.set_speech_state("")
             return
-        speech = LiveSpeech(source, sp, self._factory, parent=self)
+        speech = LiveSpeech(source, sp, self._factory, parent=self, start=False)
         speech.utterance.connect(lambda u, cid=call_id: self._on_utterance(cid, u))
         speech.state_changed.connect(self._on_state)
         speech.failed.connect(self._on_failed)
         self.speech = speech
         self.panel.set_speech_state(STATES["starting"])
+        speech.start()  # only now: a model that fails at once must find its signals connected
         if sp.retention_days:
             from agent_assist.store import transcripts
 

@@ -701,9 +701,10 @@ class PracticeView(QWidget):
         sp = SpeechSettings.from_settings(self.services.settings)
         if not sp.enabled:
             return None
-        speech = LiveSpeech(src, sp, parent=self)
+        speech = LiveSpeech(src, sp, parent=self, start=False)
         speech.utterance.connect(self._heard_words)
         speech.failed.connect(lambda m: self._note(f"{m} Type your replies instead."))
+        speech.start()  # after the connections: a missing model fails at once
         return speech
 
     def _heard_words(self, u: Any) -> None:
