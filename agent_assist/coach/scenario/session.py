@@ -1,25 +1,7 @@
-"""Practice scenarios: loading and validating them, the customer's side of the dialogue, and the score card.
+"""The running practice conversation: the customer's side of the dialogue, its timeline and the score card.
 
-A scenario is data (YAML, checked against a JSON Schema): a persona, a voice, an opening line, a list of
-customer *turns* whose *branches* are chosen from what the trainee just said, scenario-wide *reactions*
-(e.g. a blaming question makes the customer curt wherever it happens), goals and a time limit.
-
-What the trainee said is reduced to a set of *intents* (``open_question``, ``blaming_question``,
-``empathy``, ``asks_order_number``, ``promise``, ...) by regular-expression patterns kept as data
-(``resources/scenarios/_intents.yaml``), so a trainer can tune them without touching code.
-
-Pure Python, no Qt and no file lookup by name: ``workflows.practice`` finds the files and passes their text,
-the schema and the intents in. Everything here is testable with plain pytest.
-
-Timeline. The session keeps a *conversation timeline*: each line takes its speech time and the parties
-take turns with a short gap. Typed replies have no measurable speech time, so they count at a stated
-speaking rate (``words_per_minute``, 150 by default) and are marked *estimated*; the customer's lines take
-the duration of their synthesized audio when the caller reports it (``set_line_duration``), else an estimate
-at the persona's speaking rate. The talk figures then come from :func:`agent_assist.coach.talk.analyze`, so
-they are the same figures a live call gets.
-
-Why this file is over 400 lines: the running practice conversation and its score card share the timeline.
-"""
+How scenarios, intents and the timeline work is told once, in the package docstring
+(``agent_assist/coach/scenario/__init__.py``)."""
 
 from __future__ import annotations
 
