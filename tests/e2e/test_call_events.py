@@ -18,25 +18,11 @@ from pathlib import Path
 import pytest
 
 from agent_assist.store.db import connect
-from agent_assist.store.demo import build_demo_file
-from tests.e2e.test_screen_pop import ROOT, _cli, _wait_state
+from tests.e2e.appproc import ROOT
+from tests.e2e.appproc import cli as _cli
+from tests.e2e.appproc import wait_state as _wait_state
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    path = tmp_path / "events.db"
-    build_demo_file(path, customers=40, seed=11)
-    return path
-
-
-@pytest.fixture
-def state_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    p = tmp_path / "state.json"
-    monkeypatch.setenv("AGENT_ASSIST_TEST_STATE", str(p))
-    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
-    return p
 
 
 @pytest.fixture

@@ -6,65 +6,25 @@ rewrites after every change); the private XDG directories from conftest keep the
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from agent_assist.store import queries
 from agent_assist.store.db import connect
-from agent_assist.store.demo import build_demo_file
 from agent_assist.ui.single_instance import server_name
+from tests.e2e.appproc import ROOT
+from tests.e2e.appproc import cli as _cli
+from tests.e2e.appproc import wait_state as _wait_state
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
-TIMEOUT = 60.0
-
-
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    path = tmp_path / "e2e.db"
-    build_demo_file(path, customers=40, seed=11)
-    return path
-
-
-@pytest.fixture
-def state_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    p = tmp_path / "state.json"
-    monkeypatch.setenv("AGENT_ASSIST_TEST_STATE", str(p))
-    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
-    return p
-
-
-def _cli(*args: str, timeout: float = TIMEOUT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "agent_assist", *args], cwd=ROOT, text=True,
-                          capture_output=True, timeout=timeout)
-
-
-def _read_state(p: Path) -> dict[str, Any]:
-    try:
-        return json.loads(p.read_text())
-    except (OSError, ValueError):
-        return {}
-
-
-def _wait_state(p: Path, pred: Callable[[dict[str, Any]], bool], timeout: float = TIMEOUT) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    state: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        state = _read_state(p)
-        if state and pred(state):
-            return state
-        time.sleep(0.1)
-    raise AssertionError(f"window never reached the expected state; last: {state}")
 
 
 def _alive(pid: int) -> bool:

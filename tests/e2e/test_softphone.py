@@ -13,55 +13,24 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 
-from agent_assist.store.demo import build_demo_file
+from tests.e2e.appproc import ROOT, TIMEOUT
+from tests.e2e.appproc import wait_state as _wait_state
 from tests.telephony.rig import Baresip, free_port
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
-TIMEOUT = 60.0
+
 PHONE = "+15551234567"  # the first demo customer
 SECRET = "e2e-webhook-secret-0123456789"
 
 have_baresip = pytest.mark.skipif(shutil.which("baresip") is None or shutil.which("sipp") is None,
                                   reason="needs Debian baresip-core and sip-tester (make deps-test)")
-
-
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    path = tmp_path / "e2e.db"
-    build_demo_file(path, customers=40, seed=11)
-    return path
-
-
-@pytest.fixture
-def state_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    p = tmp_path / "state.json"
-    monkeypatch.setenv("AGENT_ASSIST_TEST_STATE", str(p))
-    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
-    return p
-
-
-def _wait_state(p: Path, pred: Callable[[dict[str, Any]], bool], timeout: float = TIMEOUT) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    state: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        try:
-            state = json.loads(p.read_text())
-        except (OSError, ValueError):
-            state = {}
-        if state and pred(state):
-            return state
-        time.sleep(0.1)
-    raise AssertionError(f"window never reached the expected state; last: {state}")
 
 
 def _start(*args: str) -> subprocess.Popen[str]:
