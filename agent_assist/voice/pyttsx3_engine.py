@@ -8,13 +8,19 @@ pyttsx3 2.99 has two traps this class steps around:
   each line is synthesized with its own ``save_to_file()`` + ``runAndWait()``.
 
 ``say()`` is never used: on Linux it needs ``aplay``; the UI plays the WAV through QtMultimedia instead.
+
+The espeak driver prints "Audio saved to ..." for every file. That line is dropped by a filter on
+``sys.stdout`` that passes every other write through; ``contextlib.redirect_stdout`` was used here before,
+but it swaps ``sys.stdout`` for the whole process, so whatever another thread printed meanwhile (the app's
+own output, a test child's result line) vanished with it.
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
+import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +42,61 @@ def _languages(raw: Any) -> tuple[str, ...]:
 def _gender(raw: Any) -> str:
     g = str(raw or "").lower()
     return "female" if g.startswith("f") else "male" if g.startswith("m") else "any"
+
+
+_CHATTER = ("Audio saved to ",)
+
+
+class _ChatterFilter:
+    """A stand-in for ``sys.stdout`` that drops pyttsx3's "Audio saved to ..." lines and passes the rest."""
+
+    def __init__(self, target: Any) -> None:
+        self.target = target
+        self._dropping: set[int] = set()  # threads whose last write was a dropped line (its "\n" follows)
+
+    def write(self, text: str) -> int:
+        me = threading.get_ident()
+        if me in self._dropping:
+            self._dropping.discard(me)
+            if text == "\n":
+                return len(text)
+        if text.startswith(_CHATTER):
+            if not text.endswith("\n"):
+                self._dropping.add(me)
+            return len(text)
+        return int(self.target.write(text))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.target, name)
+
+
+_filter_lock = threading.Lock()
+_filter_users = 0
+# Every filter ever installed stays referenced here, one per stream it wraps: CPython's print() holds
+# sys.stdout as a borrowed reference, so a filter freed while another thread is inside print() crashes
+# the process (seen here as a segfault). The streams it wraps stay alive with it.
+_filters: dict[int, _ChatterFilter] = {}
+
+
+@contextlib.contextmanager
+def _quiet_driver() -> Iterator[None]:
+    """Drop the driver's chatter while the block runs, on any thread, without hiding anyone else's output."""
+    global _filter_users
+    with _filter_lock:
+        out = sys.stdout
+        if not isinstance(out, _ChatterFilter) and out is not None:
+            kept = _filters.get(id(out))
+            if kept is None or kept.target is not out:
+                kept = _filters[id(out)] = _ChatterFilter(out)
+            sys.stdout = kept  # type: ignore[assignment]
+        _filter_users += 1
+    try:
+        yield
+    finally:
+        with _filter_lock:
+            _filter_users -= 1
+            if _filter_users == 0 and isinstance(sys.stdout, _ChatterFilter):
+                sys.stdout = sys.stdout.target
 
 
 class Pyttsx3Engine:
@@ -62,7 +123,7 @@ class Pyttsx3Engine:
             except ImportError as e:  # pragma: no cover - a dependency of the package
                 raise TtsUnavailable(f"Speech is off: pyttsx3 is not installed ({e}).") from None
             try:
-                with contextlib.redirect_stdout(io.StringIO()):
+                with _quiet_driver():
                     self._engine = pyttsx3.init(self._driver)
             except Exception as e:  # OSError / RuntimeError when espeak-ng is missing
                 raise TtsUnavailable(
@@ -114,7 +175,7 @@ class Pyttsx3Engine:
         self._settle()
         # One file per runAndWait (see the module docstring). espeak's driver prints "Audio saved to ...".
         self._done.clear()
-        with contextlib.redirect_stdout(io.StringIO()):
+        with _quiet_driver():
             engine.save_to_file(text, str(path))
             engine.runAndWait()
             finished = self._done.wait(timeout=SYNTH_TIMEOUT_S)

@@ -89,3 +89,34 @@ def test_empty_text_is_refused(engine: Pyttsx3Engine, tmp_path: Path) -> None:
 def test_unavailable_engine_says_why() -> None:
     with pytest.raises(TtsUnavailable, match="Speech is off: no text-to-speech engine could start"):
         Pyttsx3Engine(driver="no_such_driver").voices()
+
+
+def test_another_threads_output_survives_a_synthesis(engine: Pyttsx3Engine, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    # the app (or a test's child process) prints on one thread while the tts lane synthesizes on another;
+    # a process-wide redirect_stdout used to swallow those lines
+    engine.synthesize("warm up the engine on this thread", tmp_path / "w.wav")
+    capsys.readouterr()
+    stop = threading.Event()
+    printed: list[str] = []
+
+    def chatter() -> None:
+        n = 0
+        while not stop.is_set():
+            line = f"result line {n}"
+            print(line, flush=True)
+            printed.append(line)
+            n += 1
+
+    t = threading.Thread(target=chatter)
+    t.start()
+    try:
+        for i in range(3):
+            engine.synthesize(f"line number {i} for the customer", tmp_path / f"l{i}.wav")
+    finally:
+        stop.set()
+        t.join()
+    out = capsys.readouterr().out
+    assert len(printed) > 0
+    assert out.splitlines() == printed  # every line, whole and in order
+    assert "Audio saved" not in out
