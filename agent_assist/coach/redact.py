@@ -237,17 +237,50 @@ def _key_before(sh: str, start: int, key: re.Pattern[str], reach: int) -> bool:
     return False
 
 
-def _ssn_in(sh: str, run: list[_Token], spans: list[Span]) -> bool:
-    digits = "".join(t.digits for t in run)
-    if len(digits) != 9 or not _ssn.is_valid(digits):
+def _ssn_window(text: str, sh: str, run: list[_Token], i: int, j: int) -> bool:
+    """Whether tokens ``i..j`` of ``run`` (nine digits together) are written as, or introduced as, an SSN."""
+    window = run[i:j + 1]
+    digits = "".join(t.digits for t in window)
+    if not _ssn.is_valid(digits):
         return False
-    shaped = [len(t.digits) for t in run] == [3, 2, 4]
-    if shaped and len({sh[run[0].end:run[1].start], sh[run[1].end:run[2].start]}) != 1:
-        shaped = False  # 123-45 6789 is not written as an SSN
-    if not shaped and not _key_before(sh, run[0].start, _SSN_KEY, 16):
-        return False
-    spans.append((run[0].start, run[-1].end, "[SSN]", SSN))
-    return True
+    if [len(t.digits) for t in window] == [3, 2, 4]:
+        gaps = [(window[0].end, window[1].start), (window[1].end, window[2].start)]
+        # inside a longer run the SSN's own separator must differ from the ones around it:
+        # "123-45-6789-01" is one number, "123 45 6789\n987 65 4321" (two lines of notes) is two
+        outer = []
+        if i > 0:
+            outer.append((run[i - 1].end, window[0].start))
+        if j + 1 < len(run):
+            outer.append((window[-1].end, run[j + 1].start))
+        same = len({sh[a:b] for a, b in gaps}) == 1  # 123-45 6789 is not written as an SSN
+        if same and not {text[a:b] for a, b in gaps} & {text[a:b] for a, b in outer}:
+            return True
+    return _key_before(sh, window[0].start, _SSN_KEY, 16)
+
+
+def _ssns_in(text: str, sh: str, run: list[_Token], spans: list[Span]) -> list[list[_Token]]:
+    """Redact every SSN in ``run``; returns the pieces of the run left over.
+
+    Two numbers on consecutive lines of a note ("…6789\n987…") form one run, so every stretch of whole
+    tokens holding nine digits is tried, left to right.
+    """
+    rest: list[list[_Token]] = []
+    pos = i = 0
+    while i < len(run):
+        count, j = 0, i
+        while j < len(run) and count < 9:
+            count += len(run[j].digits)
+            j += 1
+        if count == 9 and _ssn_window(text, sh, run, i, j - 1):
+            spans.append((run[i].start, run[j - 1].end, "[SSN]", SSN))
+            if run[pos:i]:
+                rest.append(run[pos:i])
+            pos = i = j
+        else:
+            i += 1
+    if run[pos:]:
+        rest.append(run[pos:])
+    return rest
 
 
 def _cvv_in(sh: str, run: list[_Token], card_context: bool, spans: list[Span]) -> None:
@@ -313,8 +346,8 @@ def redact(text: str) -> Redaction:
         rest.extend(_cards_in(run, spans))
     card_context = any(k == CARD for *_x, k in spans) or bool(_CARD_WORDS.search(sh))
     for run in rest:
-        if not _ssn_in(sh, run, spans):
-            _cvv_in(sh, run, card_context, spans)
+        for piece in _ssns_in(text, sh, run, spans):
+            _cvv_in(sh, piece, card_context, spans)
     if not spans:
         return Redaction(text=text, count=0, kinds=())
     spans.sort()

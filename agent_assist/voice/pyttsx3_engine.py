@@ -88,7 +88,7 @@ def _quiet_driver() -> Iterator[None]:
             kept = _filters.get(id(out))
             if kept is None or kept.target is not out:
                 kept = _filters[id(out)] = _ChatterFilter(out)
-            sys.stdout = kept  # type: ignore[assignment]
+            sys.stdout = kept
         _filter_users += 1
     try:
         yield

@@ -83,6 +83,19 @@ def test_ssn_and_iban() -> None:
     assert redact("gb82west12345698765432").text == "[IBAN]"
 
 
+def test_two_ssns_on_consecutive_lines_are_both_redacted() -> None:
+    # a call's notes join every line with "\n", so two numbers form one run of digit groups; found by
+    # tests/store/test_redaction_paths.py (hypothesis) — the second, or both, used to survive
+    notes = "ok so it's \uff13\uff16\uff17  \u096a\u096d  \u0661\u0663\u0669\u0669\n617\u2009\u0666\u0663\u2009\uff10\uff12\uff16\u0661 thanks"
+    assert redact(notes).text == "ok so it's [SSN]\n[SSN] thanks"
+    spoken = "my social security number: two one three nine two oh four oh nine\n306-86-0072"
+    assert redact(spoken).text == "my social security number: [SSN]\n[SSN]"
+    assert redact("123 45 6789\n306 86 0072").text == "[SSN]\n[SSN]"
+    # one number with the same separator throughout is not an SSN inside it
+    for keep in ("order 123-45-6789-01", "123 45 6789 12", "ref 9 123 45 6789"):
+        assert redact(keep).count == 0, keep
+
+
 def test_describe_and_nothing_found() -> None:
     r = redact("Call back Friday about the refund")
     assert (r.text, r.count, r.kinds, r.changed, r.describe()) == (
