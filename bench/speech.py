@@ -8,7 +8,7 @@ corpus: by dialogue id), and the test half is reported separately.
 
 Each sentence is spoken by festival's HTS voice (festvox-us-slt-hts) and by espeak-ng (en-us), then
 decoded by the app's path (``transcribe_channels``: VAD cut, soxr resample, pocketsphinx) at 16 kHz
-(the agent's headset) and 8 kHz (telephone band), clean and (festival, 16 kHz) with white noise at 20 dB SNR.
+(the agent's headset) and 8 kHz (telephone band), clean and (festival, 16 kHz) with white noise at 20 and 10 dB SNR.
 
 Reported per condition: WER, real-time factor (decode CPU time / audio time; CPU time of this thread, so
 a busy shared machine does not inflate it), and flag agreement (the share
@@ -215,7 +215,7 @@ def main() -> int:
     sets = {k: v for k, v in sets.items() if k in [x.strip() for x in args.sets.split(",")]}
     truth_flags = {s: sorted(f.category for f in checker.check(s)) for ss in sets.values() for s in ss}
     rec = open_recogniser()
-    conditions = [(16000, None), (16000, 20.0), (8000, None)]
+    conditions = [(16000, None), (16000, 20.0), (16000, 10.0), (8000, None)]
     rows = []
     bare_s = app_s = 0.0
     from pocketsphinx import Decoder
@@ -263,8 +263,12 @@ def main() -> int:
     print()
     for split in ("dev", "test"):
         for rate in (16000, 8000):
-            print(f"{split:<4} {rate // 1000:>2} kHz clean: {pooled(lambda r, s=split, k=rate: r[0].endswith(s) and r[2] == k and r[3] == 'clean')}"
-                  f" | 20 dB: {pooled(lambda r, s=split, k=rate: r[0].endswith(s) and r[2] == k and r[3] != 'clean')}")
+            line = f"{split:<4} {rate // 1000:>2} kHz"
+            for noise in ("clean", "20dB", "10dB"):
+                got = pooled(lambda r, s=split, k=rate, z=noise: r[0].endswith(s) and r[2] == k and r[3] == z)
+                if got != "-":
+                    line += f" | {noise}: {got}"
+            print(line)
 
     if args.domain_lm:
         lm_path = CACHE / "dev_dialogues.lm"

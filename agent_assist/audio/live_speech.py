@@ -9,6 +9,15 @@ decoding falls behind by more than ``PAUSE_S`` of speech, ``state_changed("pause
 still decoded, in order, and ``"listening"`` comes back once it has caught up; a backlog beyond
 ``MAX_BACKLOG_S`` drops its oldest utterances. A recogniser that fails stops recognition with
 ``failed(message)``; listening and the talk figures go on.
+
+The agent's utterances are decoded *while they are spoken* (streaming): as soon as the VAD says the agent
+is speaking, the audio from the start of that speech (less the cutter's padding) goes to the recogniser
+block by block, so when the utterance ends only its last fraction of a second and the engine's final
+pass remain. Decoding a whole sentence after its end took about a second on a 2-core machine, more
+than the latency budget of the coach (1.5 s from the last word to the flag, p95) left after the VAD's
+end-of-speech hangover. A stream that missed its utterance's start (the backlog was not empty, the
+capture rate is not the engine's) falls back to decoding the cut whole. The customer's utterances,
+when they are transcribed, go to a second recogniser, so they never interrupt the agent's stream.
 """
 
 from __future__ import annotations
@@ -19,12 +28,14 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
 from agent_assist.audio.recognition import ModelError, Recogniser, SpeechSettings, open_recogniser
-from agent_assist.audio.recognition.cutter import Cut, LiveCutter
+from agent_assist.audio.recognition.base import Hypothesis
+from agent_assist.audio.recognition.cutter import PAD_S, Cut, LiveCutter
 from agent_assist.audio.recognition.pipeline import SpokenUtterance, finish, recognise
 from agent_assist.coach.talk import AGENT, CUSTOMER
 
@@ -32,8 +43,19 @@ log = logging.getLogger(__name__)
 
 PAUSE_S = 6.0  # speech waiting to be decoded before the coach says "transcription paused"
 MAX_BACKLOG_S = 60.0
+STREAM_SLACK_S = 0.1  # a stream that began this much after its cut's first sample still counts
 
 RecogniserFactory = Callable[[], Recogniser]
+
+
+@dataclass
+class _Stream:
+    """The agent's utterance being decoded as it is spoken."""
+
+    first: int  # the first sample fed (absolute index)
+    fed: int  # the next sample to feed
+    opened: float  # the VAD's open start it follows
+    closed: bool = False  # its cut is queued: nothing more is fed, it is finished in turn
 
 
 class LiveSpeech(QObject):
@@ -59,6 +81,10 @@ class LiveSpeech(QObject):
         self._stop = threading.Event()
         self._done = threading.Event()
         self.recogniser: Recogniser | None = None
+        self._customer_rec: Recogniser | None = None  # the customer's own, opened on their first utterance
+        # the agent's utterance being decoded as it is spoken, or None
+        self._stream: _Stream | None = None
+        self.streamed = 0  # utterances decoded while spoken (the rest were decoded whole after their end)
         self.state = "starting"
         self.decoded = 0
         self.dropped = 0
@@ -143,8 +169,9 @@ class LiveSpeech(QObject):
                        f"{str(e)[:120]}). The call and its talk figures are kept.")
             return
         finally:
-            if self.recogniser is not None:
-                self.recogniser.close()
+            for rec in (self.recogniser, self._customer_rec):
+                if rec is not None:
+                    rec.close()
         self._set_state("stopped")
         self._done.set()
 
@@ -166,10 +193,12 @@ class LiveSpeech(QObject):
             block = False
             if kind == "audio":
                 self._cutter.add_audio(*data)
+                self._feed_stream()
             elif kind == "segments":
                 self._queue(self._cutter.add_segments(data))
             elif kind == "mark":
                 self._queue(self._cutter.mark(data))
+                self._follow(data)
             elif kind == "flush":
                 self._queue(self._cutter.flush())
             elif kind == "end":
@@ -181,6 +210,8 @@ class LiveSpeech(QObject):
     def _queue(self, cuts: list[Cut]) -> None:
         now = time.monotonic()
         for c in cuts:
+            if c.party == AGENT and self._stream is not None:
+                self._stream.closed = True
             self._backlog.append((c, now))
         while self._backlog and self._backlog_s() > MAX_BACKLOG_S:
             self._backlog.popleft()
@@ -188,11 +219,77 @@ class LiveSpeech(QObject):
         if self._backlog_s() > PAUSE_S:
             self._set_state("paused")
 
+    # -- streaming the agent's speech ------------------------------------------------------------------
+    def _can_stream(self) -> bool:
+        rec = self.recogniser
+        return (rec is not None and rec.rate == self.rate and not self._stop.is_set()
+                and not any(c.party == AGENT for c, _t in self._backlog))
+
+    def _follow(self, marks: dict[str, Any]) -> None:
+        """After a VAD step: start streaming when the agent began to speak; drop a stream whose speech
+        vanished (too short to be a segment) before it became an utterance."""
+        open_start = float(marks.get(AGENT, 0.0))
+        speaking = open_start < float(marks.get("position_s", 0.0)) - 1e-6
+        stream = self._stream
+        if stream is not None:
+            if stream.closed:
+                return
+            if speaking and open_start != stream.opened and self._cutter.pending(AGENT) is None:
+                self._abandon_stream()  # a click or breath opened it; real speech starts here
+            else:
+                return
+        if speaking and self._can_stream():
+            assert self.recogniser is not None
+            _x, first = self._cutter.audio_from(AGENT, max(0, int((open_start - PAD_S) * self.rate)))
+            t = time.perf_counter()
+            self.recogniser.begin(first / self.rate)
+            self.decode_s += time.perf_counter() - t
+            self._stream = _Stream(first, first, open_start)
+            self._feed_stream()
+
+    def _feed_stream(self) -> None:
+        stream = self._stream
+        if stream is None or stream.closed or self.recogniser is None:
+            return
+        x, at = self._cutter.audio_from(AGENT, stream.fed)
+        if at > stream.fed:  # the cutter forgot audio the stream had not read (kept too long)
+            self._abandon_stream()
+            return
+        if len(x):
+            t = time.perf_counter()
+            self.recogniser.feed(x)
+            self.decode_s += time.perf_counter() - t
+            stream.fed += len(x)
+
+    def _abandon_stream(self) -> None:
+        if self._stream is not None and self.recogniser is not None:
+            self._stream = None
+            self.recogniser.end()
+
+    def _finish_stream(self, cut: Cut) -> Hypothesis | None:
+        """The streamed hypothesis of ``cut``, or None when the stream does not hold its start."""
+        stream, self._stream = self._stream, None
+        if stream is None or self.recogniser is None:
+            return None
+        if stream.first > cut.first + STREAM_SLACK_S * self.rate or stream.fed < cut.first:
+            self.recogniser.end()
+            return None
+        rest = cut.samples[max(0, stream.fed - cut.first):]
+        if len(rest):
+            self.recogniser.feed(rest)
+        self.streamed += 1
+        return self.recogniser.end()
+
     def _decode_one(self) -> None:
         cut, cut_at = self._backlog.popleft()
         assert self.recogniser is not None
         t = time.perf_counter()
-        hyp = recognise(cut, self.rate, self.recogniser)
+        if cut.party == AGENT:
+            hyp = self._finish_stream(cut) or recognise(cut, self.rate, self.recogniser)
+        else:
+            if self._customer_rec is None:
+                self._customer_rec = self._factory()
+            hyp = recognise(cut, self.rate, self._customer_rec)
         self.decode_s += time.perf_counter() - t
         self.decoded += 1
         if not self._backlog and self.state == "paused":

@@ -27,6 +27,7 @@ class Cut:
     start: float
     end: float
     samples: np.ndarray  # int16 at the cutter's rate, padded by PAD_S where the audio allows
+    first: int = 0  # sample index (from the start of the stream) of samples[0]
 
 
 def join(segments: list[Segment], gap_s: float = JOIN_GAP_S, max_s: float = MAX_UTTERANCE_S) -> list[Segment]:
@@ -59,7 +60,8 @@ def cut_file_channels(agent: np.ndarray, customer: np.ndarray | None, rate: int,
     other = np.zeros_like(agent) if customer is None else customer
     segs = join(analyze_arrays(agent, other, rate, settings))
     chans = {AGENT: agent, CUSTOMER: other}
-    return [Cut(g.party, g.start, g.end, _slice(chans[g.party], rate, g.start, g.end))
+    return [Cut(g.party, g.start, g.end, _slice(chans[g.party], rate, g.start, g.end),
+                max(0, int((g.start - PAD_S) * rate)))
             for g in segs if customer is not None or g.party == AGENT]
 
 
@@ -110,6 +112,17 @@ class LiveCutter:
                 self._pending[p] = None
         return out
 
+    def pending(self, party: str) -> Segment | None:
+        """The closed speech of ``party`` waiting to be cut (its utterance may still continue)."""
+        return self._pending.get(party)
+
+    def audio_from(self, party: str, sample: int) -> tuple[np.ndarray, int]:
+        """The audio of ``party`` kept from absolute index ``sample`` on (or from the oldest kept, if
+        that is later), and the absolute index of its first sample."""
+        off = self._offset[party]
+        first = max(sample, off)
+        return self._buf[party][first - off:], first
+
     def flush(self) -> list[Cut]:
         out = [self._cut(g) for g in self._pending.values() if g is not None]
         self._pending = dict.fromkeys(self.parties)
@@ -126,4 +139,4 @@ class LiveCutter:
         keep_from = max(0, int(g.end * self.rate) - off)
         self._buf[g.party] = buf[keep_from:]
         self._offset[g.party] = off + keep_from
-        return Cut(g.party, g.start, g.end, samples)
+        return Cut(g.party, g.start, g.end, samples, off + i)

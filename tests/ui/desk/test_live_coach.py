@@ -89,6 +89,8 @@ def test_a_spoken_loaded_question_is_flagged_on_the_panel_and_stored(qtbot: QtBo
     assert all(u.party == "agent" for u, _f in panel.spoken)  # the customer channel is off by default
     # latency from the cut to the screen is measured by bench/speech.py, not asserted here
     assert len(coach.latencies) == len(panel.spoken) and min(coach.latencies) > 0
+    # the agent's sentences were decoded while spoken (the first may start before the model has loaded)
+    assert coach.speech is not None and coach.speech.streamed >= len(panel.spoken) - 1
     qtbot.waitUntil(lambda: svc.tasks.pending == 0, timeout=10000)
     got: list[list[transcripts.TranscriptLine]] = []
     svc.db_call(lambda db: transcripts.lines(db, call_id), got.append)
