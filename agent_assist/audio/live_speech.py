@@ -44,6 +44,10 @@ log = logging.getLogger(__name__)
 PAUSE_S = 6.0  # speech waiting to be decoded before the coach says "transcription paused"
 MAX_BACKLOG_S = 60.0
 STREAM_SLACK_S = 0.1  # a stream that began this much after its cut's first sample still counts
+# The stream stays this far behind the newest audio: the VAD needs its hangover (0.45 s) to say speech
+# ended, and the recogniser should not hear the silence after the utterance that the cut leaves out
+# (a second of trailing silence changed the last words of a sentence in our tests).
+STREAM_HOLD_S = 0.5
 
 RecogniserFactory = Callable[[], Recogniser]
 
@@ -255,6 +259,7 @@ class LiveSpeech(QObject):
         if at > stream.fed:  # the cutter forgot audio the stream had not read (kept too long)
             self._abandon_stream()
             return
+        x = x[:max(0, len(x) - int(STREAM_HOLD_S * self.rate))]
         if len(x):
             t = time.perf_counter()
             self.recogniser.feed(x)

@@ -1,8 +1,7 @@
 """The live path against a real sound server.
 
-A private PulseAudio (Debian's ``pulseaudio``) runs with two null sinks. Qt lists no *monitor* sources
-as audio inputs (its PulseAudio backend skips them), so — as a user would for a softphone — each sink's
-monitor is exposed as a regular source with ``module-remap-source``. The two-party recording is played
+A private PulseAudio (``tests/audio/pulse_server.py``) runs with two null sinks whose monitors are
+exposed as regular sources (agent_in, customer_in). The two-party recording is played
 into the sinks with ``paplay`` (agent channel to one, customer to the other), the app's LiveSource
 (QtMultimedia ``QAudioSource``) captures the two inputs, and its figures must match the file analysis
 of the same recording within 2 points. Capture runs in a child process so Qt's one connection per
@@ -12,8 +11,6 @@ process goes to this server.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 import time
@@ -26,58 +23,16 @@ import soundfile as sf
 
 from agent_assist.audio.analysis import analyze_file
 from agent_assist.coach.talk import analyze
+from tests.audio.pulse_server import TWO_LINES, pulse_server
 from tests.audio.speech import SCRIPT, build, write_stereo
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent.parent
 
-CONFIG = """\
-load-module module-null-sink sink_name=agent_sink sink_properties=device.description=AgentSink
-load-module module-null-sink sink_name=customer_sink sink_properties=device.description=CustomerSink
-load-module module-remap-source master=agent_sink.monitor source_name=agent_in source_properties=device.description=AgentLine
-load-module module-remap-source master=customer_sink.monitor source_name=customer_in source_properties=device.description=CustomerLine
-load-module module-native-protocol-unix auth-anonymous=1 socket={socket}
-"""
-
-
 @pytest.fixture
 def pulse(tmp_path: Path) -> Iterator[dict[str, str]]:
-    if shutil.which("pulseaudio") is None or shutil.which("paplay") is None:
-        pytest.fail("pulseaudio and pulseaudio-utils are needed (make system-test installs them)")
-    home = tmp_path / "pa"
-    rt = home / "runtime"
-    rt.mkdir(parents=True, mode=0o700)
-    sock = home / "native"
-    conf = home / "default.pa"
-    conf.write_text(CONFIG.format(socket=sock))
-    env = dict(os.environ, HOME=str(home), XDG_RUNTIME_DIR=str(rt), PULSE_RUNTIME_PATH=str(rt),
-               PULSE_SERVER=f"unix:{sock}", XDG_CONFIG_HOME=str(home / "config"))
-    env.pop("DISPLAY", None)
-    log = (home / "pulse.log").open("w")
-    proc = subprocess.Popen(["pulseaudio", "--daemonize=no", "--exit-idle-time=-1", "-n",
-                             f"--file={conf}", "--system=false", "--disallow-exit",
-                             "--use-pid-file=false", "--log-target=stderr"],
-                            env=env, stdout=log, stderr=log)
-    try:
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                pytest.fail(f"pulseaudio exited: {(home / 'pulse.log').read_text()[-2000:]}")
-            r = subprocess.run(["pactl", "info"], env=env, capture_output=True)
-            if r.returncode == 0:
-                break
-            time.sleep(0.2)
-        else:
-            pytest.fail("pulseaudio did not come up")
+    with pulse_server(tmp_path / "pa", TWO_LINES) as env:
         yield env
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ import pytest
 import soundfile as sf
 
 from tests.audio.festival import festival_say, place
-from tests.audio.test_live_pulse import pulse  # noqa: F401  (the private PulseAudio fixture)
+from tests.audio.pulse_server import TWO_LINES, pulse_server
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[3]
@@ -74,7 +75,13 @@ print(json.dumps(out), flush=True)
 '''
 
 
-def test_a_spoken_loaded_question_gets_its_flag_on_the_panel(pulse: dict[str, str],  # noqa: F811
+@pytest.fixture
+def pulse(tmp_path: Path) -> Iterator[dict[str, str]]:
+    with pulse_server(tmp_path / "pa", TWO_LINES) as env:
+        yield env
+
+
+def test_a_spoken_loaded_question_gets_its_flag_on_the_panel(pulse: dict[str, str],
                                                              tmp_path: Path) -> None:
     rate = 16000
     agent = tmp_path / "agent.wav"

@@ -21,6 +21,7 @@ from agent_assist.ui.common.services import Services
 from agent_assist.ui.main_window import MainWindow
 from agent_assist.ui.practice.page import NO_OUTPUT, AttemptsModel, PracticeView
 from agent_assist.voice.pyttsx3_engine import Pyttsx3Engine
+from tests.audio.pulse_server import MIC_AND_SPEAKERS, pulse_server
 
 REPLIES = [
     "Hello, thank you for calling, my name is Sam. What happened?",
@@ -258,13 +259,6 @@ def test_every_scenario_plays_to_its_end_with_speech(qtbot: QtBot, services: Ser
 
 # -- a real sound server: the customer is heard, the trainee is measured through the microphone ----------
 
-PULSE_CONFIG = """\
-load-module module-null-sink sink_name=speakers sink_properties=device.description=Speakers
-load-module module-null-sink sink_name=mic_sink sink_properties=device.description=MicSink
-load-module module-remap-source master=mic_sink.monitor source_name=mic_in source_properties=device.description=Mic
-load-module module-native-protocol-unix auth-anonymous=1 socket={socket}
-"""
-
 # Runs in a child process so Qt's audio backend connects to the private server (one per process).
 CHILD = r'''
 import faulthandler, json, sys, threading, time
@@ -325,41 +319,9 @@ services.close()
 
 @pytest.fixture
 def pulse(tmp_path: Path) -> Iterator[dict[str, str]]:
-    import os
-    import shutil
-    import subprocess
-    import time
-
-    if shutil.which("pulseaudio") is None or shutil.which("paplay") is None:
-        pytest.fail("pulseaudio and pulseaudio-utils are needed (make system-test installs them)")
-    home = tmp_path / "pa"
-    rt = home / "runtime"
-    rt.mkdir(parents=True, mode=0o700)
-    sock = home / "native"
-    conf = home / "default.pa"
-    conf.write_text(PULSE_CONFIG.format(socket=sock))
-    env = dict(os.environ, HOME=str(home), XDG_RUNTIME_DIR=str(rt), PULSE_RUNTIME_PATH=str(rt),
-               PULSE_SERVER=f"unix:{sock}", XDG_CONFIG_HOME=str(home / "config"), QT_QPA_PLATFORM="offscreen")
-    env.pop("DISPLAY", None)
-    log = (home / "pulse.log").open("w")
-    proc = subprocess.Popen(["pulseaudio", "--daemonize=no", "--exit-idle-time=-1", "-n", f"--file={conf}",
-                             "--system=false", "--disallow-exit", "--use-pid-file=false",
-                             "--log-target=stderr"], env=env, stdout=log, stderr=log)
-    try:
-        deadline = time.monotonic() + 15
-        while subprocess.run(["pactl", "info"], env=env, capture_output=True).returncode != 0:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"pulseaudio did not come up: {(home / 'pulse.log').read_text()[-2000:]}")
-            time.sleep(0.2)
+    """A private PulseAudio with Practice's speakers and a microphone (mic_sink -> mic_in)."""
+    with pulse_server(tmp_path / "pa", MIC_AND_SPEAKERS) as env:
         yield env
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 @pytest.mark.slow

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ import soundfile as sf
 
 from agent_assist.audio.analysis import analyze_file
 from tests.audio.festival import festival_say, place
-from tests.ui.practice.test_page import pulse  # noqa: F401  (private PulseAudio with mic_sink -> mic_in)
+from tests.audio.pulse_server import MIC_AND_SPEAKERS, pulse_server
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[3]
@@ -71,7 +72,13 @@ services.close()
 '''
 
 
-def test_a_spoken_reply_is_recognised_checked_and_scored(pulse: dict[str, str],  # noqa: F811
+@pytest.fixture
+def pulse(tmp_path: Path) -> Iterator[dict[str, str]]:
+    with pulse_server(tmp_path / "pa", MIC_AND_SPEAKERS) as env:
+        yield env
+
+
+def test_a_spoken_reply_is_recognised_checked_and_scored(pulse: dict[str, str],
                                                           tmp_path: Path) -> None:
     rate = 16000
     words = tmp_path / "reply.wav"
@@ -95,7 +102,7 @@ def test_a_spoken_reply_is_recognised_checked_and_scored(pulse: dict[str, str], 
     assert result["error"] is None, (result, err[-3000:])
     assert {"why", "wait"} <= set(result["heard"].split()), result
     assert result["text"] == result["heard"]  # the recognised words were the reply
-    assert result["flags"] == ["loaded"]
+    assert result["flags"] == ["loaded"], result
     assert not result["estimated"] and not result["agent_estimated"]
     assert result["speech_s"] == pytest.approx(result["measured"])
     assert abs(result["measured"] - expected) <= 1.0, (result, expected)
