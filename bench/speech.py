@@ -214,7 +214,6 @@ def main() -> int:
     }
     sets = {k: v for k, v in sets.items() if k in [x.strip() for x in args.sets.split(",")]}
     truth_flags = {s: sorted(f.category for f in checker.check(s)) for ss in sets.values() for s in ss}
-    rec = open_recogniser()
     conditions = [(16000, None), (16000, 20.0), (16000, 10.0), (8000, None)]
     rows = []
     bare_s = app_s = 0.0
@@ -226,6 +225,9 @@ def main() -> int:
         for voice in VOICES:
             # noise with festival's voice only (keeps the run short on a shared 2-core machine)
             for rate, snr in (conditions if voice == "festival" else [c for c in conditions if c[1] is None]):
+                # a recogniser per condition, as per call: PocketSphinx's live cepstral mean adapts to
+                # what it heard, so noisy audio decoded before would lower the next clean condition's score
+                rec = open_recogniser()
                 errs = words = agree = 0
                 dec = audio = 0.0
                 for i, s in enumerate(sents):
@@ -275,13 +277,12 @@ def main() -> int:
         vocab = build_trigram_arpa(lm_texts + SENTENCES[0::2], lm_path)
         from agent_assist.audio.recognition.pocketsphinx_engine import PocketsphinxRecogniser
 
-        dom = PocketsphinxRecogniser(lm=lm_path)
         print(f"\ndomain LM: trigram of {len(lm_texts)} dev-dialogue turns + the written dev sentences, "
               f"{vocab} words")
         for name in [n for n in ("written test", "corpus test") if n in sets]:
             for r_ in (16000,):
                 res = {}
-                for label, rr in (("default", rec), ("domain", dom)):
+                for label, rr in (("default", open_recogniser()), ("domain", PocketsphinxRecogniser(lm=lm_path))):
                     e_ = n_ = 0
                     for i, s in enumerate(sets[name]):
                         x, r = speak(s, "festival")

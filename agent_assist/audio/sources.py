@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from agent_assist.audio.analysis import analyze_file
+from agent_assist.audio.analysis import analyze_file_report
 from agent_assist.audio.errors import AudioError
 from agent_assist.audio.transcripts import TRANSCRIPT_SUFFIXES, load_transcript
 from agent_assist.audio.vad import VadSettings
@@ -26,6 +26,7 @@ class SourceResult:
     duration_s: float
     description: str
     utterances: tuple[tuple[str, float, str], ...] = ()  # (party, start_s, text): transcripts only
+    notes: tuple[str, ...] = ()  # what was done to the input or should be known about it (recordings)
 
 
 class Source(Protocol):
@@ -48,8 +49,8 @@ class StereoFileSource:
         return f"{self.path.name} (stereo, agent on the {self.agent_channel} channel)"
 
     def read(self) -> SourceResult:
-        segs, dur = analyze_file(self.path, self.agent_channel, settings=self.settings)
-        return SourceResult(segs, dur, self.description)
+        r = analyze_file_report(self.path, self.agent_channel, settings=self.settings)
+        return SourceResult(r.segments, r.duration_s, self.description, notes=r.notes)
 
 
 @dataclass
@@ -65,8 +66,8 @@ class TwoMonoFilesSource:
         return f"{self.agent_path.name} (agent) + {self.customer_path.name} (customer)"
 
     def read(self) -> SourceResult:
-        segs, dur = analyze_file(self.customer_path, agent_file=self.agent_path, settings=self.settings)
-        return SourceResult(segs, dur, self.description)
+        r = analyze_file_report(self.customer_path, agent_file=self.agent_path, settings=self.settings)
+        return SourceResult(r.segments, r.duration_s, self.description, notes=r.notes)
 
 
 @dataclass

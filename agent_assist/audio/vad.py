@@ -418,13 +418,18 @@ class StereoVad:
 def silero_model_path() -> str:
     """The Silero VAD ONNX model shipped inside the installed ``silero-vad`` wheel.
 
-    Found without importing the package (its ``__init__`` imports torch, which we neither need nor ship).
+    Found without importing the package (its ``__init__`` imports torch, which we neither need nor ship);
+    in the installer's bundle, which carries the model file alone, under the bundle's own folder.
     """
     import importlib.util
     import os
+    import sys
 
-    spec = importlib.util.find_spec("silero_vad")
+    bundle = getattr(sys, "_MEIPASS", None)
+    spec = None if bundle else importlib.util.find_spec("silero_vad")
     locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    if bundle:
+        locations.append(os.path.join(bundle, "silero_vad"))
     for loc in locations:
         path = os.path.join(loc, "data", "silero_vad.onnx")
         if os.path.exists(path):

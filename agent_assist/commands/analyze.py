@@ -134,6 +134,7 @@ def run(args: argparse.Namespace) -> int:
         utts = utterances(args, args.file)
     if args.json:
         data["source"] = result.description
+        data["notes"] = list(result.notes)
         if utts is not None:
             data["utterances"] = [u.to_json() for u in utts]
         data["segments"] = [[g.party, round(g.start, 3), round(g.end, 3)] for g in result.segments]
@@ -143,6 +144,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         stream = sys.stderr if to_stdout else sys.stdout
         print(_human(result.description, m, talk), file=stream)
+        for note in result.notes:  # resampled, DC offset removed, clipping, a silent or too-noisy channel
+            print(f"Note: {note}", file=stream)
         if flags is not None:
             print("\n" + _human_flags(flags), file=stream)
         if utts is not None:

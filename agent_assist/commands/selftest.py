@@ -89,6 +89,14 @@ class SelfTest:
 
         analysis = _import("agent_assist.audio.analysis")
         talk = _import("agent_assist.coach.talk")
+        vad = _import("agent_assist.audio.vad")
+        import numpy as np
+
+        try:
+            vad.SileroModel(16000).prob(np.zeros(512, np.float32))
+        except Exception as e:  # the model file missing or onnxruntime unable to run it
+            raise CheckFailed(f"{e}; talk ratios would fall back to webrtcvad alone, which over-counts "
+                              "the agent on noisy customer lines") from None
         call = self.call or resources.path(SELFTEST_CALL)
         segments, duration = analysis.analyze_file(call, agent_channel="left")
         metrics = talk.analyze(segments, duration_s=duration)
@@ -99,7 +107,7 @@ class SelfTest:
         lo, hi = EXPECTED_RATIO
         if ratio is None or not lo <= ratio <= hi:
             raise CheckFailed(f"talk ratio {ratio} outside the expected {lo:.2f}-{hi:.2f}")
-        return f"ratio {ratio:.2f}, {len(segments)} segments in {duration:.1f} s"
+        return f"ratio {ratio:.2f}, {len(segments)} segments in {duration:.1f} s (Silero VAD + webrtcvad)"
 
     def check_voice(self) -> str:
         engine_mod = _import("agent_assist.voice.pyttsx3_engine")

@@ -52,6 +52,29 @@ def test_json_figures_of_a_recording(call: tuple[Spoken, Path]) -> None:
     assert flipped["talk_ratio"] == pytest.approx(1 - data["talk_ratio"], abs=0.01)
 
 
+def test_what_was_done_to_the_input_is_said(call: tuple[Spoken, Path], tmp_path: Path) -> None:
+    # 48 kHz with a DC offset and a silent customer channel: analysed (resampled, offset removed), and
+    # the user is told, in the human report and in the JSON
+    import numpy as np
+    import soundfile as sf
+    import soxr
+
+    sp, _wav = call
+    agent = soxr.resample(sp.agent.astype(np.float32) / 32768, sp.rate, 48000) + 0.05
+    odd = tmp_path / "odd.wav"
+    sf.write(str(odd), np.stack([agent, np.zeros_like(agent)], axis=1), 48000, subtype="PCM_16")
+    r = cli(str(odd))
+    assert r.returncode == 0, r.stderr
+    notes = [ln for ln in r.stdout.splitlines() if ln.startswith("Note: ")]
+    assert any("resampled from 48000 Hz" in n for n in notes), r.stdout
+    assert any("customer channel is silent" in n for n in notes), r.stdout
+    data = json.loads(cli(str(odd), "--json").stdout)
+    assert [f"Note: {n}" for n in data["notes"]] == notes
+    assert data["customer_speech_s"] == 0 and data["agent_speech_s"] > 1
+    clean = json.loads(cli(str(_wav), "--agent-channel", "right", "--json").stdout)
+    assert clean["notes"] == []  # nothing to say about a clean 8 kHz stereo call
+
+
 def test_human_output_has_figures_and_definitions(call: tuple[Spoken, Path], tmp_path: Path) -> None:
     _sp, wav = call
     png = tmp_path / "timeline.png"
