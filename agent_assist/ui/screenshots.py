@@ -36,70 +36,6 @@ def shoot_caller_card(out_dir: Path) -> Path:
     return out
 
 
-def shoot_review(out_dir: Path) -> list[Path]:
-    """The supervisor's Review tab with a call's summary open, then its Trends tab."""
-    from agent_assist.ui.common.services import Services
-    from agent_assist.ui.desk.focus_shots import settle, wait_until
-    from agent_assist.ui.main_window import MainWindow
-    from agent_assist.ui.review.page import ReviewPage
-    from agent_assist.workflows.demo import build_demo_file
-
-    review_png, trends_png = out_dir / "review.png", out_dir / "trends.png"
-    report_png = out_dir / "report-page1.png"
-    with tempfile.TemporaryDirectory(prefix="agent-assist-shot-") as tmp:
-        db = Path(tmp) / "demo.db"
-        build_demo_file(db, customers=300)
-        services = Services(Settings(profile="supervisor"), db)
-        w = MainWindow(services)
-        try:
-            w.resize(1500, 900)
-            w.show()
-            page = w.review_view
-            assert isinstance(page, ReviewPage)
-            w.tabs.setCurrentWidget(page)
-            calls = page.calls
-            wait_until(lambda: services.tasks.pending == 0 and calls.model.rowCount() > 0)
-            shown: list[int] = []
-            calls.summary_shown.connect(shown.append)
-            rows = range(calls.model.rowCount())
-            flagged = next((r for r in rows if calls.model.row(r)["flags_count"]), 1)
-            calls.table.selectRow(flagged)
-            wait_until(lambda: bool(shown))
-            settle()
-            if not w.grab().save(str(review_png)):
-                raise SystemExit(f"could not write {review_png}")
-            pdfs: list[str] = []
-            calls.pdf_written.connect(pdfs.append)
-            calls.export_pdf(Path(tmp) / "report.pdf")
-            wait_until(lambda: bool(pdfs))
-            _first_page_png(Path(pdfs[0]), report_png)
-            loaded: list[bool] = []
-            page.trends.loaded.connect(lambda: loaded.append(True))
-            page.setCurrentWidget(page.trends)
-            page.trends.reload()
-            wait_until(lambda: bool(loaded) and services.tasks.pending == 0)
-            settle()
-            if not w.grab().save(str(trends_png)):
-                raise SystemExit(f"could not write {trends_png}")
-        finally:
-            w.close()
-            services.close()
-            w.deleteLater()
-    return [review_png, trends_png, report_png]
-
-
-def _first_page_png(pdf: Path, png: Path) -> None:
-    """The PDF's first page as a PNG, through poppler's pdftoppm (what a PDF viewer shows)."""
-    import subprocess
-
-    stem = png.with_suffix("")
-    try:
-        subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(stem)],
-                       check=True, capture_output=True, timeout=60)
-    except (OSError, subprocess.SubprocessError) as e:
-        raise SystemExit(f"could not render {pdf.name} with pdftoppm ({e}); install poppler-utils") from None
-
-
 def _shoot_call(out_dir: Path) -> list[Path]:
     from agent_assist.ui.desk.focus_shots import shoot_call
 
@@ -112,8 +48,14 @@ def _shoot_practice(out_dir: Path) -> list[Path]:
     return [out_dir / "practice.png", shoot_practice(out_dir)]
 
 
+def _shoot_review(out_dir: Path) -> list[Path]:
+    from agent_assist.ui.review.shots import shoot_review
+
+    return shoot_review(out_dir)
+
+
 def _shoot_review_transcript(out_dir: Path) -> Path:
-    from agent_assist.ui.review.transcript import shoot_review_transcript
+    from agent_assist.ui.review.shots import shoot_review_transcript
 
     return shoot_review_transcript(out_dir)
 
@@ -121,7 +63,7 @@ def _shoot_review_transcript(out_dir: Path) -> Path:
 SHOTS: dict[str, Shot] = {
     "caller-card": shoot_caller_card,
     "call": _shoot_call,  # focus.png, call-waiting.png, wrapup.png
-    "review": shoot_review,  # review.png, trends.png, report-page1.png
+    "review": _shoot_review,  # review.png, trends.png, report-page1.png
     "practice": _shoot_practice,  # practice.png, scorecard.png
     "review-transcript": _shoot_review_transcript,  # review-transcript.png (speech recognised by the app)
 }
