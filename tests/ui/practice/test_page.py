@@ -326,6 +326,7 @@ def pulse(tmp_path: Path) -> Iterator[dict[str, str]]:
 
 @pytest.mark.slow
 def test_spoken_customer_and_microphone_with_a_sound_server(pulse: dict[str, str], tmp_path: Path) -> None:
+    import signal
     import subprocess
     import sys
 
@@ -345,17 +346,29 @@ def test_spoken_customer_and_microphone_with_a_sound_server(pulse: dict[str, str
     child = subprocess.Popen([sys.executable, "-c", CHILD, str(tmp_path / "p.db")], env=pulse,
                              cwd=Path(__file__).resolve().parents[3], text=True, stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert child.stdout is not None and child.stdin is not None
-    line = child.stdout.readline().strip()
-    if line != "READY":
-        out, err = child.communicate(timeout=30)
-        pytest.fail(f"practice tab did not start: {line} {out} {err[-3000:]}")
-    subprocess.run(["paplay", "-d", "mic_sink", str(words)], env=pulse, check=True, timeout=30)
-    child.stdin.write("\n")
-    child.stdin.flush()
-    out, err = child.communicate(timeout=60)
+    try:
+        assert child.stdout is not None and child.stdin is not None
+        line = child.stdout.readline().strip()
+        if line != "READY":
+            out, err = child.communicate(timeout=30)
+            pytest.fail(f"practice tab did not start: {line} {out} {err[-3000:]}")
+        subprocess.run(["paplay", "-d", "mic_sink", str(words)], env=pulse, check=True, timeout=30)
+        child.stdin.write("\n")
+        child.stdin.flush()
+        try:
+            out, err = child.communicate(timeout=120)
+        except subprocess.TimeoutExpired:
+            # a hang: faulthandler (enabled in the child) prints every thread's stack on SIGABRT
+            child.send_signal(signal.SIGABRT)
+            out, err = child.communicate(timeout=30)
+            pytest.fail(f"the practice child hung (its output: {out[-500:]!r}); stacks: {err[-6000:]}")
+    finally:
+        if child.poll() is None:  # never leave it running into the next test
+            child.kill()
+            child.communicate()
     printed = out.strip().splitlines()
     assert printed, f"the practice child printed nothing (exit {child.returncode}): {err[-3000:]}"
+    assert child.returncode == 0, err[-3000:]
     result = json.loads(printed[-1])
     assert result["error"] is None, err[-3000:]
     # the customer's line went to the speakers through QtMultimedia
