@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from stdnum import iban as _iban
@@ -178,16 +179,20 @@ def _is_card(digits: str) -> bool:
     return bool(_luhn.is_valid(digits))
 
 
-def _card_cover(groups: list[str]) -> list[tuple[int, int]]:
-    """Runs of consecutive whole groups that are card numbers, chosen to cover the most digits.
+def _card_cover(groups: list[str], ssn_at: Callable[[int, int], bool] | None = None
+                ) -> list[tuple[int, int, str]]:
+    """Runs of consecutive whole groups that are card numbers (or, with ``ssn_at``, SSNs), chosen to
+    cover the most digits: ``(first group, last group, CARD or SSN)``.
 
-    A card may be followed by an expiry or preceded by a quantity ("2 4111 1111 1111 1111"), and two
-    cards read out one after the other form one run of digit words, so every split is considered
-    (dynamic programming over the groups; a card has at most 19 digits, so this is linear).
+    A card may be followed by an expiry or preceded by a quantity ("2 4111 1111 1111 1111"), two cards
+    read out one after the other form one run of digit words, and a note's lines run together, so every
+    split is considered (dynamic programming over the groups; a card has at most 19 digits, so this is
+    linear). SSNs take part in the same choice: "… eight nine 001 01 0001" is a 16-digit card and an SSN,
+    not a 19-digit card that happens to pass Luhn and the rest of an SSN left readable.
     """
     n = len(groups)
     best = [0] * (n + 1)
-    pick: list[int | None] = [None] * (n + 1)  # end group of the card starting here, or None
+    pick: list[tuple[int, str] | None] = [None] * (n + 1)  # (end group, kind) of the item starting here
     for i in range(n - 1, -1, -1):
         best[i], pick[i] = best[i + 1], None
         digits = ""
@@ -196,29 +201,44 @@ def _card_cover(groups: list[str]) -> list[tuple[int, int]]:
             if len(digits) > 19:
                 break
             if _is_card(digits) and len(digits) + best[j + 1] > best[i]:
-                best[i], pick[i] = len(digits) + best[j + 1], j
-    out: list[tuple[int, int]] = []
+                best[i], pick[i] = len(digits) + best[j + 1], (j, CARD)
+            if (len(digits) == 9 and ssn_at is not None and 9 + best[j + 1] > best[i]
+                    and ssn_at(i, j)):
+                best[i], pick[i] = 9 + best[j + 1], (j, SSN)
+    out: list[tuple[int, int, str]] = []
     i = 0
     while i < n:
-        end = pick[i]
-        if end is None:
+        got = pick[i]
+        if got is None:
             i += 1
         else:
-            out.append((i, end))
-            i = end + 1
+            out.append((i, got[0], got[1]))
+            i = got[0] + 1
     return out
 
 
 Span = tuple[int, int, str, str]  # start, end, marker, kind
 
 
-def _cards_in(run: list[_Token], spans: list[Span]) -> list[list[_Token]]:
-    """Redact every card in ``run``; returns the pieces of the run left over."""
+def _cards_in(text: str, sh: str, run: list[_Token], spans: list[Span]) -> list[list[_Token]]:
+    """Redact every card and SSN in ``run``; returns the pieces of the run left over.
+
+    The cover is chosen with every SSN-shaped stretch as a candidate; then each SSN chosen must also pass
+    the test against its neighbours that no card or SSN took ("123-45-6789-01" is one number).
+    """
+    cover = _card_cover([t.digits for t in run],
+                        lambda i, j: _ssn_window(text, sh, run, i, j, free=lambda k: False))
+    taken = {k for i, j, _kind in cover for k in range(i, j + 1)}
     rest: list[list[_Token]] = []
     pos = 0
-    for i, j in _card_cover([t.digits for t in run]):
-        digits = "".join(t.digits for t in run[i:j + 1])
-        spans.append((run[i].start, run[j].end, f"[card ••••{digits[-4:]}]", CARD))
+    for i, j, kind in cover:
+        if kind == CARD:
+            digits = "".join(t.digits for t in run[i:j + 1])
+            spans.append((run[i].start, run[j].end, f"[card ••••{digits[-4:]}]", CARD))
+        elif _ssn_window(text, sh, run, i, j, free=lambda k: k not in taken):
+            spans.append((run[i].start, run[j].end, "[SSN]", SSN))
+        else:
+            continue
         if run[pos:i]:
             rest.append(run[pos:i])
         pos = j + 1
@@ -237,8 +257,11 @@ def _key_before(sh: str, start: int, key: re.Pattern[str], reach: int) -> bool:
     return False
 
 
-def _ssn_window(text: str, sh: str, run: list[_Token], i: int, j: int) -> bool:
-    """Whether tokens ``i..j`` of ``run`` (nine digits together) are written as, or introduced as, an SSN."""
+def _ssn_window(text: str, sh: str, run: list[_Token], i: int, j: int,
+                free: Callable[[int], bool] = lambda k: True) -> bool:
+    """Whether tokens ``i..j`` of ``run`` (nine digits together) are written as, or introduced as, an SSN.
+    ``free(k)``: token ``k`` is not part of another number found in the run (a neighbour that is, such as
+    the last group of a card before it, is no reason to doubt the SSN)."""
     window = run[i:j + 1]
     digits = "".join(t.digits for t in window)
     if not _ssn.is_valid(digits):
@@ -248,39 +271,14 @@ def _ssn_window(text: str, sh: str, run: list[_Token], i: int, j: int) -> bool:
         # inside a longer run the SSN's own separator must differ from the ones around it:
         # "123-45-6789-01" is one number, "123 45 6789\n987 65 4321" (two lines of notes) is two
         outer = []
-        if i > 0:
+        if i > 0 and free(i - 1):
             outer.append((run[i - 1].end, window[0].start))
-        if j + 1 < len(run):
+        if j + 1 < len(run) and free(j + 1):
             outer.append((window[-1].end, run[j + 1].start))
         same = len({sh[a:b] for a, b in gaps}) == 1  # 123-45 6789 is not written as an SSN
         if same and not {text[a:b] for a, b in gaps} & {text[a:b] for a, b in outer}:
             return True
     return _key_before(sh, window[0].start, _SSN_KEY, 16)
-
-
-def _ssns_in(text: str, sh: str, run: list[_Token], spans: list[Span]) -> list[list[_Token]]:
-    """Redact every SSN in ``run``; returns the pieces of the run left over.
-
-    Two numbers on consecutive lines of a note ("…6789\n987…") form one run, so every stretch of whole
-    tokens holding nine digits is tried, left to right.
-    """
-    rest: list[list[_Token]] = []
-    pos = i = 0
-    while i < len(run):
-        count, j = 0, i
-        while j < len(run) and count < 9:
-            count += len(run[j].digits)
-            j += 1
-        if count == 9 and _ssn_window(text, sh, run, i, j - 1):
-            spans.append((run[i].start, run[j - 1].end, "[SSN]", SSN))
-            if run[pos:i]:
-                rest.append(run[pos:i])
-            pos = i = j
-        else:
-            i += 1
-    if run[pos:]:
-        rest.append(run[pos:])
-    return rest
 
 
 def _cvv_in(sh: str, run: list[_Token], card_context: bool, spans: list[Span]) -> None:
@@ -343,11 +341,10 @@ def redact(text: str) -> Redaction:
     toks = [t for t in _tokens(sh) if not any(a <= t.start < b for a, b in taken)]
     rest: list[list[_Token]] = []
     for run in _runs(sh, toks):
-        rest.extend(_cards_in(run, spans))
+        rest.extend(_cards_in(text, sh, run, spans))
     card_context = any(k == CARD for *_x, k in spans) or bool(_CARD_WORDS.search(sh))
     for run in rest:
-        for piece in _ssns_in(text, sh, run, spans):
-            _cvv_in(sh, piece, card_context, spans)
+        _cvv_in(sh, run, card_context, spans)
     if not spans:
         return Redaction(text=text, count=0, kinds=())
     spans.sort()

@@ -91,6 +91,12 @@ def test_two_ssns_on_consecutive_lines_are_both_redacted() -> None:
     spoken = "my social security number: two one three nine two oh four oh nine\n306-86-0072"
     assert redact(spoken).text == "my social security number: [SSN]\n[SSN]"
     assert redact("123 45 6789\n306 86 0072").text == "[SSN]\n[SSN]"
+    # a card read out as words, another, then an SSN: found by hypothesis in a CI-style run, the second
+    # card used to grow into a 19-digit "card" (Luhn-valid by chance) that ate the SSN's first group
+    words = ("two two two one zero zero zero zero zero zero zero zero zero zero zero nine "
+             "three five two eight one six five three five seven five eight seven seven eight nine 001 01 0001")
+    assert redact(words).text == "[card ••••0009] [card ••••7789] [SSN]"
+    assert redact("4111 1111 1111 1111 123 45 6789").text == "[card ••••1111] [SSN]"
     # one number with the same separator throughout is not an SSN inside it
     for keep in ("order 123-45-6789-01", "123 45 6789 12", "ref 9 123 45 6789"):
         assert redact(keep).count == 0, keep
