@@ -234,20 +234,17 @@ class LiveSpeech(QObject):
         vanished (too short to be a segment) before it became an utterance."""
         open_start = float(marks.get(AGENT, 0.0))
         speaking = open_start < float(marks.get("position_s", 0.0)) - 1e-6
+        if not speaking:
+            return
         stream = self._stream
         if stream is not None:
-            if stream.closed:
+            if stream.closed or open_start == stream.opened or self._cutter.pending(AGENT) is not None:
                 return
-            if speaking and open_start != stream.opened and self._cutter.pending(AGENT) is None:
-                self._abandon_stream()  # a click or breath opened it; real speech starts here
-            else:
-                return
-        if speaking and self._can_stream():
+            self._abandon_stream()  # a click or breath opened it; real speech starts here
+        if self._can_stream():
             assert self.recogniser is not None
             _x, first = self._cutter.audio_from(AGENT, max(0, int((open_start - PAD_S) * self.rate)))
-            t = time.perf_counter()
-            self.recogniser.begin(first / self.rate)
-            self.decode_s += time.perf_counter() - t
+            self._timed(self.recogniser.begin, first / self.rate)
             self._stream = _Stream(first, first, open_start)
             self._feed_stream()
 
@@ -261,10 +258,16 @@ class LiveSpeech(QObject):
             return
         x = x[:max(0, len(x) - int(STREAM_HOLD_S * self.rate))]
         if len(x):
-            t = time.perf_counter()
-            self.recogniser.feed(x)
-            self.decode_s += time.perf_counter() - t
+            self._timed(self.recogniser.feed, x)
             stream.fed += len(x)
+
+    def _timed(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(*args)``, its time counted in ``decode_s``."""
+        t = time.perf_counter()
+        try:
+            return fn(*args)
+        finally:
+            self.decode_s += time.perf_counter() - t
 
     def _abandon_stream(self) -> None:
         if self._stream is not None and self.recogniser is not None:
@@ -287,15 +290,14 @@ class LiveSpeech(QObject):
 
     def _decode_one(self) -> None:
         cut, cut_at = self._backlog.popleft()
-        assert self.recogniser is not None
-        t = time.perf_counter()
+        rec = self.recogniser
+        assert rec is not None
         if cut.party == AGENT:
-            hyp = self._finish_stream(cut) or recognise(cut, self.rate, self.recogniser)
+            hyp = self._timed(lambda: self._finish_stream(cut) or recognise(cut, self.rate, rec))
         else:
             if self._customer_rec is None:
                 self._customer_rec = self._factory()
-            hyp = recognise(cut, self.rate, self._customer_rec)
-        self.decode_s += time.perf_counter() - t
+            hyp = self._timed(recognise, cut, self.rate, self._customer_rec)
         self.decoded += 1
         if not self._backlog and self.state == "paused":
             self._set_state("listening")  # caught up

@@ -179,7 +179,7 @@ def _is_card(digits: str) -> bool:
     return bool(_luhn.is_valid(digits))
 
 
-def _card_cover(groups: list[str], ssn_at: Callable[[int, int], bool] | None = None
+def _cover(groups: list[str], ssn_at: Callable[[int, int], bool] | None = None
                 ) -> list[tuple[int, int, str]]:
     """Runs of consecutive whole groups that are card numbers (or, with ``ssn_at``, SSNs), chosen to
     cover the most digits: ``(first group, last group, CARD or SSN)``.
@@ -220,13 +220,13 @@ def _card_cover(groups: list[str], ssn_at: Callable[[int, int], bool] | None = N
 Span = tuple[int, int, str, str]  # start, end, marker, kind
 
 
-def _cards_in(text: str, sh: str, run: list[_Token], spans: list[Span]) -> list[list[_Token]]:
+def _numbers_in(text: str, sh: str, run: list[_Token], spans: list[Span]) -> list[list[_Token]]:
     """Redact every card and SSN in ``run``; returns the pieces of the run left over.
 
     The cover is chosen with every SSN-shaped stretch as a candidate; then each SSN chosen must also pass
     the test against its neighbours that no card or SSN took ("123-45-6789-01" is one number).
     """
-    cover = _card_cover([t.digits for t in run],
+    cover = _cover([t.digits for t in run],
                         lambda i, j: _ssn_window(text, sh, run, i, j, free=lambda k: False))
     taken = {k for i, j, _kind in cover for k in range(i, j + 1)}
     rest: list[list[_Token]] = []
@@ -341,7 +341,7 @@ def redact(text: str) -> Redaction:
     toks = [t for t in _tokens(sh) if not any(a <= t.start < b for a, b in taken)]
     rest: list[list[_Token]] = []
     for run in _runs(sh, toks):
-        rest.extend(_cards_in(text, sh, run, spans))
+        rest.extend(_numbers_in(text, sh, run, spans))
     card_context = any(k == CARD for *_x, k in spans) or bool(_CARD_WORDS.search(sh))
     for run in rest:
         _cvv_in(sh, run, card_context, spans)

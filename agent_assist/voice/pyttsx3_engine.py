@@ -85,10 +85,9 @@ def _quiet_driver() -> Iterator[None]:
     with _filter_lock:
         out = sys.stdout
         if not isinstance(out, _ChatterFilter) and out is not None:
-            kept = _filters.get(id(out))
-            if kept is None or kept.target is not out:
-                kept = _filters[id(out)] = _ChatterFilter(out)
-            sys.stdout = kept
+            if id(out) not in _filters:  # (a kept filter keeps its stream alive: its id is never reused)
+                _filters[id(out)] = _ChatterFilter(out)
+            sys.stdout = _filters[id(out)]
         _filter_users += 1
     try:
         yield

@@ -24,8 +24,8 @@ LINES = ["thank you for calling how can i help you today",
          "is there anything else i can do for you"]
 
 
-class Timed:
-    """A real PocketSphinx recogniser that records how long each ``end()`` took."""
+class Counting:
+    """A real PocketSphinx recogniser that counts the blocks fed to each utterance."""
 
     def __init__(self) -> None:
         self.inner = PocketsphinxRecogniser()
@@ -58,7 +58,7 @@ def call(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, np.ndarray]:
 
 def test_the_agents_speech_is_decoded_while_spoken(qtbot: QtBot, call: tuple[Path, np.ndarray]) -> None:
     path, agent = call
-    rec = Timed()
+    rec = Counting()
     source = LiveSource(ReplayCapture(path, speed=2.0))
     speech = LiveSpeech(source, recogniser_factory=lambda: rec, start=False)
     got: list[SpokenUtterance] = []
