@@ -36,6 +36,33 @@ def shoot_caller_card(out_dir: Path) -> Path:
     return out
 
 
+def shoot_phrasing_panel(out_dir: Path) -> Path:
+    """The desk's phrasing coach with a typed reply that has a blaming question and an over-promise."""
+    from agent_assist.ui.common.services import Services
+    from agent_assist.ui.desk.coach_panel import PhrasingPanel
+    from agent_assist.ui.desk.focus_shots import settle, wait_until
+
+    out = out_dir / "phrasing-panel.png"
+    with tempfile.TemporaryDirectory(prefix="agent-assist-shot-") as tmp:
+        services = Services(Settings(), Path(tmp) / "shot.db")
+        panel = PhrasingPanel(services)
+        try:
+            panel.resize(640, 560)
+            panel.show()
+            wait_until(lambda: panel.ready)
+            panel.editor.setPlainText("I'm sorry the router keeps dropping. Didn't you read the setup guide? "
+                                      "It'll definitely be fixed by tomorrow.")
+            wait_until(lambda: len(panel.flags) >= 2 and services.tasks.pending == 0)
+            settle()
+            if not panel.grab().save(str(out)):
+                raise SystemExit(f"could not write {out}")
+        finally:
+            panel.close()
+            services.close()
+            panel.deleteLater()
+    return out
+
+
 def _shoot_call(out_dir: Path) -> list[Path]:
     from agent_assist.ui.desk.focus_shots import shoot_call
 
@@ -62,6 +89,7 @@ def _shoot_review_transcript(out_dir: Path) -> Path:
 
 SHOTS: dict[str, Shot] = {
     "caller-card": shoot_caller_card,
+    "phrasing-panel": shoot_phrasing_panel,
     "call": _shoot_call,  # focus.png, call-waiting.png, wrapup.png
     "review": _shoot_review,  # review.png, trends.png, report-page1.png
     "practice": _shoot_practice,  # practice.png, scorecard.png
