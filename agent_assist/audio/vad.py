@@ -37,6 +37,7 @@ import numpy as np
 import soxr
 import webrtcvad
 
+from agent_assist.audio.denoise import NoiseSuppressor
 from agent_assist.audio.errors import AudioError
 from agent_assist.coach.talk import AGENT, CUSTOMER, ChannelQuality, Segment
 
@@ -64,6 +65,8 @@ class VadSettings:
     floor_window_s: float = 8.0
     noisy_snr_db: float = 5.0
     snr_offset_db: float = -6.0  # calibration of the effective SNR against the benchmark's true SNR
+    denoise: bool = True  # Silero hears the channel through a Wiener noise suppressor (audio/denoise.py)
+    denoise_floor_db: float = -15.0
 
     def __post_init__(self) -> None:
         if self.frame_ms not in (10, 20, 30):
@@ -152,7 +155,8 @@ class LevelTracker:
     speech level (median of recent loud-block 95th percentiles); both follow slow drift."""
 
     def __init__(self, window_blocks: int, snr_offset_db: float = 0.0) -> None:
-        self._floors: deque[float] = deque(maxlen=max(1, window_blocks))
+        self.window_blocks = max(1, window_blocks)
+        self._floors: deque[float] = deque(maxlen=self.window_blocks)
         self._levels: deque[float] = deque(maxlen=24)
         self._offset = snr_offset_db
         self.floor: float | None = None
@@ -203,6 +207,28 @@ def estimate_leak(src: np.ndarray, dst: np.ndarray, src_level: float | None, min
     return best
 
 
+class _EnergyView:
+    """One channel's frame energies (raw or denoised) as bleed detection sees them: levels, the last
+    frames, the last minute by block, and the leak measured from them."""
+
+    def __init__(self, levels: LevelTracker) -> None:
+        self.levels = levels
+        self.block: list[np.ndarray] = []  # energies of the block being filled
+        self.history: deque[np.ndarray] = deque(maxlen=64)  # the last ~60 s, by block
+        self.tail = np.full(MAX_LAG_FRAMES + 2, -np.inf, dtype=np.float32)  # the last frames
+        self.leak: tuple[int, float, float] | None = None  # the other party leaking in
+
+    def push(self, e: np.ndarray) -> None:
+        self.tail = np.concatenate((self.tail, e))[-len(self.tail):]
+        self.block.append(e)
+
+    def end_block(self) -> None:
+        b = np.concatenate(self.block)
+        self.block = []
+        self.levels.update(b)
+        self.history.append(b)
+
+
 class _Channel:
     def __init__(self, party: str, rate: int, settings: VadSettings) -> None:
         self.party = party
@@ -215,10 +241,7 @@ class _Channel:
         self.smoother = _Smoother(settings.frame_ms / 1000, settings.min_speech_s, settings.min_silence_s)
         self.levels = LevelTracker(round(settings.floor_window_s / (BLOCK_FRAMES * settings.frame_ms / 1000)),
                                    settings.snr_offset_db)
-        self.block_e: list[np.ndarray] = []  # energies of the block being filled
-        self.history: deque[np.ndarray] = deque(maxlen=64)  # energies of the last ~60 s, by block
-        self.tail = np.full(MAX_LAG_FRAMES + 2, -np.inf, dtype=np.float32)  # the last frames' energies
-        self.leak: tuple[int, float, float] | None = None  # the other party leaking into this channel
+        self.views = [_EnergyView(self.levels)]  # raw energies; denoised ones added below
         self.silero: SileroModel | None = None
         self.missing: str | None = None  # why Silero could not run, when it could not
         if settings.detector != "webrtc":
@@ -226,6 +249,12 @@ class _Channel:
                 self.silero = SileroModel(self.rate)
             except (AudioError, ImportError, OSError) as e:  # not installed / not bundled: webrtcvad alone
                 self.missing = str(e).splitlines()[0] if str(e) else type(e).__name__
+        self.denoiser = NoiseSuppressor(self.rate, floor_db=settings.denoise_floor_db) \
+            if settings.denoise and self.silero is not None else None
+        if self.denoiser is not None:
+            # a leak buried in line noise still follows its source in the denoised signal
+            self.views.append(_EnergyView(LevelTracker(self.levels.window_blocks)))
+        self.dbuf = np.zeros(0, dtype=np.float32)  # denoised samples, aligned with ``buf``
         self.sbuf = np.zeros(0, dtype=np.float32)
         self.probs = np.zeros(0, dtype=np.float32)
         self.probs_base = 0  # chunk index of probs[0]
@@ -240,7 +269,11 @@ class _Channel:
             x = self.resampler.resample_chunk(x, last=last)
         self.buf = np.concatenate((self.buf, x)) if len(self.buf) else np.ascontiguousarray(x)
         if self.silero is not None:
-            self.sbuf = np.concatenate((self.sbuf, x.astype(np.float32) / 32768.0))
+            f = x.astype(np.float32) / 32768.0
+            if self.denoiser is not None:
+                f = self.denoiser.process(f, last)
+                self.dbuf = np.concatenate((self.dbuf, f))
+            self.sbuf = np.concatenate((self.sbuf, f))
             c = self.silero.chunk
             if last and len(self.sbuf) % c:
                 self.sbuf = np.concatenate((self.sbuf, np.zeros(c - len(self.sbuf) % c, np.float32)))
@@ -255,10 +288,25 @@ class _Channel:
         n = len(self.buf) // self.flen
         if self.silero is not None:
             n = min(n, self.chunks_done * self.silero.chunk // self.flen - frames_done)
+        if self.denoiser is not None:
+            n = min(n, len(self.dbuf) // self.flen)
         return max(0, n)
 
     def peek_energy(self, n: int) -> np.ndarray:
         return _db(self.buf[: n * self.flen].reshape(n, self.flen)[:, ::2])
+
+    def view_energies(self, n: int) -> list[np.ndarray]:
+        """The next ``n`` frames' energies for each view: raw, and denoised when there is a denoiser."""
+        out = [self.peek_energy(n)]
+        if self.denoiser is not None:
+            out.append(_db(self.dbuf[: n * self.flen].reshape(n, self.flen)[:, ::2] * 32768.0))
+        return out
+
+    @property
+    def leak(self) -> tuple[int, float, float] | None:
+        """The other party leaking into this channel: the clearest measurement of the views."""
+        found = [v.leak for v in self.views if v.leak is not None]
+        return min(found, key=lambda k: k[2]) if found else None
 
     def frame_probs(self, first: int, n: int) -> np.ndarray:
         """Silero's probability for frames first..first+n-1: the max over the chunks each overlaps."""
@@ -273,6 +321,8 @@ class _Channel:
 
     def consume(self, n: int) -> bytes:
         chunk, self.buf = self.buf[: n * self.flen], self.buf[n * self.flen:]
+        if self.denoiser is not None:
+            self.dbuf = self.dbuf[n * self.flen:]
         return chunk.tobytes()
 
     def quality(self, too_noisy_below: float) -> ChannelQuality:
@@ -342,33 +392,23 @@ class StereoVad:
 
     def _piece(self, m: int, out: list[Segment]) -> None:
         s = self.settings
-        energies = {p: ch.peek_energy(m) for p, ch in self.ch.items()}
+        views = {p: ch.view_energies(m) for p, ch in self.ch.items()}
         if not self._ready:
             for p, ch in self.ch.items():
-                ch.levels.update(energies[p])
+                for view, ve in zip(ch.views, views[p], strict=True):
+                    view.levels.update(ve)
             self._ready = True
         for p, ch in self.ch.items():
             other = self.ch[CUSTOMER if p == AGENT else AGENT]
-            e = energies[p]
+            e = views[p][0]
             floor = ch.levels.floor if ch.levels.floor is not None else float(e.min())
             snr = ch.levels.snr_db
             # on a noisy line speech barely rises above the floor: the gate opens with the SNR
             gate = s.gate_db if snr is None else min(s.gate_db, max(-3.0, s.gate_slope * snr))
             cand = e > floor + gate
-            oe = np.concatenate((other.tail, energies[other.party]))
-            base = len(other.tail)
-            if ch.leak is None:
-                # nothing measured yet (the first seconds): assume the worst leak we handle, at any delay
-                lags, gain = range(MAX_LAG_FRAMES + 1), ASSUMED_LEAK_DB
-            elif ch.leak[2] < LEAK_SPREAD and other.levels.level is not None \
-                    and ch.levels.floor is not None and other.levels.level + ch.leak[1] > ch.levels.floor + 3.0:
-                k, gain = ch.leak[0], ch.leak[1]
-                lags = range(max(0, k - 1), k + 2)  # delays fall between frames
-            else:
-                lags = range(0)
-            if len(lags):
-                ref = np.maximum.reduce([oe[base - j: base - j + m] for j in lags])
-                cand &= e > ref + gain + s.bleed_margin_db
+            # bleed by the raw energies or by the denoised ones (each view judged on its own measurements)
+            for i, (view, oview) in enumerate(zip(ch.views, other.views, strict=True)):
+                cand &= self._not_bleed(view, oview, views[p][i], views[other.party][i], first=i == 0)
             if ch.silero is not None:
                 cand &= ch.frame_probs(self.frames_done, m) > s.silero_threshold
             data = ch.consume(m)
@@ -383,22 +423,43 @@ class StereoVad:
                 ch.smoother.split(self.max_open_frames, closed)
             out.extend(self._segment(p, st, en) for st, en in closed)
         for p, ch in self.ch.items():
-            ch.tail = np.concatenate((ch.tail, energies[p]))[-len(ch.tail):]
-            ch.block_e.append(energies[p])
+            for view, ve in zip(ch.views, views[p], strict=True):
+                view.push(ve)
         self.frames_done += m
         if self.frames_done % BLOCK_FRAMES == 0:
             self._end_block()
 
+    def _not_bleed(self, view: _EnergyView, src: _EnergyView, e: np.ndarray, src_e: np.ndarray,
+                   first: bool) -> np.ndarray:
+        """Frames of energies ``e`` louder than the other channel's (``src_e``) leaking in could explain."""
+        m = len(e)
+        leak = view.leak
+        if leak is None:
+            if not first:
+                return np.ones(m, bool)
+            # nothing measured yet (the first seconds): assume the worst leak we handle, at any delay
+            lags, gain = range(MAX_LAG_FRAMES + 1), ASSUMED_LEAK_DB
+        elif leak[2] < LEAK_SPREAD and src.levels.level is not None and view.levels.floor is not None \
+                and src.levels.level + leak[1] > view.levels.floor + 3.0:
+            k, gain = leak[0], leak[1]
+            lags = range(max(0, k - 1), k + 2)  # delays fall between frames
+        else:
+            return np.ones(m, bool)
+        oe = np.concatenate((src.tail, src_e))
+        base = len(src.tail)
+        ref = np.maximum.reduce([oe[base - j: base - j + m] for j in lags])
+        out: np.ndarray = e > ref + gain + self.settings.bleed_margin_db
+        return out
+
     def _end_block(self) -> None:
         for ch in self.ch.values():
-            block = np.concatenate(ch.block_e)
-            ch.block_e = []
-            ch.levels.update(block)
-            ch.history.append(block)
+            for view in ch.views:
+                view.end_block()
         a, c = self.ch[AGENT], self.ch[CUSTOMER]
-        ha, hc = np.concatenate(a.history), np.concatenate(c.history)
-        c.leak = estimate_leak(ha, hc, a.levels.level)
-        a.leak = estimate_leak(hc, ha, c.levels.level)
+        for va, vc in zip(a.views, c.views, strict=True):
+            ha, hc = np.concatenate(va.history), np.concatenate(vc.history)
+            vc.leak = estimate_leak(ha, hc, va.levels.level)
+            va.leak = estimate_leak(hc, ha, vc.levels.level)
 
     def _segment(self, party: str, start: float, end: float) -> Segment:
         pad = self.settings.pad_s
