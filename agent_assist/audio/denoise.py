@@ -24,6 +24,7 @@ from collections import deque
 
 import numpy as np
 
+TRI_FRAMES = 64  # frames smoothed per matrix product
 
 class NoiseSuppressor:
     def __init__(self, rate: int, *, floor_db: float = -15.0, window_s: float = 1.5, subwindows: int = 6,
@@ -48,6 +49,10 @@ class NoiseSuppressor:
         self.mins: deque[np.ndarray] = deque(maxlen=subwindows - 1)  # minima of the last full sub-windows
         self.past_min = np.full(bins, np.inf, np.float32)  # minimum over ``mins``
         self.clean = np.zeros(bins, np.float32)  # |S|^2 estimated for the previous frame
+        # p_i = sum_j (1 - s) s^(i-j) f_j + s^(i+1) p_(-1): the smoothing as a triangular product
+        lag = np.arange(TRI_FRAMES)[:, None] - np.arange(TRI_FRAMES)[None, :]
+        self._tri = np.where(lag >= 0, (1 - smoothing) * smoothing ** np.maximum(lag, 0), 0).astype(np.float32)
+        self._decay = (smoothing ** np.arange(1, TRI_FRAMES + 1)).astype(np.float32)
 
     def process(self, x: np.ndarray, last: bool = False) -> np.ndarray:
         """Filter the next samples (float, any scale); returns the filtered samples ready so far."""
@@ -60,10 +65,11 @@ class NoiseSuppressor:
         if k <= 0:
             self.inbuf = buf
             return np.zeros(0, np.float32)
-        idx = np.arange(self.n)[None, :] + self.hop * np.arange(k)[:, None]
-        spec = np.fft.rfft(buf[idx] * self.win, axis=1)
-        gains = self._gains((spec.real ** 2 + spec.imag ** 2).astype(np.float32))
-        y = np.fft.irfft(spec * gains, n=self.n, axis=1).astype(np.float32) * self.win
+        frames = np.lib.stride_tricks.sliding_window_view(buf[: (k + 1) * self.hop], self.n)[:: self.hop]
+        spec = np.fft.rfft(frames * self.win, axis=1)
+        gains = self._gains(spec.real ** 2 + spec.imag ** 2)
+        spec *= gains
+        y = np.fft.irfft(spec, n=self.n, axis=1) * self.win
         out = np.empty((k, self.hop), np.float32)
         out[0] = self.tail + y[0, :self.hop]
         out[1:] = y[:-1, self.hop:] + y[1:, :self.hop]
@@ -80,24 +86,49 @@ class NoiseSuppressor:
         return flat
 
     def _gains(self, pw: np.ndarray) -> np.ndarray:
-        g = np.empty_like(pw)
-        s, a, bias, floor = self.smoothing, self.dd_alpha, self.bias, self.floor
-        p = self.power if self.power is not None else pw[0].copy()
-        for i in range(len(pw)):
-            f = pw[i]
-            p = s * p + (1.0 - s) * f
-            np.minimum(self.sub_min, p, out=self.sub_min)
-            self.sub_count += 1
-            noise = np.minimum(self.past_min, self.sub_min) * bias + 1e-12
+        """The gain per frame and bin for the power spectra ``pw`` (frames x bins), state carried on."""
+        k = len(pw)
+        a = self.dd_alpha
+        # the recursively smoothed power p_i = s p_(i-1) + (1 - s) f_i, TRI_FRAMES frames per product
+        p = np.empty_like(pw)
+        prev = self.power if self.power is not None else pw[0]
+        for at in range(0, k, TRI_FRAMES):
+            f = pw[at:at + TRI_FRAMES]
+            m = len(f)
+            p[at:at + m] = self._tri[:m, :m] @ f + self._decay[:m, None] * prev
+            prev = p[at + m - 1]
+        self.power = prev.copy()
+        # minimum statistics: the minimum over the sub-window being filled and the last full ones
+        noise = np.empty_like(pw)
+        at = 0
+        while at < k:
+            m = min(k - at, self.sub_len - self.sub_count)
+            run = np.minimum.accumulate(np.concatenate((self.sub_min[None], p[at:at + m])), axis=0)[1:]
+            np.minimum(run, self.past_min, out=noise[at:at + m])
+            self.sub_count += m
             if self.sub_count == self.sub_len:
-                self.mins.append(self.sub_min.copy())
+                self.mins.append(run[-1].copy())
                 self.past_min = np.minimum.reduce(self.mins) if len(self.mins) > 1 else self.mins[0].copy()
                 self.sub_count = 0
-                self.sub_min = p.copy()
-            post = f / noise
-            xi = a * self.clean / noise + (1.0 - a) * np.maximum(post - 1.0, 0.0)
-            gi = np.maximum(xi / (1.0 + xi), floor)
-            self.clean = gi * gi * f
-            g[i] = gi
-        self.power = p
+                self.sub_min = p[at + m - 1].copy()
+            else:
+                self.sub_min = run[-1].copy()
+            at += m
+        noise = noise * self.bias + 1e-12
+        # decision-directed a-priori SNR: the one recursion left, frame by frame
+        gain_a = a / noise
+        ml = (1.0 - a) * np.maximum(pw / noise - 1.0, 0.0)
+        g = np.empty_like(pw)
+        clean, xi, t = self.clean, np.empty_like(self.clean), np.empty_like(self.clean)
+        floor = self.floor
+        for i in range(k):
+            np.multiply(gain_a[i], clean, out=xi)
+            xi += ml[i]
+            np.add(xi, 1.0, out=t)
+            gi = g[i]
+            np.divide(xi, t, out=gi)
+            np.maximum(gi, floor, out=gi)
+            clean = gi * gi
+            clean *= pw[i]
+        self.clean = clean
         return g
