@@ -73,7 +73,7 @@ class NoiseSuppressor:
         out = np.empty((k, self.hop), np.float32)
         out[0] = self.tail + y[0, :self.hop]
         out[1:] = y[:-1, self.hop:] + y[1:, :self.hop]
-        self.tail = y[-1, self.hop:].copy()
+        self.tail = y[-1, self.hop:].astype(np.float32)
         self.inbuf = buf[k * self.hop:]
         flat = out.reshape(-1)
         if self.skip:
