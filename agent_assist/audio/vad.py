@@ -47,6 +47,7 @@ DETECTORS = ("combined", "silero", "webrtc")
 BLOCK_FRAMES = 32  # level and bleed statistics are refreshed every 32 frames (0.96 s)
 MAX_LAG_FRAMES = 10  # bleed delays searched: 0..300 ms
 ASSUMED_LEAK_DB = -15.0  # until a channel's leak is measured
+MAX_LEAK_DB = -6.0  # louder "leaks" are the other direction seen backwards
 LEAK_SPREAD = 0.75  # a leak's level relative to its source varies less than this share of its own level
 
 
@@ -67,6 +68,8 @@ class VadSettings:
     snr_offset_db: float = -6.0  # calibration of the effective SNR against the benchmark's true SNR
     denoise: bool = True  # Silero hears the channel through a Wiener noise suppressor (audio/denoise.py)
     denoise_floor_db: float = -15.0
+    gate_denoised_below_db: float = 15.0
+    denoised_gate_db: float = 1.5
 
     def __post_init__(self) -> None:
         if self.frame_ms not in (10, 20, 30):
@@ -202,6 +205,10 @@ def estimate_leak(src: np.ndarray, dst: np.ndarray, src_level: float | None, min
         med = float(np.median(diff))
         mad = float(np.median(np.abs(diff - med)))
         own = float(np.median(np.abs(d - np.median(d)))) + 1e-3
+        if med > MAX_LEAK_DB:
+            # not a leak: a leak is quieter than its source. This is the mirror image of the other
+            # direction (while a loud party leaks into this channel, its source follows this one)
+            continue
         if best is None or mad / own < best[2]:
             best = (k, med, mad / own)
     return best
@@ -400,11 +407,15 @@ class StereoVad:
             self._ready = True
         for p, ch in self.ch.items():
             other = self.ch[CUSTOMER if p == AGENT else AGENT]
-            e = views[p][0]
-            floor = ch.levels.floor if ch.levels.floor is not None else float(e.min())
             snr = ch.levels.snr_db
+            g = len(ch.views) - 1 if snr is not None and snr < s.gate_denoised_below_db else 0
+            e = views[p][g]
+            lv = ch.views[g].levels
+            floor = lv.floor if lv.floor is not None else float(e.min())
             # on a noisy line speech barely rises above the floor: the gate opens with the SNR
             gate = s.gate_db if snr is None else min(s.gate_db, max(-3.0, s.gate_slope * snr))
+            if g:
+                gate = min(gate, s.denoised_gate_db)
             cand = e > floor + gate
             # bleed by the raw energies or by the denoised ones (each view judged on its own measurements)
             for i, (view, oview) in enumerate(zip(ch.views, other.views, strict=True)):
