@@ -3,16 +3,24 @@ share one path.
 
 Per 30 ms frame of each channel:
 
+0. *noise suppression* (``audio/denoise.py``) — a streaming Wiener filter (minimum-statistics noise,
+   decision-directed gain, floor ``denoise_floor_db``) gives a denoised copy of the channel, time-aligned
+   with it; Silero hears the denoised copy, and the stages below read the frame energies of both
+   (two ``_EnergyView`` objects), because on a line at 0–8 dB speech barely rises above the hiss in the raw
+   energies while a leak buried in the hiss still follows its source in the denoised ones;
 1. *noise floor and speech level* (``LevelTracker``) — every ~1 s block the channel's quiet frames
    (10th percentile) and loud frames (95th percentile) update a minimum-statistics noise floor over
    the last ``floor_window_s`` and a running speech level, so a slowly drifting line noise is
    followed; their difference is the channel's *effective SNR*, shown to the user, and a channel
    below ``noisy_snr_db`` is flagged "too noisy to trust";
-2. *energy gate* — the frame must be ``gate_db`` above the tracked floor;
-3. *echo and bleed* (``BleedTracker``) — the other party leaking into this channel (acoustic
-   crosstalk, hybrid echo) is found by correlating the two channels' frame energies over delays of
-   0–300 ms; once a leak is found (its delay and level), a frame that is no louder than the other
-   channel's delayed level plus the leak plus ``bleed_margin_db`` is bleed, not speech;
+2. *energy gate* — the frame must be ``gate_db`` above the tracked floor (at most half the effective
+   SNR); on a channel below ``gate_denoised_below_db`` the gate reads the denoised energies instead,
+   ``denoised_gate_db`` above their floor;
+3. *echo and bleed* — the other party leaking into this channel (acoustic crosstalk, hybrid echo) is
+   found by correlating the two channels' frame energies over delays of 0–300 ms (``estimate_leak``,
+   per energy view; a "leak" louder than ``MAX_LEAK_DB`` is the other direction seen backwards); once
+   a leak is found (its delay and level), a frame that is no louder than the other channel's delayed
+   level plus the leak plus ``bleed_margin_db`` in either view is bleed, not speech;
 4. *the detector* — Silero VAD (ONNX, run by onnxruntime) on 32 ms chunks of the channel finds speech
    and webrtcvad confirms it (``detector="combined"``: the two fail on different frames); webrtcvad
    alone or Silero alone are the other choices (``docs/vad-comparison.md`` has the measurements);
@@ -21,7 +29,7 @@ Per 30 ms frame of each channel:
    by ``pad_s`` at both ends (calibrated so that clean calls are within 0.5 points).
 
 The VAD runs at 8 kHz (telephony) or 16 kHz; other rates are resampled with soxr.
-Defaults were calibrated with ``bench/talk_accuracy.py --tune`` on its dev split only.
+Defaults were calibrated on ``bench/talk_accuracy.py``'s dev split only (``--dev``, ``--tune``).
 
 Why this file is over 400 lines: the detector chain (noise floor, energy gate, webrtcvad, Silero, bleed) per
 channel; its stages share one frame clock.
@@ -58,7 +66,7 @@ class VadSettings:
     frame_ms: int = 30  # 10, 20 or 30
     silero_threshold: float = 0.3
     min_speech_s: float = 0.15
-    min_silence_s: float = 0.45
+    min_silence_s: float = 0.4
     pad_s: float = 0.0
     gate_db: float = 3.0
     gate_slope: float = 0.5  # the gate is at most this share of the channel's effective SNR
@@ -67,7 +75,7 @@ class VadSettings:
     noisy_snr_db: float = 5.0
     snr_offset_db: float = -6.0  # calibration of the effective SNR against the benchmark's true SNR
     denoise: bool = True  # Silero hears the channel through a Wiener noise suppressor (audio/denoise.py)
-    denoise_floor_db: float = -15.0
+    denoise_floor_db: float = -20.0
     gate_denoised_below_db: float = 15.0
     denoised_gate_db: float = 1.5
 
