@@ -178,9 +178,9 @@ class LevelTracker:
     def update(self, e: np.ndarray) -> None:
         if not len(e):
             return
-        self._floors.append(float(np.percentile(e, 10)))
+        lo, hi = (float(v) for v in np.percentile(e, (10, 95)))
+        self._floors.append(lo)
         self.floor = min(self._floors)
-        hi = float(np.percentile(e, 95))
         if hi > self.floor + 6.0:
             self._levels.append(hi)
         if self._levels:
@@ -213,12 +213,12 @@ def estimate_leak(src: np.ndarray, dst: np.ndarray, src_level: float | None, min
         d = dst[k:][m]
         diff = d - src[: n - k][m]
         med = float(np.median(diff))
-        mad = float(np.median(np.abs(diff - med)))
-        own = float(np.median(np.abs(d - np.median(d)))) + 1e-3
         if med > MAX_LEAK_DB:
             # not a leak: a leak is quieter than its source. This is the mirror image of the other
             # direction (while a loud party leaks into this channel, its source follows this one)
             continue
+        mad = float(np.median(np.abs(diff - med)))
+        own = float(np.median(np.abs(d - np.median(d)))) + 1e-3
         if best is None or mad / own < best[2]:
             best = (k, med, mad / own)
     return best
