@@ -72,6 +72,23 @@ def test_no_leak_is_claimed_between_independent_channels() -> None:
     assert est is not None and est[2] > 0.75
 
 
+def test_a_leak_is_measured_one_way_only() -> None:
+    """A loud customer leaking into the agent's quiet channel: the agent's energy follows the customer's
+    at -18 dB. Seen the other way round the customer's energy follows the agent's at +18 dB, which is no
+    leak (a leak is quieter than its source) and must not be taken for one."""
+    rng = np.random.default_rng(6)
+    n = 2000
+    talking = (np.arange(n) // 50) % 2 == 0
+    customer = np.where(talking, 60 + 10 * rng.random(n), 30 + rng.normal(0, 1, n)).astype(np.float32)
+    agent = np.maximum(customer - 18.0, 25 + rng.normal(0, 1, n)).astype(np.float32)  # the leak over a floor
+    agent[~talking] = (45 + 10 * rng.random(n))[~talking]  # the agent's own speech while the customer listens
+    into_agent = estimate_leak(customer, agent, 65.0)
+    assert into_agent is not None and into_agent[0] == 0 and into_agent[1] == pytest.approx(-18.0, abs=1.0)
+    assert into_agent[2] < 0.75
+    backwards = estimate_leak(agent, customer, 50.0)
+    assert backwards is None or backwards[1] <= -6.0
+
+
 def test_dc_offset_is_removed_and_said(call8k: Spoken) -> None:
     clean = analyze(analyze_report(call8k.agent, call8k.customer, 8000).segments)
     shifted = np.clip(call8k.agent.astype(np.int32) + 4000, -32768, 32767).astype(np.int16)
