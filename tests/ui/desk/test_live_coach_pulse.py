@@ -25,8 +25,15 @@ CHILD = r'''
 import json, sys, time
 from pathlib import Path
 from PySide6.QtWidgets import QApplication
-from PySide6.QtTest import QTest
+from PySide6.QtCore import QEventLoop, QTimer
 app = QApplication(sys.argv)
+
+def pump(ms):
+    # QTest.qWait keeps the GIL while it waits, which starves the worker threads (loading spaCy took
+    # 100-150 s instead of 1.5 s); an event loop's exec() lets them run
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
 from agent_assist.audio.live import input_devices
 from agent_assist.settings import Settings
 from agent_assist.store import calls
@@ -39,7 +46,7 @@ from agent_assist.ui.desk.live_listening import LiveListening
 def wait(cond, what, t=30.0):
     end = time.monotonic() + t
     while not cond():
-        QTest.qWait(50)
+        pump(50)
         if time.monotonic() > end:
             info = {}
             if "coach" in globals() and coach.speech is not None:

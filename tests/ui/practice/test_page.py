@@ -265,8 +265,15 @@ import faulthandler, json, sys, threading, time
 faulthandler.enable()  # a crash of the child shows its stack in the parent's failure message
 from pathlib import Path
 from PySide6.QtWidgets import QApplication
-from PySide6.QtTest import QTest
+from PySide6.QtCore import QEventLoop, QTimer
 app = QApplication(sys.argv)
+
+def pump(ms):
+    # QTest.qWait keeps the GIL while it waits, which starves the worker threads (loading spaCy took
+    # 100-150 s instead of 1.5 s); an event loop's exec() lets them run
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
 from agent_assist.audio.live import input_devices
 from agent_assist.settings import Settings
 from agent_assist.store.db import connect
@@ -276,7 +283,7 @@ from agent_assist.ui.common.services import Services
 def wait(cond, what, t=30.0):
     end = time.monotonic() + t
     while not cond():
-        QTest.qWait(50)
+        pump(50)
         if time.monotonic() > end:
             state = {"scenario": view._scenario is not None, "nlp": view._nlp_done, "trainees":
                      view.trainee_box.count(), "voices": view.voice_box.count(), "status": view.status.text(),
@@ -303,7 +310,7 @@ print("READY", flush=True)
 played = []
 threading.Thread(target=lambda: played.append(sys.stdin.readline()), daemon=True).start()
 wait(lambda: bool(played), "the words to be played", 60.0)
-QTest.qWait(1500)  # the VAD's hangover closes the last segment
+pump(1500)  # the VAD's hangover closes the last segment
 measured = view._mic_speech_s
 view.reply_edit.setText("Hello, I'm so sorry about that. What happened?")
 view.send()

@@ -25,8 +25,15 @@ CHILD = r'''
 import json, sys, threading, time
 from pathlib import Path
 from PySide6.QtWidgets import QApplication
-from PySide6.QtTest import QTest
+from PySide6.QtCore import QEventLoop, QTimer
 app = QApplication(sys.argv)
+
+def pump(ms):
+    # QTest.qWait keeps the GIL while it waits, which starves the worker threads (loading spaCy took
+    # 100-150 s instead of 1.5 s); an event loop's exec() lets them run
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
 from agent_assist.audio.live import input_devices
 from agent_assist.settings import Settings
 from agent_assist.store.db import connect
@@ -36,7 +43,7 @@ from agent_assist.ui.common.services import Services
 def wait(cond, what, t=30.0):
     end = time.monotonic() + t
     while not cond():
-        QTest.qWait(50)
+        pump(50)
         if time.monotonic() > end:
             print(json.dumps({"error": "timeout waiting for " + what, "box": view.reply_edit.text(),
                               "status": view.status.text()}), flush=True)
@@ -55,7 +62,7 @@ wait(lambda: view._mic_words is not None and view._mic_words.state == "listening
 print("READY", flush=True)
 wait(lambda: bool(view.reply_edit.text().strip()), "the recognised reply", 60.0)
 heard = view.reply_edit.text()
-QTest.qWait(300)
+pump(300)
 measured = view._mic_speech_s
 view.send()
 wait(lambda: view.reply_edit.isEnabled() or view._session.finished, "the customer's answer")
