@@ -274,7 +274,6 @@ class _Channel:
         self.dbuf = np.zeros(0, dtype=np.float32)  # denoised samples, aligned with ``buf``
         self.settings = settings
         self.buf_base = 0  # the sample index of buf[0]
-        self.skip_db = settings.silero_skip_db
         self.skipped = 0  # Silero chunks not run (quiet)
         self.sbuf = np.zeros(0, dtype=np.float32)
         self.probs = np.zeros(0, dtype=np.float32)
@@ -340,7 +339,8 @@ class _Channel:
         """Which of the Silero chunks ``denoised`` (rows, -1..1; the first is chunk ``first``) stay below
         the energy gate in every 8 ms quarter: Silero's answer for them could not make them speech."""
         k, c = denoised.shape
-        if self.skip_db is None:
+        skip_db = self.settings.silero_skip_db
+        if skip_db is None:
             return np.zeros(k, bool)
         g, level = self.gate()
         if level is None:
@@ -353,7 +353,7 @@ class _Channel:
             x = np.concatenate((x, np.zeros(k * c - len(x), np.float32))).reshape(k, c)
         q = c // 4
         e = _db(x[:, : 4 * q].reshape(-1, q)).reshape(k, 4)
-        out: np.ndarray = e.max(axis=1) < level - self.skip_db
+        out: np.ndarray = e.max(axis=1) < level - skip_db
         return out
 
     def frames_ready(self, frames_done: int) -> int:
@@ -365,14 +365,13 @@ class _Channel:
             n = min(n, len(self.dbuf) // self.flen)
         return max(0, n)
 
-    def peek_energy(self, n: int) -> np.ndarray:
-        return _db(self.buf[: n * self.flen].reshape(n, self.flen)[:, ::2])
-
     def view_energies(self, n: int) -> list[np.ndarray]:
-        """The next ``n`` frames' energies for each view: raw, and denoised when there is a denoiser."""
-        out = [self.peek_energy(n)]
+        """The next ``n`` frames' energies (every other sample) for each view: raw, and denoised (in
+        int16 units too) when there is a denoiser."""
+        m = n * self.flen
+        out = [_db(self.buf[:m].reshape(n, self.flen)[:, ::2])]
         if self.denoiser is not None:
-            out.append(_db(self.dbuf[: n * self.flen].reshape(n, self.flen)[:, ::2] * 32768.0))
+            out.append(_db(self.dbuf[:m].reshape(n, self.flen)[:, ::2] * 32768.0))
         return out
 
     @property
@@ -426,7 +425,6 @@ class StereoVad:
         self.ch = {AGENT: _Channel(AGENT, rate, self.settings), CUSTOMER: _Channel(CUSTOMER, rate, self.settings)}
         self.frame_s = self.settings.frame_ms / 1000
         self.frames_done = 0
-        self.blocks_done = 0
         self.vad_calls = 0  # webrtcvad calls made (for the benchmark's bookkeeping)
         self._ready = False
 
@@ -528,8 +526,8 @@ class StereoVad:
         for ch in self.ch.values():
             for view in ch.views:
                 view.end_block()
-        self.blocks_done += 1
-        if self.blocks_done > LEAK_EARLY_BLOCKS and self.blocks_done % LEAK_EVERY_BLOCKS:
+        blocks = self.frames_done // BLOCK_FRAMES
+        if blocks > LEAK_EARLY_BLOCKS and blocks % LEAK_EVERY_BLOCKS:
             return  # a leak changes slowly: after the first seconds it is measured every few blocks
         a, c = self.ch[AGENT], self.ch[CUSTOMER]
         for va, vc in zip(a.views, c.views, strict=True):

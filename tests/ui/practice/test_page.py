@@ -265,15 +265,8 @@ import faulthandler, json, sys, threading, time
 faulthandler.enable()  # a crash of the child shows its stack in the parent's failure message
 from pathlib import Path
 from PySide6.QtWidgets import QApplication
-from PySide6.QtCore import QEventLoop, QTimer
 app = QApplication(sys.argv)
-
-def pump(ms):
-    # QTest.qWait keeps the GIL while it waits, which starves the worker threads (loading spaCy took
-    # 100-150 s instead of 1.5 s); an event loop's exec() lets them run
-    loop = QEventLoop()
-    QTimer.singleShot(ms, loop.quit)
-    loop.exec()
+from tests.ui.child import pump
 from agent_assist.audio.live import input_devices
 from agent_assist.settings import Settings
 from agent_assist.store.db import connect
