@@ -40,12 +40,13 @@ def test_db_call_runs_on_one_connection_off_the_gui_thread(qtbot: QtBot, service
 
 
 def test_drop_connection_reopens_the_path(qtbot: QtBot, services: Services) -> None:
-    ids: list[int] = []
-    services.db_call(lambda db: ids.append(id(db)))
+    # the connections themselves, not their id(): a freed connection's id can be reused by the next one
+    ids: list[object] = []
+    services.db_call(lambda db: ids.append(db))
     services.db_call(lambda db: services.drop_connection())
-    services.db_call(lambda db: ids.append(id(db)))
+    services.db_call(lambda db: ids.append(db))
     qtbot.waitUntil(lambda: len(ids) == 2, timeout=5000)
-    assert ids[0] != ids[1]
+    assert ids[0] is not ids[1]
 
 
 def test_events_reach_only_their_own_signal(qtbot: QtBot, services: Services) -> None:
