@@ -67,11 +67,15 @@ class VadSettings:
     frame_ms: int = 30  # 10, 20 or 30
     silero_threshold: float = 0.3
     min_speech_s: float = 0.15
-    min_silence_s: float = 0.4
+    min_silence_s: float = 0.3
     pad_s: float = 0.0
     gate_db: float = 3.0
     gate_slope: float = 0.5  # the gate is at most this share of the channel's effective SNR
     bleed_margin_db: float = 6.0
+    # a word's quiet end right after speech that cleared the margin needs only this much less
+    # (hysteresis: under the other party's bleed a "t" release or a trailing "s" would split a phrase)
+    bleed_hold_db: float = 3.0
+    bleed_hold_s: float = 0.15
     floor_window_s: float = 8.0
     noisy_snr_db: float = 5.0
     snr_offset_db: float = -6.0  # calibration of the effective SNR against the benchmark's true SNR
@@ -234,6 +238,7 @@ class _EnergyView:
         self.history: deque[np.ndarray] = deque(maxlen=64)  # the last ~60 s, by block
         self.tail = np.full(MAX_LAG_FRAMES + 2, -np.inf, dtype=np.float32)  # the last frames
         self.leak: tuple[int, float, float] | None = None  # the other party leaking in
+        self.clear_at = -(1 << 30)  # the last frame that cleared the bleed margin
 
     def push(self, e: np.ndarray) -> None:
         self.tail = np.concatenate((self.tail, e))[-len(self.tail):]
@@ -502,11 +507,15 @@ class StereoVad:
 
     def _not_bleed(self, view: _EnergyView, src: _EnergyView, e: np.ndarray, src_e: np.ndarray,
                    first: bool) -> np.ndarray:
-        """Frames of energies ``e`` louder than the other channel's (``src_e``) leaking in could explain."""
+        """Frames of energies ``e`` louder than the other channel's (``src_e``) leaking in could explain:
+        by ``bleed_margin_db``, or by ``bleed_margin_db - bleed_hold_db`` within ``bleed_hold_s`` after
+        a frame that cleared the full margin (the quiet end of a word the bleed would otherwise cut)."""
         m = len(e)
+        s = self.settings
         leak = view.leak
         if leak is None:
             if not first:
+                view.clear_at = self.frames_done + m - 1
                 return np.ones(m, bool)
             # nothing measured yet (the first seconds): assume the worst leak we handle, at any delay
             lags, gain = range(MAX_LAG_FRAMES + 1), ASSUMED_LEAK_DB
@@ -515,11 +524,19 @@ class StereoVad:
             k, gain = leak[0], leak[1]
             lags = range(max(0, k - 1), k + 2)  # delays fall between frames
         else:
+            view.clear_at = self.frames_done + m - 1
             return np.ones(m, bool)
         oe = np.concatenate((src.tail, src_e))
         base = len(src.tail)
         ref = np.maximum.reduce([oe[base - j: base - j + m] for j in lags])
-        out: np.ndarray = e > ref + gain + self.settings.bleed_margin_db
+        over = e - (ref + gain)
+        clear = over > s.bleed_margin_db
+        idx = np.arange(self.frames_done, self.frames_done + m)
+        last = np.maximum.accumulate(np.where(clear, idx, view.clear_at))
+        if clear.any():
+            view.clear_at = int(last[-1])
+        hold = (idx - last) * self.frame_s <= s.bleed_hold_s
+        out: np.ndarray = clear | (hold & (over > s.bleed_margin_db - s.bleed_hold_db))
         return out
 
     def _end_block(self) -> None:

@@ -32,7 +32,8 @@ The line then does to each channel what a phone call does:
 * **telephone band** 300–3400 Hz, and a **G.711 µ-law** round trip (8-bit µ=255 companding);
 * resampled to the call's rate (8 kHz stays the line rate; 16 kHz is an upsampled line).
 
-The truth is each spoken sentence's placement (trimmed of espeak's leading/trailing silence).
+The truth is each party's talk spurts (``truth.py``): the spoken clips' sound with pauses under 0.3 s
+bridged, the same definition as the unit tests' fixture calls.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ import soundfile as sf
 import soxr
 
 from agent_assist.coach.talk import AGENT, CUSTOMER, Segment
+from tests.audio.truth import talk_spurts
 
 LINE_RATE = 8000
 VOICES = {AGENT: ("en-us", 170), CUSTOMER: ("en-gb+f3", 155)}
@@ -222,12 +224,13 @@ def render(placed: list[tuple[str, float, np.ndarray]], duration_s: float, line:
     rng = np.random.default_rng(seed + 7919)
     n = int(duration_s * LINE_RATE)
     clean = {AGENT: np.zeros(n, np.float32), CUSTOMER: np.zeros(n, np.float32)}
-    truth = []
+    spoken = []
     for party, start, x in placed:
         i = round(start * LINE_RATE)
         x = x[: max(0, n - i)]
         clean[party][i:i + len(x)] += x
-        truth.append(Segment(party, i / LINE_RATE, (i + len(x)) / LINE_RATE))
+        spoken.append((party, i / LINE_RATE, x))
+    truth = talk_spurts(spoken, LINE_RATE)
     if line.band:
         clean = {p: band_pass(x, LINE_RATE) for p, x in clean.items()}
     mixed = {p: x.copy() for p, x in clean.items()}

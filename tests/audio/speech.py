@@ -1,8 +1,15 @@
-"""Real speech for the audio tests: espeak-ng utterances placed on two channels at known times."""
+"""Real speech for the audio tests: espeak-ng utterances placed on two channels at known times.
+
+Each utterance is spoken one sentence at a time with ``SENTENCE_PAUSE_S`` between its sentences, a
+clear pause under the truth's talk-spurt definition (``truth.py``: pauses under 0.3 s are bridged).
+espeak's own sentence pause is 0.29-0.33 s, right on that line, so a fixture built from it would
+test which side of 0.3 s a few milliseconds fall on.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,8 +19,10 @@ import soundfile as sf
 import soxr
 
 from agent_assist.coach.talk import AGENT, CUSTOMER, Segment
+from tests.audio.truth import talk_spurts
 
 VOICES = {AGENT: "en-us", CUSTOMER: "en-gb+f3"}
+SENTENCE_PAUSE_S = 0.5
 
 # (party, start_s, text): a short support call with a pause, an overlap and a backchannel
 SCRIPT: list[tuple[str, float, str]] = [
@@ -50,16 +59,26 @@ def say(text: str, party: str, rate: int, cache: Path) -> np.ndarray:
     return soxr.resample(x, r, rate).astype(np.float32)
 
 
+def utterance(text: str, party: str, rate: int, cache: Path) -> np.ndarray:
+    """``text`` spoken a sentence at a time, ``SENTENCE_PAUSE_S`` of silence between the sentences."""
+    gap = np.zeros(round(SENTENCE_PAUSE_S * rate), np.float32)
+    parts: list[np.ndarray] = []
+    for k, sent in enumerate(p for p in re.split(r"(?<=[.?!])\s+", text) if p.strip()):
+        parts += [gap, say(sent, party, rate, cache)] if k else [say(sent, party, rate, cache)]
+    return np.concatenate(parts)
+
+
 def build(rate: int, cache: Path, script: list[tuple[str, float, str]] = SCRIPT, noise_db: float = -60.0,
           tail_s: float = 1.5) -> Spoken:
-    parts = [(p, t, say(text, p, rate, cache)) for p, t, text in script]
+    parts = [(p, t, utterance(text, p, rate, cache)) for p, t, text in script]
     n = int((max(t + len(x) / rate for _p, t, x in parts) + tail_s) * rate)
     ch = {AGENT: np.zeros(n, np.float32), CUSTOMER: np.zeros(n, np.float32)}
-    truth = []
+    placed = []
     for p, t, x in parts:
         i = int(t * rate)
         ch[p][i:i + len(x)] += x
-        truth.append(Segment(p, i / rate, (i + len(x)) / rate))
+        placed.append((p, i / rate, x))
+    truth = talk_spurts(placed, rate)
     rng = np.random.default_rng(0)
     out = {}
     for p, x in ch.items():
