@@ -18,15 +18,23 @@ Per 30 ms frame of each channel:
    ``denoised_gate_db`` above their floor;
 3. *echo and bleed* — the other party leaking into this channel (acoustic crosstalk, hybrid echo) is
    found by correlating the two channels' frame energies over delays of 0–300 ms (``estimate_leak``,
-   per energy view; a "leak" louder than ``MAX_LEAK_DB`` is the other direction seen backwards); once
-   a leak is found (its delay and level), a frame that is no louder than the other channel's delayed
-   level plus the leak plus ``bleed_margin_db`` in either view is bleed, not speech;
+   per energy view of this channel, against the view of the source that the source's own gate trusts:
+   the denoised one on a noisy line, whose raw energies over-state its speech by the hiss; a "leak"
+   louder than ``MAX_LEAK_DB`` is the other direction seen backwards); once a leak is found (its delay
+   and level), a frame that is no louder than the other channel's delayed level plus the leak plus
+   ``bleed_margin_db`` in either view is bleed, not speech, and stays bleed until it clears that margin
+   by ``bleed_hold_db`` or for ``bleed_hold_s`` (hysteresis: a "t" release under the other party's
+   bleed would otherwise split a phrase);
 4. *the detector* — Silero VAD (ONNX, run by onnxruntime) on 32 ms chunks of the channel finds speech
    and webrtcvad confirms it (``detector="combined"``: the two fail on different frames); webrtcvad
    alone or Silero alone are the other choices (``docs/vad-comparison.md`` has the measurements);
-5. *hangover and edges* — speech frames separated by less than ``min_silence_s`` form one segment,
-   segments shorter than ``min_speech_s`` are dropped (clicks, breaths), and each segment is widened
-   by ``pad_s`` at both ends (calibrated so that clean calls are within 0.5 points).
+5. *hangover and edges* — speech frames separated by less than ``min_silence_s`` (0.3 s, the pause a
+   speaker's talk spurt bridges in the tests' and the benchmark's truth, ``tests/audio/truth.py``) form
+   one segment; the hangover grows to ``noisy_min_silence_s`` as the effective SNR falls from 15 to
+   3 dB (the quiet ends of words sink under the hiss, so the pauses the detector sees are longer than
+   the speaker's); below ``tail_trim_below_db`` a segment ends at its last frame ``tail_trim_db`` above
+   the denoised floor (Silero's probability lingers there for up to ~0.4 s after speech); segments
+   shorter than ``min_speech_s`` are dropped (clicks, breaths), and each is widened by ``pad_s``.
 
 The VAD runs at 8 kHz (telephony) or 16 kHz; other rates are resampled with soxr.
 Defaults were calibrated on ``bench/talk_accuracy.py``'s dev split only (``--dev``, ``--tune``).
@@ -68,6 +76,11 @@ class VadSettings:
     silero_threshold: float = 0.3
     min_speech_s: float = 0.15
     min_silence_s: float = 0.3
+    # on a noisy channel the quiet edges of words sink under the noise, so the pauses the VAD sees
+    # are longer than the speaker's: the hangover grows to ``noisy_min_silence_s`` as the channel's
+    # effective SNR falls from ``hangover_snr_db[1]`` to ``hangover_snr_db[0]``
+    noisy_min_silence_s: float | None = 0.4
+    hangover_snr_db: tuple[float, float] = (3.0, 15.0)
     pad_s: float = 0.0
     gate_db: float = 3.0
     gate_slope: float = 0.5  # the gate is at most this share of the channel's effective SNR
@@ -76,6 +89,13 @@ class VadSettings:
     # (hysteresis: under the other party's bleed a "t" release or a trailing "s" would split a phrase)
     bleed_hold_db: float = 3.0
     bleed_hold_s: float = 0.15
+    # below ``tail_trim_below_db`` effective SNR Silero's probability lingers for up to ~0.4 s after
+    # speech: a segment there ends at its last speech frame ``tail_trim_db`` above the (denoised) floor
+    tail_trim_db: float | None = 4.5
+    tail_trim_below_db: float = 5.0
+    # a leak is measured against the view of its source that the source's own gate trusts (the
+    # denoised one on a noisy line): raw energies of a 0 dB line over-state its speech by ~3 dB
+    cross_leak: bool = True
     floor_window_s: float = 8.0
     noisy_snr_db: float = 5.0
     snr_offset_db: float = -6.0  # calibration of the effective SNR against the benchmark's true SNR
@@ -112,16 +132,21 @@ class _Smoother:
         self.last = -1
         self.voiced = 0
         self.cont: int | None = None  # where a split-off open segment continues (see ``split``)
+        self.last_strong = -1  # the last speech frame that was also ``strong`` (see ``push``)
 
     def _close(self, out: list[tuple[float, float]]) -> None:
         if self.start is not None and self.voiced >= self.min_speech:
-            out.append((self.start * self.frame_s, (self.last + 1) * self.frame_s))
+            last = self.last_strong if self.last_strong >= self.start else self.last
+            out.append((self.start * self.frame_s, (last + 1) * self.frame_s))
         self.start = None
         self.voiced = 0
 
-    def push(self, first: int, flags: np.ndarray, out: list[tuple[float, float]]) -> None:
-        """Frame ``first + i`` is speech when ``flags[i]``; closed segments are appended to ``out``."""
+    def push(self, first: int, flags: np.ndarray, out: list[tuple[float, float]],
+             strong: np.ndarray | None = None) -> None:
+        """Frame ``first + i`` is speech when ``flags[i]``; closed segments are appended to ``out``. With
+        ``strong``, a segment ends at its last speech frame that is also strong (its weak tail is cut)."""
         end = first + len(flags)
+        st = None if strong is None else set((np.flatnonzero(flags & strong) + first).tolist())
         for i in (np.flatnonzero(flags) + first).tolist():
             if self.start is not None and i - self.last - 1 >= self.min_silence:
                 self._close(out)
@@ -133,6 +158,8 @@ class _Smoother:
                     self.start = i
                 self.cont = None
             self.last = i
+            if st is None or i in st:
+                self.last_strong = i
             self.voiced += 1
         if end - self.last - 1 >= self.min_silence:
             self.cont = None
@@ -239,6 +266,7 @@ class _EnergyView:
         self.tail = np.full(MAX_LAG_FRAMES + 2, -np.inf, dtype=np.float32)  # the last frames
         self.leak: tuple[int, float, float] | None = None  # the other party leaking in
         self.clear_at = -(1 << 30)  # the last frame that cleared the bleed margin
+        self.leak_src = 0  # which of the other channel's views the leak was measured against
 
     def push(self, e: np.ndarray) -> None:
         self.tail = np.concatenate((self.tail, e))[-len(self.tail):]
@@ -339,6 +367,17 @@ class _Channel:
         if g:
             gate = min(gate, s.denoised_gate_db)
         return g, floor + gate
+
+    def hangover_frames(self) -> int:
+        """The hangover in frames for the channel's current effective SNR (see ``noisy_min_silence_s``)."""
+        s = self.settings
+        snr = self.levels.snr_db
+        sil = s.min_silence_s
+        if s.noisy_min_silence_s is not None and snr is not None:
+            lo, hi = s.hangover_snr_db
+            w = min(1.0, max(0.0, (hi - snr) / (hi - lo)))
+            sil += w * (s.noisy_min_silence_s - s.min_silence_s)
+        return max(1, round(sil / self.smoother.frame_s))
 
     def _quiet_chunks(self, first: int, denoised: np.ndarray) -> np.ndarray:
         """Which of the Silero chunks ``denoised`` (rows, -1..1; the first is chunk ``first``) stay below
@@ -483,8 +522,9 @@ class StereoVad:
             e = views[p][g]
             cand = e > (level if level is not None else float(e.min()) + s.gate_db)
             # bleed by the raw energies or by the denoised ones (each view judged on its own measurements)
-            for i, (view, oview) in enumerate(zip(ch.views, other.views, strict=True)):
-                cand &= self._not_bleed(view, oview, views[p][i], views[other.party][i], first=i == 0)
+            for i, view in enumerate(ch.views):
+                j = view.leak_src if view.leak_src < len(other.views) else i
+                cand &= self._not_bleed(view, other.views[j], views[p][i], views[other.party][j], first=i == 0)
             if ch.silero is not None:
                 cand &= ch.frame_probs(self.frames_done, m) > s.silero_threshold
             data = ch.consume(m)
@@ -494,7 +534,14 @@ class StereoVad:
                     cand[i] = vad.is_speech(data[i * flen2:(i + 1) * flen2], rate)
                 self.vad_calls += int(cand.sum())
             closed: list[tuple[float, float]] = []
-            ch.smoother.push(self.frames_done, cand, closed)
+            ch.smoother.min_silence = ch.hangover_frames()
+            strong = None
+            snr = ch.levels.snr_db
+            if s.tail_trim_db is not None and snr is not None and snr < s.tail_trim_below_db:
+                fl = ch.views[g].levels.floor
+                if fl is not None:
+                    strong = e > fl + s.tail_trim_db
+            ch.smoother.push(self.frames_done, cand, closed, strong)
             if self.max_open_frames is not None:
                 ch.smoother.split(self.max_open_frames, closed)
             out.extend(self._segment(p, st, en) for st, en in closed)
@@ -547,10 +594,12 @@ class StereoVad:
         if blocks > LEAK_EARLY_BLOCKS and blocks % LEAK_EVERY_BLOCKS:
             return  # a leak changes slowly: after the first seconds it is measured every few blocks
         a, c = self.ch[AGENT], self.ch[CUSTOMER]
-        for va, vc in zip(a.views, c.views, strict=True):
-            ha, hc = np.concatenate(va.history), np.concatenate(vc.history)
-            vc.leak = estimate_leak(ha, hc, va.levels.level)
-            va.leak = estimate_leak(hc, ha, vc.levels.level)
+        hist = {ch.party: [np.concatenate(v.history) for v in ch.views] for ch in (a, c)}
+        for dst, src in ((a, c), (c, a)):
+            for i, view in enumerate(dst.views):
+                j = src.gate()[0] if self.settings.cross_leak else i
+                view.leak_src = j
+                view.leak = estimate_leak(hist[src.party][j], hist[dst.party][i], src.views[j].levels.level)
 
     def _segment(self, party: str, start: float, end: float) -> Segment:
         pad = self.settings.pad_s

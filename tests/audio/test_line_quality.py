@@ -10,7 +10,7 @@ import soundfile as sf
 import soxr
 
 from agent_assist.audio.analysis import analyze_file_report, analyze_report
-from agent_assist.audio.vad import StereoVad, VadSettings, estimate_leak
+from agent_assist.audio.vad import StereoVad, VadSettings, _Smoother, estimate_leak
 from agent_assist.coach.talk import AGENT, CUSTOMER, analyze
 from tests.audio.callgen import Line, band_pass, dialogues, make_call, ulaw_round_trip
 from tests.audio.speech import Spoken
@@ -130,3 +130,38 @@ def test_detector_choice(call8k: Spoken) -> None:
         assert v.detector == d
         segs = v.feed(call8k.agent, call8k.customer) + v.flush()
         assert analyze(segs).talk_ratio == pytest.approx(truth, abs=0.02), d
+
+
+
+def test_a_noisy_channel_gets_a_longer_hangover(turns: list[tuple[str, str]], speech_cache: Path) -> None:
+    line = Line(snr_db={AGENT: 28.0, CUSTOMER: 1.0}, drift_db=0.0, bleed_db=None)
+    c = make_call(turns, 21, 8000, line, speech_cache)
+    v = StereoVad(8000)
+    v.feed(c.agent, c.customer)
+    v.flush()
+    s = v.settings
+    assert s.noisy_min_silence_s is not None and s.noisy_min_silence_s > s.min_silence_s
+    assert v.ch[AGENT].hangover_frames() == round(s.min_silence_s / 0.03)
+    assert v.ch[CUSTOMER].hangover_frames() == round(s.noisy_min_silence_s / 0.03)
+    fixed = StereoVad(8000, VadSettings(noisy_min_silence_s=None))
+    fixed.feed(c.agent, c.customer)
+    assert fixed.ch[CUSTOMER].hangover_frames() == round(s.min_silence_s / 0.03)
+
+
+def test_a_weak_tail_is_cut_at_the_last_strong_frame() -> None:
+    sm = _Smoother(0.03, 0.15, 0.3)
+    flags = np.zeros(60, dtype=bool)
+    flags[10:40] = True  # one spurt: frames 10..39
+    strong = np.zeros(60, dtype=bool)
+    strong[10:31] = True  # the detector lingers for 9 frames after the energy fell
+    out: list[tuple[float, float]] = []
+    sm.push(0, flags, out, strong)
+    assert out == [pytest.approx((0.30, 0.93))]
+    plain = _Smoother(0.03, 0.15, 0.3)
+    untrimmed: list[tuple[float, float]] = []
+    plain.push(0, flags, untrimmed)
+    assert untrimmed == [pytest.approx((0.30, 1.20))]
+    # a spurt with no strong frame at all keeps its detector edges (nothing to trim against)
+    weak: list[tuple[float, float]] = []
+    _Smoother(0.03, 0.15, 0.3).push(0, flags, weak, np.zeros(60, dtype=bool))
+    assert weak == untrimmed
