@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 import soxr
 
-from agent_assist.audio.analysis import analyze_file_report, analyze_report
+from agent_assist.audio.analysis import analyze_arrays, analyze_file_report, analyze_report
 from agent_assist.audio.vad import StereoVad, VadSettings, _Smoother, estimate_leak
 from agent_assist.coach.talk import AGENT, CUSTOMER, analyze
 from tests.audio.callgen import Line, band_pass, dialogues, make_call, ulaw_round_trip
@@ -146,6 +146,19 @@ def test_a_noisy_channel_gets_a_longer_hangover(turns: list[tuple[str, str]], sp
     fixed = StereoVad(8000, VadSettings(noisy_min_silence_s=None))
     fixed.feed(c.agent, c.customer)
     assert fixed.ch[CUSTOMER].hangover_frames() == round(s.min_silence_s / 0.03)
+
+
+def test_a_noisy_channel_starts_its_segments_earlier(turns: list[tuple[str, str]], speech_cache: Path) -> None:
+    line = Line(snr_db={AGENT: 28.0, CUSTOMER: 1.0}, drift_db=0.0, bleed_db=None)
+    c = make_call(turns, 21, 8000, line, speech_cache)
+    padded = analyze_arrays(c.agent, c.customer, c.rate)
+    plain = analyze_arrays(c.agent, c.customer, c.rate, VadSettings(noisy_onset_pad_s=0.0))
+    assert [(g.party, g.end) for g in padded] == [(g.party, g.end) for g in plain]
+    lead = {p: [b.start - a.start for a, b in zip(padded, plain, strict=True) if a.party == p]
+            for p in (AGENT, CUSTOMER)}
+    pad = VadSettings().noisy_onset_pad_s
+    assert pad > 0 and all(d == 0 for d in lead[AGENT])  # a 28 dB channel keeps its onsets
+    assert lead[CUSTOMER] and all(0.75 * pad <= d <= pad + 1e-9 for d in lead[CUSTOMER][1:])
 
 
 def test_a_weak_tail_is_cut_at_the_last_strong_frame() -> None:
