@@ -20,8 +20,9 @@ Per 30 ms frame of each channel:
    found by correlating the two channels' frame energies over delays of 0–300 ms (``estimate_leak``,
    per energy view of this channel, against the view of the source that the source's own gate trusts:
    the denoised one on a noisy line, whose raw energies over-state its speech by the hiss; a "leak"
-   louder than ``MAX_LEAK_DB`` is the other direction seen backwards); once a leak is found (its delay
-   and level), a frame that is no louder than the other channel's delayed level plus the leak plus
+   louder than ``MAX_LEAK_DB`` is the other direction seen backwards; a leak is trusted when it follows
+   its source, within ``LEAK_SPREAD`` in the raw energies and ``denoised_leak_spread`` in the denoised
+   ones, which the suppressor's gain makes looser); once a leak is found (its delay and level), a frame that is no louder than the other channel's delayed level plus the leak plus
    ``bleed_margin_db`` in either view is bleed, not speech, and stays bleed until it clears that margin
    by ``bleed_hold_db`` or for ``bleed_hold_s`` (hysteresis: a "t" release under the other party's
    bleed would otherwise split a phrase);
@@ -100,6 +101,9 @@ class VadSettings:
     # a leak is measured against the view of its source that the source's own gate trusts (the
     # denoised one on a noisy line): raw energies of a 0 dB line over-state its speech by ~3 dB
     cross_leak: bool = True
+    # a leak buried in the hiss of a noisy line reaches the denoised view through the suppressor's
+    # non-linear gain, so there it follows its source less tightly than in the raw energies
+    denoised_leak_spread: float = 1.5
     floor_window_s: float = 8.0
     noisy_snr_db: float = 5.0
     snr_offset_db: float = -6.0  # calibration of the effective SNR against the benchmark's true SNR
@@ -575,7 +579,8 @@ class StereoVad:
                 return np.ones(m, bool)
             # nothing measured yet (the first seconds): assume the worst leak we handle, at any delay
             lags, gain = range(MAX_LAG_FRAMES + 1), ASSUMED_LEAK_DB
-        elif leak[2] < LEAK_SPREAD and src.levels.level is not None and view.levels.floor is not None \
+        elif leak[2] < (LEAK_SPREAD if first else s.denoised_leak_spread) \
+                and src.levels.level is not None and view.levels.floor is not None \
                 and src.levels.level + leak[1] > view.levels.floor + 3.0:
             k, gain = leak[0], leak[1]
             lags = range(max(0, k - 1), k + 2)  # delays fall between frames

@@ -178,3 +178,18 @@ def test_a_weak_tail_is_cut_at_the_last_strong_frame() -> None:
     weak: list[tuple[float, float]] = []
     _Smoother(0.03, 0.15, 0.3).push(0, flags, weak, np.zeros(60, dtype=bool))
     assert weak == untrimmed
+
+
+def test_a_leak_into_a_noisy_channel_is_seen_through_the_suppressor(
+        turns: list[tuple[str, str]], speech_cache: Path) -> None:
+    # the agent leaks at -16 dB into a 3.4 dB customer line with 4 dB of drift: in the raw energies the
+    # leak is under the hiss, in the denoised ones it is heard but follows its source loosely
+    line = Line(snr_db={AGENT: 17.6, CUSTOMER: 3.4}, drift_db=4.0, bleed_db=-15.7, bleed_from=AGENT,
+                bleed_delay_s=0.067)
+    c = make_call(turns, 32, 8000, line, speech_cache)
+    true = analyze(c.truth)
+    found = analyze(analyze_arrays(c.agent, c.customer, c.rate))
+    strict = analyze(analyze_arrays(c.agent, c.customer, c.rate, VadSettings(denoised_leak_spread=0.75)))
+    assert strict.customer_speech_s - true.customer_speech_s > 0.8  # the agent's bleed counted as the customer
+    assert found.customer_speech_s == pytest.approx(true.customer_speech_s, rel=0.03)
+    assert found.talk_ratio == pytest.approx(true.talk_ratio, abs=0.01)
