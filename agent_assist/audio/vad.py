@@ -154,7 +154,7 @@ class _Smoother:
         """Frame ``first + i`` is speech when ``flags[i]``; closed segments are appended to ``out``. With
         ``strong``, a segment ends at its last speech frame that is also strong (its weak tail is cut)."""
         end = first + len(flags)
-        st = None if strong is None else set((np.flatnonzero(flags & strong) + first).tolist())
+        st = None if strong is None else (flags & strong).tolist()
         for i in (np.flatnonzero(flags) + first).tolist():
             if self.start is not None and i - self.last - 1 >= self.min_silence:
                 self._close(out)
@@ -166,7 +166,7 @@ class _Smoother:
                     self.start = i
                 self.cont = None
             self.last = i
-            if st is None or i in st:
+            if st is None or st[i - first]:
                 self.last_strong = i
             self.voiced += 1
         if end - self.last - 1 >= self.min_silence:
