@@ -22,8 +22,9 @@ Per 30 ms frame of each channel:
    the denoised one on a noisy line, whose raw energies over-state its speech by the hiss; a "leak"
    louder than ``MAX_LEAK_DB`` is the other direction seen backwards; a leak is trusted when it follows
    its source, within ``LEAK_SPREAD`` in the raw energies and ``denoised_leak_spread`` in the denoised
-   ones, which the suppressor's gain makes looser); once a leak is found (its delay and level), a frame that is no louder than the other channel's delayed level plus the leak plus
-   ``bleed_margin_db`` in either view is bleed, not speech, and stays bleed until it clears that margin
+   ones, which the suppressor's gain makes looser); once a leak is found (its delay and level), a frame
+   that is no louder than the other channel's delayed level plus the leak plus ``bleed_margin_db`` in
+   either view is bleed, not speech, and stays bleed until it clears that margin
    by ``bleed_hold_db`` or for ``bleed_hold_s`` (hysteresis: a "t" release under the other party's
    bleed would otherwise split a phrase);
 4. *the detector* — Silero VAD (ONNX, run by onnxruntime) on 32 ms chunks of the channel finds speech
@@ -80,9 +81,9 @@ class VadSettings:
     min_silence_s: float = 0.3
     # on a noisy channel the quiet edges of words sink under the noise, so the pauses the VAD sees
     # are longer than the speaker's: the hangover grows to ``noisy_min_silence_s`` as the channel's
-    # effective SNR falls from ``hangover_snr_db[1]`` to ``hangover_snr_db[0]``
+    # effective SNR falls from ``noisy_edges_snr_db[1]`` to ``noisy_edges_snr_db[0]``
     noisy_min_silence_s: float | None = 0.4
-    hangover_snr_db: tuple[float, float] = (3.0, 15.0)
+    noisy_edges_snr_db: tuple[float, float] = (3.0, 15.0)
     # ... and a segment starts up to ``noisy_onset_pad_s`` earlier (on a 0-5 dB line the detector hears
     # a word's quiet onset ~40 ms late: median of 182 dev onsets; 20 ms at 5-15 dB, 10 ms when clean)
     noisy_onset_pad_s: float = 0.04
@@ -377,11 +378,12 @@ class _Channel:
         return g, floor + gate
 
     def noisiness(self) -> float:
-        """0 on a channel above ``hangover_snr_db[1]`` effective SNR, rising to 1 at ``hangover_snr_db[0]``."""
+        """How far the channel's edges move for noise (hangover, onset lead): 0 above
+        ``noisy_edges_snr_db[1]`` effective SNR, rising to 1 at ``noisy_edges_snr_db[0]``."""
         snr = self.levels.snr_db
         if snr is None:
             return 0.0
-        lo, hi = self.settings.hangover_snr_db
+        lo, hi = self.settings.noisy_edges_snr_db
         return min(1.0, max(0.0, (hi - snr) / (hi - lo)))
 
     def hangover_frames(self) -> int:
@@ -536,7 +538,7 @@ class StereoVad:
             cand = e > (level if level is not None else float(e.min()) + s.gate_db)
             # bleed by the raw energies or by the denoised ones (each view judged on its own measurements)
             for i, view in enumerate(ch.views):
-                j = view.leak_src if view.leak_src < len(other.views) else i
+                j = view.leak_src
                 cand &= self._not_bleed(view, other.views[j], views[p][i], views[other.party][j], first=i == 0)
             if ch.silero is not None:
                 cand &= ch.frame_probs(self.frames_done, m) > s.silero_threshold

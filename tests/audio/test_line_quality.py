@@ -12,7 +12,7 @@ import soxr
 from agent_assist.audio.analysis import analyze_arrays, analyze_file_report, analyze_report
 from agent_assist.audio.vad import StereoVad, VadSettings, _Smoother, estimate_leak
 from agent_assist.coach.talk import AGENT, CUSTOMER, analyze
-from tests.audio.callgen import Line, band_pass, dialogues, make_call, ulaw_round_trip
+from tests.audio.callgen import Call, Line, band_pass, dialogues, make_call, ulaw_round_trip
 from tests.audio.speech import Spoken
 
 
@@ -132,10 +132,15 @@ def test_detector_choice(call8k: Spoken) -> None:
         assert analyze(segs).talk_ratio == pytest.approx(truth, abs=0.02), d
 
 
-
-def test_a_noisy_channel_gets_a_longer_hangover(turns: list[tuple[str, str]], speech_cache: Path) -> None:
+@pytest.fixture(scope="module")
+def noisy_customer(turns: list[tuple[str, str]], speech_cache: Path) -> Call:
+    """A 28 dB agent line and a 1 dB customer line, no drift, no bleed."""
     line = Line(snr_db={AGENT: 28.0, CUSTOMER: 1.0}, drift_db=0.0, bleed_db=None)
-    c = make_call(turns, 21, 8000, line, speech_cache)
+    return make_call(turns, 21, 8000, line, speech_cache)
+
+
+def test_a_noisy_channel_gets_a_longer_hangover(noisy_customer: Call) -> None:
+    c = noisy_customer
     v = StereoVad(8000)
     v.feed(c.agent, c.customer)
     v.flush()
@@ -148,9 +153,8 @@ def test_a_noisy_channel_gets_a_longer_hangover(turns: list[tuple[str, str]], sp
     assert fixed.ch[CUSTOMER].hangover_frames() == round(s.min_silence_s / 0.03)
 
 
-def test_a_noisy_channel_starts_its_segments_earlier(turns: list[tuple[str, str]], speech_cache: Path) -> None:
-    line = Line(snr_db={AGENT: 28.0, CUSTOMER: 1.0}, drift_db=0.0, bleed_db=None)
-    c = make_call(turns, 21, 8000, line, speech_cache)
+def test_a_noisy_channel_starts_its_segments_earlier(noisy_customer: Call) -> None:
+    c = noisy_customer
     padded = analyze_arrays(c.agent, c.customer, c.rate)
     plain = analyze_arrays(c.agent, c.customer, c.rate, VadSettings(noisy_onset_pad_s=0.0))
     assert [(g.party, g.end) for g in padded] == [(g.party, g.end) for g in plain]
