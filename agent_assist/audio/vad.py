@@ -233,6 +233,13 @@ class LevelTracker:
         return self.level - self.floor + self._offset
 
 
+def source_heard(src: np.ndarray, src_level: float | None, min_frames: int = 40) -> bool:
+    """Whether ``src`` (a channel's frame energies, dB) holds enough loud speech to measure its leak."""
+    if src_level is None or len(src) <= MAX_LAG_FRAMES + min_frames:
+        return False
+    return int(np.count_nonzero(src[: len(src) - MAX_LAG_FRAMES] > src_level - 12.0)) >= min_frames
+
+
 def estimate_leak(src: np.ndarray, dst: np.ndarray, src_level: float | None, min_frames: int = 40
                   ) -> tuple[int, float, float] | None:
     """(delay in frames, leak level in dB relative to the source, spread) of ``src`` leaking into
@@ -241,27 +248,24 @@ def estimate_leak(src: np.ndarray, dst: np.ndarray, src_level: float | None, min
     stays near the leak level although ``dst`` itself moves with the syllables. The spread is the median
     absolute deviation of ``dst - src`` over that of ``dst`` (small for a leak; large when ``dst`` is
     steady noise or its own speech)."""
-    if src_level is None or len(src) <= MAX_LAG_FRAMES + min_frames:
+    if not source_heard(src, src_level, min_frames):
         return None
-    loud = src > src_level - 12.0
-    best: tuple[int, float, float] | None = None
-    n = len(src)
-    for k in range(MAX_LAG_FRAMES + 1):
-        m = loud[: n - k]
-        if m.sum() < min_frames:
-            continue
-        d = dst[k:][m]
-        diff = d - src[: n - k][m]
-        med = float(np.median(diff))
-        if med > MAX_LEAK_DB:
-            # not a leak: a leak is quieter than its source. This is the mirror image of the other
-            # direction (while a loud party leaks into this channel, its source follows this one)
-            continue
-        mad = float(np.median(np.abs(diff - med)))
-        own = float(np.median(np.abs(d - np.median(d)))) + 1e-3
-        if best is None or mad / own < best[2]:
-            best = (k, med, mad / own)
-    return best
+    assert src_level is not None
+    # the loud source frames that every delay can see (all but the last MAX_LAG_FRAMES), all delays at once
+    idx = np.flatnonzero(src[: len(src) - MAX_LAG_FRAMES] > src_level - 12.0)
+    d = dst[idx[None, :] + np.arange(MAX_LAG_FRAMES + 1)[:, None]]  # delays x frames
+    diff = d - src[idx]
+    med = np.median(diff, axis=1)
+    mad = np.median(np.abs(diff - med[:, None]), axis=1)
+    own = np.median(np.abs(d - np.median(d, axis=1)[:, None]), axis=1) + 1e-3
+    spread = mad / own
+    # a "leak" louder than MAX_LEAK_DB is no leak: a leak is quieter than its source. It is the mirror
+    # image of the other direction (while a loud party leaks into this channel, its source follows this one)
+    spread[med > MAX_LEAK_DB] = np.inf
+    k = int(np.argmin(spread))
+    if not np.isfinite(spread[k]):
+        return None
+    return k, float(med[k]), float(spread[k])
 
 
 class _EnergyView:
@@ -274,6 +278,9 @@ class _EnergyView:
         self.history: deque[np.ndarray] = deque(maxlen=64)  # the last ~60 s, by block
         self.tail = np.full(MAX_LAG_FRAMES + 2, -np.inf, dtype=np.float32)  # the last frames
         self.leak: tuple[int, float, float] | None = None  # the other party leaking in
+        # whether a leak could be measured yet (enough source speech): afterwards no leak means none,
+        # not "assume the worst" (a 0 dB line's raw energies only ever show the mirror of a leak)
+        self.measured = False
         self.clear_at = -(1 << 30)  # the last frame that cleared the bleed margin
         self.leak_src = 0  # which of the other channel's views the leak was measured against
 
@@ -576,7 +583,7 @@ class StereoVad:
         s = self.settings
         leak = view.leak
         if leak is None:
-            if not first:
+            if not first or view.measured:
                 view.clear_at = self.frames_done + m - 1
                 return np.ones(m, bool)
             # nothing measured yet (the first seconds): assume the worst leak we handle, at any delay
@@ -607,15 +614,20 @@ class StereoVad:
             for view in ch.views:
                 view.end_block()
         blocks = self.frames_done // BLOCK_FRAMES
-        if blocks > LEAK_EARLY_BLOCKS and blocks % LEAK_EVERY_BLOCKS:
-            return  # a leak changes slowly: after the first seconds it is measured every few blocks
+        if blocks > LEAK_EARLY_BLOCKS and blocks % LEAK_EVERY_BLOCKS \
+                and all(v.measured for ch in self.ch.values() for v in ch.views):
+            # a leak changes slowly: after the first seconds it is measured every few blocks, but
+            # every block until it could be (until then the worst leak is assumed, which costs overlaps)
+            return
         a, c = self.ch[AGENT], self.ch[CUSTOMER]
         hist = {ch.party: [np.concatenate(v.history) for v in ch.views] for ch in (a, c)}
         for dst, src in ((a, c), (c, a)):
             for i, view in enumerate(dst.views):
                 j = src.gate()[0] if self.settings.cross_leak else i
                 view.leak_src = j
-                view.leak = estimate_leak(hist[src.party][j], hist[dst.party][i], src.views[j].levels.level)
+                level = src.views[j].levels.level
+                view.leak = estimate_leak(hist[src.party][j], hist[dst.party][i], level)
+                view.measured = view.measured or source_heard(hist[src.party][j], level)
 
     def _segment(self, party: str, start: float, end: float) -> Segment:
         pad = self.settings.pad_s

@@ -89,6 +89,29 @@ def test_a_leak_is_measured_one_way_only() -> None:
     assert backwards is None or backwards[1] <= -6.0
 
 
+def test_no_leak_found_means_none_once_the_other_party_was_heard() -> None:
+    """Until a leak can be measured the worst one is assumed (a frame must clear the other party's
+    level -15 dB by the bleed margin). Once the other party has spoken enough to measure it, finding no
+    leak means there is none: on a 0 dB line the raw energies only ever show the mirror of a leak
+    (estimate_leak gives None), and before, None kept the worst leak assumed for the whole call."""
+    rate = 8000
+    rng = np.random.default_rng(9)
+    n = 12 * rate
+    talking = (np.arange(n) // (rate // 2)) % 2 == 0  # the agent talks half a second, pauses half a second
+    agent = np.where(talking, 3000.0, 30.0) * rng.normal(0, 1, n)
+    customer = 2000.0 * rng.normal(0, 1, n)  # a line whose hiss is as loud as the agent's speech
+    vad = StereoVad(rate)
+    vad.feed(agent.astype(np.int16), customer.astype(np.int16))
+    raw = vad.ch[CUSTOMER].views[0]
+    assert raw.leak is None and raw.measured
+    src = vad.ch[AGENT].views[0]
+    src_e = np.full(32, 80.0, np.float32)  # the agent loud ...
+    quiet = src_e - 12.0  # ... and this channel 12 dB below: bleed only if a leak were assumed
+    assert vad._not_bleed(raw, src, quiet, src_e, first=True).all()
+    raw.measured = False  # the first seconds of a call: nothing measured yet, the worst leak assumed
+    assert not vad._not_bleed(raw, src, quiet, src_e, first=True).any()
+
+
 def test_dc_offset_is_removed_and_said(call8k: Spoken) -> None:
     clean = analyze(analyze_report(call8k.agent, call8k.customer, 8000).segments)
     shifted = np.clip(call8k.agent.astype(np.int32) + 4000, -32768, 32767).astype(np.int16)
