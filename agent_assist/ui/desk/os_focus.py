@@ -262,6 +262,10 @@ class X11Focus:
                 continue
             win = self._display.create_resource_object("window", wid)
             win.map()  # ICCCM: mapping an iconic window de-iconifies it
+            # ... but only once the window manager has iconified it: right after hide_others its request
+            # may still be queued, the map is then a no-op and the window stays minimised. A pager's
+            # activation reaches the window manager after that request, so it de-iconifies either way
+            self._pager_message(win, "_NET_ACTIVE_WINDOW", [2, 0, 0])
             restored += 1
         # the order every window had before the call, bottom to top, then the window that was active
         source_pager, above = 2, 0
