@@ -233,11 +233,18 @@ class LevelTracker:
         return self.level - self.floor + self._offset
 
 
-def source_heard(src: np.ndarray, src_level: float | None, min_frames: int = 40) -> bool:
-    """Whether ``src`` (a channel's frame energies, dB) holds enough loud speech to measure its leak."""
+def _loud_frames(src: np.ndarray, src_level: float | None, min_frames: int) -> np.ndarray | None:
+    """The loud frames of ``src`` (a channel's frame energies, dB) that every delay can see (all but the
+    last ``MAX_LAG_FRAMES``), or None when there are too few to measure a leak from."""
     if src_level is None or len(src) <= MAX_LAG_FRAMES + min_frames:
-        return False
-    return int(np.count_nonzero(src[: len(src) - MAX_LAG_FRAMES] > src_level - 12.0)) >= min_frames
+        return None
+    idx = np.flatnonzero(src[: len(src) - MAX_LAG_FRAMES] > src_level - 12.0)
+    return idx if len(idx) >= min_frames else None
+
+
+def source_heard(src: np.ndarray, src_level: float | None, min_frames: int = 40) -> bool:
+    """Whether ``src`` holds enough loud speech to measure its leak."""
+    return _loud_frames(src, src_level, min_frames) is not None
 
 
 def estimate_leak(src: np.ndarray, dst: np.ndarray, src_level: float | None, min_frames: int = 40
@@ -248,11 +255,10 @@ def estimate_leak(src: np.ndarray, dst: np.ndarray, src_level: float | None, min
     stays near the leak level although ``dst`` itself moves with the syllables. The spread is the median
     absolute deviation of ``dst - src`` over that of ``dst`` (small for a leak; large when ``dst`` is
     steady noise or its own speech)."""
-    if not source_heard(src, src_level, min_frames):
+    idx = _loud_frames(src, src_level, min_frames)
+    if idx is None:
         return None
-    assert src_level is not None
-    # the loud source frames that every delay can see (all but the last MAX_LAG_FRAMES), all delays at once
-    idx = np.flatnonzero(src[: len(src) - MAX_LAG_FRAMES] > src_level - 12.0)
+    # every delay at once
     d = dst[idx[None, :] + np.arange(MAX_LAG_FRAMES + 1)[:, None]]  # delays x frames
     diff = d - src[idx]
     med = np.median(diff, axis=1)

@@ -257,6 +257,7 @@ class X11Focus:
         self._connect()
         alive = set(self.client_ids())
         restored = 0
+        source_pager, above = 2, 0
         for wid in self._hidden:
             if wid not in alive:
                 continue
@@ -265,10 +266,9 @@ class X11Focus:
             # ... but only once the window manager has iconified it: right after hide_others its request
             # may still be queued, the map is then a no-op and the window stays minimised. A pager's
             # activation reaches the window manager after that request, so it de-iconifies either way
-            self._pager_message(win, "_NET_ACTIVE_WINDOW", [2, 0, 0])
+            self._pager_message(win, "_NET_ACTIVE_WINDOW", [source_pager, 0, 0])
             restored += 1
         # the order every window had before the call, bottom to top, then the window that was active
-        source_pager, above = 2, 0
         for wid in self._stacking:
             if wid in alive:
                 win = self._display.create_resource_object("window", wid)
