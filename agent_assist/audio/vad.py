@@ -50,7 +50,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 import soxr
@@ -88,6 +88,14 @@ class VadSettings:
     # a word's quiet onset ~40 ms late: median of 182 dev onsets; 20 ms at 5-15 dB, 10 ms when clean)
     noisy_onset_pad_s: float = 0.04
     pad_s: float = 0.0
+    # on a clean line a segment's edges are placed to 10 ms instead of the detector's frame: each moves,
+    # by at most ``edge_window_s`` either way, to where the channel's energy crosses ``edge_below_level_db``
+    # under its speech level (and ``edge_over_floor_db`` over its floor). Below ``edge_min_snr_db``
+    # effective SNR the frame edges stay: the quiet ends of words are under the noise there
+    edge_below_level_db: float | None = 35.0
+    edge_over_floor_db: float = 10.0
+    edge_window_s: float = 0.06
+    edge_min_snr_db: float = 20.0
     gate_db: float = 3.0
     gate_slope: float = 0.5  # the gate is at most this share of the channel's effective SNR
     bleed_margin_db: float = 6.0
@@ -130,6 +138,16 @@ def vad_rate(rate: int) -> int:
     return rate if rate in VAD_RATES else 16000
 
 
+class _Piece(NamedTuple):
+    """A closed speech segment in frames: ``joined`` when it continues a piece handed out by ``split``
+    (its start is that piece's end), ``cut`` when ``split`` ended it while the speech goes on."""
+
+    start: int
+    end: int
+    joined: bool = False
+    cut: bool = False
+
+
 class _Smoother:
     """Hangover smoothing of one channel's frame decisions into closed speech segments."""
 
@@ -138,20 +156,20 @@ class _Smoother:
         self.min_speech = max(1, round(min_speech_s / frame_s))
         self.min_silence = max(1, round(min_silence_s / frame_s))
         self.start: int | None = None
+        self.joined = False  # the open segment continues a split-off piece
         self.last = -1
         self.voiced = 0
         self.cont: int | None = None  # where a split-off open segment continues (see ``split``)
         self.last_strong = -1  # the last speech frame that was also ``strong`` (see ``push``)
 
-    def _close(self, out: list[tuple[float, float]]) -> None:
+    def _close(self, out: list[_Piece]) -> None:
         if self.start is not None and self.voiced >= self.min_speech:
             last = self.last_strong if self.last_strong >= self.start else self.last
-            out.append((self.start * self.frame_s, (last + 1) * self.frame_s))
+            out.append(_Piece(self.start, last + 1, self.joined))
         self.start = None
         self.voiced = 0
 
-    def push(self, first: int, flags: np.ndarray, out: list[tuple[float, float]],
-             strong: np.ndarray | None = None) -> None:
+    def push(self, first: int, flags: np.ndarray, out: list[_Piece], strong: np.ndarray | None = None) -> None:
         """Frame ``first + i`` is speech when ``flags[i]``; closed segments are appended to ``out``. With
         ``strong``, a segment ends at its last speech frame that is also strong (its weak tail is cut)."""
         end = first + len(flags)
@@ -162,9 +180,9 @@ class _Smoother:
             if self.start is None:
                 if self.cont is not None and i - self.last - 1 < self.min_silence:
                     # the speech goes on after a split: keep it touching the piece already out
-                    self.start, self.voiced = self.cont, self.min_speech
+                    self.start, self.voiced, self.joined = self.cont, self.min_speech, True
                 else:
-                    self.start = i
+                    self.start, self.joined = i, False
                 self.cont = None
             self.last = i
             if st is None or st[i - first]:
@@ -175,22 +193,21 @@ class _Smoother:
             if self.start is not None:
                 self._close(out)
 
-    def split(self, max_frames: int, out: list[tuple[float, float]]) -> None:
+    def split(self, max_frames: int, out: list[_Piece]) -> None:
         """Hand out the open segment so far when it is ``max_frames`` long (live: bounded loss)."""
         if self.start is not None and self.last + 1 - self.start >= max_frames \
                 and self.voiced >= self.min_speech:
-            out.append((self.start * self.frame_s, (self.last + 1) * self.frame_s))
+            out.append(_Piece(self.start, self.last + 1, self.joined, cut=True))
             self.cont = self.last + 1
             self.start = None
             self.voiced = 0
 
-    def flush(self, out: list[tuple[float, float]]) -> None:
+    def flush(self, out: list[_Piece]) -> None:
         self._close(out)
 
     def open_start(self) -> float | None:
         s = self.start if self.start is not None else self.cont
         return None if s is None else s * self.frame_s
-
 
 
 def _db(x: np.ndarray) -> np.ndarray:
@@ -334,6 +351,9 @@ class _Channel:
         self.probs = np.zeros(0, dtype=np.float32)
         self.probs_base = 0  # chunk index of probs[0]
         self.chunks_done = 0
+        self.sub = max(1, settings.frame_ms // 10)  # 10 ms sub-frames per frame, for the edges
+        self.sub_e = np.zeros(0, np.float32)  # their energies, back to the open segment's start
+        self.sub_base = 0  # the sub-frame index of sub_e[0]
 
     def take(self, samples: np.ndarray, last: bool = False) -> None:
         x = np.asarray(samples)
@@ -464,6 +484,51 @@ class _Channel:
         self.probs, self.probs_base = self.probs[keep:], self.probs_base + keep
         return p
 
+    def keep_sub_energies(self, n: int) -> None:
+        """Remember the 10 ms energies of the next ``n`` frames (before ``consume``)."""
+        if self.settings.edge_below_level_db is None:
+            return
+        m = n * self.flen
+        e = _db(self.buf[:m].reshape(n * self.sub, self.flen // self.sub)).astype(np.float32)
+        self.sub_e = np.concatenate((self.sub_e, e)) if len(self.sub_e) else e
+
+    def forget_sub_energies(self, frames_done: int) -> None:
+        """Drop the 10 ms energies no segment edge can need any more."""
+        start = self.smoother.start
+        keep = (frames_done if start is None else start) * self.sub - self.edge_window - 1
+        if keep > self.sub_base:
+            self.sub_e = self.sub_e[keep - self.sub_base:]
+            self.sub_base = keep
+
+    @property
+    def edge_window(self) -> int:
+        return round(self.settings.edge_window_s * 100)
+
+    def edges(self, piece: _Piece) -> tuple[float, float]:
+        """A closed piece's start and end in seconds: on a clean line each moved to the 10 ms sub-frame
+        where the channel's energy crosses the edge level (see ``edge_below_level_db``), within
+        ``edge_window_s``; a split's edges stay where they are (the pieces touch)."""
+        fs = self.smoother.frame_s
+        s, lv = self.settings, self.levels
+        snr = lv.snr_db
+        if s.edge_below_level_db is None or snr is None or snr < s.edge_min_snr_db \
+                or lv.floor is None or lv.level is None:
+            return piece.start * fs, piece.end * fs
+        loud = self.sub_e > max(lv.floor + s.edge_over_floor_db, lv.level - s.edge_below_level_db)
+        w, b, n = self.edge_window, self.sub_base, len(self.sub_e)
+        start, end = piece.start * self.sub, piece.end * self.sub
+        if not piece.joined:
+            lo = max(b, start - w)
+            at = np.flatnonzero(loud[lo - b: max(0, start + w + 1 - b)])
+            start = lo + int(at[0]) if len(at) else start
+        if not piece.cut:
+            lo = max(b, end - w - 1)
+            at = np.flatnonzero(loud[lo - b: max(0, min(n, end + w - b))])
+            end = lo + int(at[-1]) + 1 if len(at) else end
+        if end <= start:
+            return piece.start * fs, piece.end * fs
+        return start * fs / self.sub, end * fs / self.sub
+
     def consume(self, n: int) -> bytes:
         chunk, self.buf = self.buf[: n * self.flen], self.buf[n * self.flen:]
         self.buf_base += n * self.flen
@@ -555,13 +620,14 @@ class StereoVad:
                 cand &= self._not_bleed(view, other.views[j], views[p][i], views[other.party][j], first=i == 0)
             if ch.silero is not None:
                 cand &= ch.frame_probs(self.frames_done, m) > s.silero_threshold
+            ch.keep_sub_energies(m)
             data = ch.consume(m)
             if s.detector != "silero" or ch.silero is None:
                 flen2, vad, rate = ch.flen * 2, ch.vad, ch.rate
                 for i in np.flatnonzero(cand).tolist():
                     cand[i] = vad.is_speech(data[i * flen2:(i + 1) * flen2], rate)
                 self.vad_calls += int(cand.sum())
-            closed: list[tuple[float, float]] = []
+            closed: list[_Piece] = []
             ch.smoother.min_silence = ch.hangover_frames()
             strong = None
             snr = ch.levels.snr_db
@@ -572,7 +638,8 @@ class StereoVad:
             ch.smoother.push(self.frames_done, cand, closed, strong)
             if self.max_open_frames is not None:
                 ch.smoother.split(self.max_open_frames, closed)
-            out.extend(self._segment(p, st, en) for st, en in closed)
+            out.extend(self._segment(p, piece) for piece in closed)
+            ch.forget_sub_energies(self.frames_done + m)
         for p, ch in self.ch.items():
             for view, ve in zip(ch.views, views[p], strict=True):
                 view.push(ve)
@@ -635,7 +702,8 @@ class StereoVad:
                 view.leak = estimate_leak(hist[src.party][j], hist[dst.party][i], level)
                 view.measured = view.measured or source_heard(hist[src.party][j], level)
 
-    def _segment(self, party: str, start: float, end: float) -> Segment:
+    def _segment(self, party: str, piece: _Piece) -> Segment:
+        start, end = self.ch[party].edges(piece)
         pad = self.settings.pad_s
         lead = pad + self.settings.noisy_onset_pad_s * self.ch[party].noisiness()
         return Segment(party, max(0.0, start - lead), max(0.0, end + pad, start - lead))
@@ -644,9 +712,9 @@ class StereoVad:
         """Close the stream: the segments still open end where the audio ends."""
         out = self.feed(np.zeros(0, np.int16), np.zeros(0, np.int16), last=True)
         for p, ch in self.ch.items():
-            closed: list[tuple[float, float]] = []
+            closed: list[_Piece] = []
             ch.smoother.flush(closed)
-            out.extend(self._segment(p, st, en) for st, en in closed)
+            out.extend(self._segment(p, piece) for piece in closed)
         out.sort(key=lambda g: g.start)
         return out
 

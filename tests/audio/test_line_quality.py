@@ -10,9 +10,9 @@ import soundfile as sf
 import soxr
 
 from agent_assist.audio.analysis import analyze_arrays, analyze_file_report, analyze_report
-from agent_assist.audio.vad import StereoVad, VadSettings, _Smoother, estimate_leak
-from agent_assist.coach.talk import AGENT, CUSTOMER, analyze
-from tests.audio.callgen import Call, Line, band_pass, dialogues, make_call, ulaw_round_trip
+from agent_assist.audio.vad import StereoVad, VadSettings, _Piece, _Smoother, estimate_leak
+from agent_assist.coach.talk import AGENT, CUSTOMER, Segment, analyze
+from tests.audio.callgen import CLEAN, Call, Line, band_pass, dialogues, make_call, ulaw_round_trip
 from tests.audio.speech import Spoken
 
 
@@ -188,21 +188,61 @@ def test_a_noisy_channel_starts_its_segments_earlier(noisy_customer: Call) -> No
     assert lead[CUSTOMER] and all(0.75 * pad <= d <= pad + 1e-9 for d in lead[CUSTOMER][1:])
 
 
+def _on_grid(t: float, frame_s: float = 0.03) -> bool:
+    return abs(t / frame_s - round(t / frame_s)) < 1e-6
+
+
+def _mismatch_s(found: list[Segment], truth: list[Segment], duration_s: float) -> float:
+    """Seconds, over both parties, where the found talk and the true talk disagree (10 ms frames)."""
+    n = int(duration_s * 100) + 2
+    total = 0
+    for p in (AGENT, CUSTOMER):
+        a, b = np.zeros(n, bool), np.zeros(n, bool)
+        for m, segs in ((a, found), (b, truth)):
+            for g in segs:
+                if g.party == p:
+                    m[round(g.start * 100):round(g.end * 100)] = True
+        total += int((a ^ b).sum())
+    return total / 100
+
+
+def test_clean_line_edges_are_placed_to_10_ms(turns: list[tuple[str, str]], speech_cache: Path) -> None:
+    c = make_call(turns, 31, 8000, CLEAN, speech_cache)
+    fine = analyze_arrays(c.agent, c.customer, c.rate)
+    frame = analyze_arrays(c.agent, c.customer, c.rate, VadSettings(edge_below_level_db=None))
+    assert len(fine) == len(frame) > 4
+    assert all(_on_grid(t) for g in frame for t in (g.start, g.end))
+    assert sum(not _on_grid(t) for g in fine for t in (g.start, g.end)) > len(fine) // 2
+    w = VadSettings().edge_window_s
+    for a, b in zip(fine, frame, strict=True):  # an edge moves by at most the window
+        assert a.party == b.party and abs(a.start - b.start) <= w + 1e-9 and abs(a.end - b.end) <= w + 1e-9
+    duration = len(c.agent) / c.rate
+    assert _mismatch_s(fine, c.truth, duration) < 0.8 * _mismatch_s(frame, c.truth, duration)
+
+
+def test_a_noisy_channel_keeps_its_frame_edges(noisy_customer: Call) -> None:
+    c = noisy_customer
+    segs = analyze_arrays(c.agent, c.customer, c.rate)
+    ends = {p: [g.end for g in segs if g.party == p] for p in (AGENT, CUSTOMER)}
+    assert ends[CUSTOMER] and all(_on_grid(t) for t in ends[CUSTOMER])  # 1 dB: the noise hides the edges
+    assert any(not _on_grid(t) for t in ends[AGENT])  # 28 dB: placed to 10 ms
+
+
 def test_a_weak_tail_is_cut_at_the_last_strong_frame() -> None:
     sm = _Smoother(0.03, 0.15, 0.3)
     flags = np.zeros(60, dtype=bool)
     flags[10:40] = True  # one spurt: frames 10..39
     strong = np.zeros(60, dtype=bool)
     strong[10:31] = True  # the detector lingers for 9 frames after the energy fell
-    out: list[tuple[float, float]] = []
+    out: list[_Piece] = []
     sm.push(0, flags, out, strong)
-    assert out == [pytest.approx((0.30, 0.93))]
+    assert out == [_Piece(10, 31)]  # frames 10..30: 0.30-0.93 s
     plain = _Smoother(0.03, 0.15, 0.3)
-    untrimmed: list[tuple[float, float]] = []
+    untrimmed: list[_Piece] = []
     plain.push(0, flags, untrimmed)
-    assert untrimmed == [pytest.approx((0.30, 1.20))]
+    assert untrimmed == [_Piece(10, 40)]
     # a spurt with no strong frame at all keeps its detector edges (nothing to trim against)
-    weak: list[tuple[float, float]] = []
+    weak: list[_Piece] = []
     _Smoother(0.03, 0.15, 0.3).push(0, flags, weak, np.zeros(60, dtype=bool))
     assert weak == untrimmed
 
