@@ -37,7 +37,10 @@ Per 30 ms frame of each channel:
    the speaker's) and a segment's start moves up to ``noisy_onset_pad_s`` earlier (quiet onsets are
    heard late there); below ``tail_trim_below_db`` a segment ends at its last frame ``tail_trim_db`` above
    the denoised floor (Silero's probability lingers there for up to ~0.4 s after speech); segments
-   shorter than ``min_speech_s`` are dropped (clicks, breaths), and each is widened by ``pad_s``.
+   shorter than ``min_speech_s`` are dropped (clicks, breaths), and each is widened by ``pad_s``;
+6. *10 ms edges on clean lines* — on a channel at ``edge_min_snr_db`` effective SNR or more, a closed
+   segment's start and end move (by at most ``edge_window_s``) from the detector's 30 ms frame to the
+   10 ms sub-frame where the channel's energy crosses ``edge_below_level_db`` under its speech level.
 
 The VAD runs at 8 kHz (telephony) or 16 kHz; other rates are resampled with soxr.
 Defaults were calibrated on ``bench/talk_accuracy.py``'s dev split only (``--dev``, ``--tune``).
