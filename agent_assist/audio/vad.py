@@ -518,15 +518,15 @@ class _Channel:
                 or lv.floor is None or lv.level is None:
             return piece.start * fs, piece.end * fs
         loud = self.sub_e > max(lv.floor + s.edge_over_floor_db, lv.level - s.edge_below_level_db)
-        w, b, n = self.edge_window, self.sub_base, len(self.sub_e)
+        w, b = self.edge_window, self.sub_base  # sub_e reaches back past start - w (forget_sub_energies)
         start, end = piece.start * self.sub, piece.end * self.sub
         if not piece.joined:
             lo = max(b, start - w)
-            at = np.flatnonzero(loud[lo - b: max(0, start + w + 1 - b)])
+            at = np.flatnonzero(loud[lo - b: start + w + 1 - b])
             start = lo + int(at[0]) if len(at) else start
         if not piece.cut:
             lo = max(b, end - w - 1)
-            at = np.flatnonzero(loud[lo - b: max(0, min(n, end + w - b))])
+            at = np.flatnonzero(loud[lo - b: end + w - b])
             end = lo + int(at[-1]) + 1 if len(at) else end
         if end <= start:
             return piece.start * fs, piece.end * fs
