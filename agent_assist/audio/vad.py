@@ -99,6 +99,9 @@ class VadSettings:
     edge_over_floor_db: float = 10.0
     edge_window_s: float = 0.06
     edge_min_snr_db: float = 20.0
+    # ... and the hangover is decided on those edges: a pause the detector's frames put just over or
+    # under ``min_silence_s`` is measured again between the 10 ms edges of the speech around it
+    edge_gaps: bool = True
     gate_db: float = 3.0
     gate_slope: float = 0.5  # the gate is at most this share of the channel's effective SNR
     bleed_margin_db: float = 6.0
@@ -143,12 +146,14 @@ def vad_rate(rate: int) -> int:
 
 class _Piece(NamedTuple):
     """A closed speech segment in frames: ``joined`` when it continues a piece handed out by ``split``
-    (its start is that piece's end), ``cut`` when ``split`` ended it while the speech goes on."""
+    (its start is that piece's end), ``cut`` when ``split`` ended it while the speech goes on; ``gaps``
+    are its pauses of ``min_gap`` frames or more, each as (first silent frame, next speech frame)."""
 
     start: int
     end: int
     joined: bool = False
     cut: bool = False
+    gaps: tuple[tuple[int, int], ...] = ()  # pauses inside it the edges may still split at (``min_gap``)
 
 
 class _Smoother:
@@ -164,12 +169,16 @@ class _Smoother:
         self.voiced = 0
         self.cont: int | None = None  # where a split-off open segment continues (see ``split``)
         self.last_strong = -1  # the last speech frame that was also ``strong`` (see ``push``)
+        # pauses this long (frames) inside a segment are kept on it: 10 ms edges may still split there
+        self.min_gap: int | None = None
+        self.gaps: list[tuple[int, int]] = []
 
     def _close(self, out: list[_Piece]) -> None:
         if self.start is not None and self.voiced >= self.min_speech:
             last = self.last_strong if self.last_strong >= self.start else self.last
-            out.append(_Piece(self.start, last + 1, self.joined))
+            out.append(_Piece(self.start, last + 1, self.joined, gaps=tuple(g for g in self.gaps if g[1] <= last)))
         self.start = None
+        self.gaps = []
         self.voiced = 0
 
     def push(self, first: int, flags: np.ndarray, out: list[_Piece], strong: np.ndarray | None = None) -> None:
@@ -180,6 +189,8 @@ class _Smoother:
         for i in (np.flatnonzero(flags) + first).tolist():
             if self.start is not None and i - self.last - 1 >= self.min_silence:
                 self._close(out)
+            if self.start is not None and self.min_gap is not None and i - self.last - 1 >= self.min_gap:
+                self.gaps.append((self.last + 1, i))
             if self.start is None:
                 if self.cont is not None and i - self.last - 1 < self.min_silence:
                     # the speech goes on after a split: keep it touching the piece already out
@@ -200,10 +211,11 @@ class _Smoother:
         """Hand out the open segment so far when it is ``max_frames`` long (live: bounded loss)."""
         if self.start is not None and self.last + 1 - self.start >= max_frames \
                 and self.voiced >= self.min_speech:
-            out.append(_Piece(self.start, self.last + 1, self.joined, cut=True))
+            out.append(_Piece(self.start, self.last + 1, self.joined, cut=True, gaps=tuple(self.gaps)))
             self.cont = self.last + 1
             self.start = None
             self.voiced = 0
+            self.gaps = []
 
     def flush(self, out: list[_Piece]) -> None:
         self._close(out)
@@ -507,30 +519,56 @@ class _Channel:
     def edge_window(self) -> int:
         return round(self.settings.edge_window_s * 100)
 
-    def edges(self, piece: _Piece) -> tuple[float, float]:
-        """A closed piece's start and end in seconds: on a clean line each moved to the 10 ms sub-frame
-        where the channel's energy crosses the edge level (see ``edge_below_level_db``), within
-        ``edge_window_s``; a split's edges stay where they are (the pieces touch)."""
-        fs = self.smoother.frame_s
+    def edges_apply(self) -> bool:
+        """Whether segment edges are placed to 10 ms on this channel now (clean enough, levels known)."""
         s, lv = self.settings, self.levels
         snr = lv.snr_db
-        if s.edge_below_level_db is None or snr is None or snr < s.edge_min_snr_db \
-                or lv.floor is None or lv.level is None:
-            return piece.start * fs, piece.end * fs
-        loud = self.sub_e > max(lv.floor + s.edge_over_floor_db, lv.level - s.edge_below_level_db)
+        return s.edge_below_level_db is not None and snr is not None and snr >= s.edge_min_snr_db \
+            and lv.floor is not None and lv.level is not None
+
+    def edges(self, piece: _Piece, min_silence: int) -> list[tuple[float, float]]:
+        """A closed piece's segments in seconds. On a clean line each edge moves to the 10 ms sub-frame
+        where the channel's energy crosses the edge level (see ``edge_below_level_db``), within
+        ``edge_window_s``, and the piece splits at each of its ``gaps`` whose edges so placed are
+        ``min_silence`` frames apart or more; a split's edges stay where they are (the pieces touch)."""
+        fs, sub = self.smoother.frame_s, self.sub
         w, b = self.edge_window, self.sub_base  # sub_e reaches back past start - w (forget_sub_energies)
-        start, end = piece.start * self.sub, piece.end * self.sub
-        if not piece.joined:
-            lo = max(b, start - w)
-            at = np.flatnonzero(loud[lo - b: start + w + 1 - b])
-            start = lo + int(at[0]) if len(at) else start
-        if not piece.cut:
-            lo = max(b, end - w - 1)
-            at = np.flatnonzero(loud[lo - b: end + w - b])
-            end = lo + int(at[-1]) + 1 if len(at) else end
-        if end <= start:
-            return piece.start * fs, piece.end * fs
-        return start * fs / self.sub, end * fs / self.sub
+        loud = None
+        if self.edges_apply():
+            s, lv = self.settings, self.levels
+            assert s.edge_below_level_db is not None and lv.floor is not None and lv.level is not None
+            loud = self.sub_e > max(lv.floor + s.edge_over_floor_db, lv.level - s.edge_below_level_db)
+
+        def onset(at: int) -> int:  # speech starts at sub-frame ``at`` by the detector
+            if loud is None:
+                return at
+            lo = max(b, at - w)
+            hit = np.flatnonzero(loud[lo - b: at + w + 1 - b])
+            return lo + int(hit[0]) if len(hit) else at
+
+        def offset(at: int) -> int:  # speech ends before sub-frame ``at`` by the detector
+            if loud is None:
+                return at
+            lo = max(b, at - w - 1)
+            hit = np.flatnonzero(loud[lo - b: at + w - b])
+            return lo + int(hit[-1]) + 1 if len(hit) else at
+
+        frames = [piece.start]  # frame bounds of the parts, and the same placed to 10 ms
+        placed = [piece.start * sub if piece.joined else onset(piece.start * sub)]
+        for g0, g1 in piece.gaps:
+            left, right = offset(g0 * sub), onset(g1 * sub)
+            if right - left >= min_silence * sub:
+                frames += [g0, g1]
+                placed += [left, right]
+        frames.append(piece.end)
+        placed.append(piece.end * sub if piece.cut else offset(piece.end * sub))
+        out = []
+        for k in range(0, len(frames), 2):
+            start, end = placed[k], placed[k + 1]
+            if end <= start:
+                start, end = frames[k] * sub, frames[k + 1] * sub
+            out.append((start * fs / sub, end * fs / sub))
+        return out
 
     def consume(self, n: int) -> bytes:
         chunk, self.buf = self.buf[: n * self.flen], self.buf[n * self.flen:]
@@ -631,7 +669,12 @@ class StereoVad:
                     cand[i] = vad.is_speech(data[i * flen2:(i + 1) * flen2], rate)
                 self.vad_calls += int(cand.sum())
             closed: list[_Piece] = []
-            ch.smoother.min_silence = ch.hangover_frames()
+            hang = ch.hangover_frames()
+            ch.smoother.min_silence, ch.smoother.min_gap = hang, None
+            if s.edge_gaps and ch.edges_apply():
+                # a pause whose 10 ms edges could be a hangover apart stays open until they are placed
+                reach = -(-2 * ch.edge_window // ch.sub)
+                ch.smoother.min_silence, ch.smoother.min_gap = hang + reach, max(1, hang - reach)
             strong = None
             snr = ch.levels.snr_db
             if s.tail_trim_db is not None and snr is not None and snr < s.tail_trim_below_db:
@@ -641,7 +684,8 @@ class StereoVad:
             ch.smoother.push(self.frames_done, cand, closed, strong)
             if self.max_open_frames is not None:
                 ch.smoother.split(self.max_open_frames, closed)
-            out.extend(self._segment(p, piece) for piece in closed)
+            for piece in closed:
+                out.extend(self._segments(p, piece))
             ch.forget_sub_energies(self.frames_done + m)
         for p, ch in self.ch.items():
             for view, ve in zip(ch.views, views[p], strict=True):
@@ -705,11 +749,12 @@ class StereoVad:
                 view.leak = estimate_leak(hist[src.party][j], hist[dst.party][i], level)
                 view.measured = view.measured or source_heard(hist[src.party][j], level)
 
-    def _segment(self, party: str, piece: _Piece) -> Segment:
-        start, end = self.ch[party].edges(piece)
+    def _segments(self, party: str, piece: _Piece) -> list[Segment]:
+        ch = self.ch[party]
         pad = self.settings.pad_s
-        lead = pad + self.settings.noisy_onset_pad_s * self.ch[party].noisiness()
-        return Segment(party, max(0.0, start - lead), max(0.0, end + pad, start - lead))
+        lead = pad + self.settings.noisy_onset_pad_s * ch.noisiness()
+        return [Segment(party, max(0.0, start - lead), max(0.0, end + pad, start - lead))
+                for start, end in ch.edges(piece, ch.hangover_frames())]
 
     def flush(self) -> list[Segment]:
         """Close the stream: the segments still open end where the audio ends."""
@@ -717,7 +762,8 @@ class StereoVad:
         for p, ch in self.ch.items():
             closed: list[_Piece] = []
             ch.smoother.flush(closed)
-            out.extend(self._segment(p, piece) for piece in closed)
+            for piece in closed:
+                out.extend(self._segments(p, piece))
         out.sort(key=lambda g: g.start)
         return out
 

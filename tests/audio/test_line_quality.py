@@ -10,7 +10,14 @@ import soundfile as sf
 import soxr
 
 from agent_assist.audio.analysis import analyze_arrays, analyze_file_report, analyze_report
-from agent_assist.audio.vad import StereoVad, VadSettings, _Piece, _Smoother, estimate_leak
+from agent_assist.audio.vad import (
+    StereoVad,
+    VadSettings,
+    _Channel,
+    _Piece,
+    _Smoother,
+    estimate_leak,
+)
 from agent_assist.coach.talk import AGENT, CUSTOMER, Segment, analyze
 from tests.audio.callgen import CLEAN, Call, Line, band_pass, dialogues, make_call, ulaw_round_trip
 from tests.audio.speech import Spoken
@@ -226,6 +233,48 @@ def test_a_noisy_channel_keeps_its_frame_edges(noisy_customer: Call) -> None:
     ends = {p: [g.end for g in segs if g.party == p] for p in (AGENT, CUSTOMER)}
     assert ends[CUSTOMER] and all(_on_grid(t) for t in ends[CUSTOMER])  # 1 dB: the noise hides the edges
     assert any(not _on_grid(t) for t in ends[AGENT])  # 28 dB: placed to 10 ms
+
+
+def test_a_pause_is_measured_between_the_10_ms_edges() -> None:
+    # the hangover (0.3 s = 10 frames) is decided on the 10 ms edges, not on the detector's frames
+    ch = _Channel(AGENT, 8000, VadSettings(detector="webrtc"))
+    ch.levels.floor, ch.levels.level = 20.0, 70.0  # 44 dB effective SNR: edges apply
+    assert ch.edges_apply()
+    hang = ch.hangover_frames()
+    assert hang == 10
+
+    def pieces(speech: list[tuple[int, int]]) -> list[_Piece]:
+        sm = _Smoother(0.03, 0.15, 0.3)
+        sm.min_silence, sm.min_gap = hang + 4, hang - 4  # as StereoVad sets them on a clean line
+        flags = np.zeros(100, dtype=bool)
+        for a, b in speech:
+            flags[a:b] = True
+        out: list[_Piece] = []
+        sm.push(0, flags, out)
+        return out
+
+    def loud(*spans: tuple[int, int]) -> None:
+        ch.sub_e = np.full(300, 20.0, np.float32)
+        for a, b in spans:
+            ch.sub_e[a:b] = 70.0
+        ch.sub_base = 0
+
+    # the detector lingers after the first word: its frames leave 0.24 s between the words (bridged),
+    # the energy 0.34 s (a pause)
+    got = pieces([(10, 30), (38, 57)])
+    assert got == [_Piece(10, 57, gaps=((30, 38),))]
+    loud((30, 84), (118, 171))
+    assert ch.edges(got[0], hang) == [(0.30, 0.84), (1.18, 1.71)]
+    # the detector misses a quiet word end: its frames leave 0.39 s (a pause), the energy 0.27 s
+    got = pieces([(10, 28), (41, 57)])
+    assert got == [_Piece(10, 57, gaps=((28, 41),))]
+    loud((30, 90), (117, 171))
+    assert ch.edges(got[0], hang) == [(0.30, 1.71)]
+    # off a clean line the frames decide: the same pause splits at the detector's edges
+    ch.levels.floor = 60.0
+    assert not ch.edges_apply()
+    assert ch.edges(got[0], hang) == [(pytest.approx(0.30), pytest.approx(0.84)),
+                                      (pytest.approx(1.23), pytest.approx(1.71))]
 
 
 def test_a_weak_tail_is_cut_at_the_last_strong_frame() -> None:
