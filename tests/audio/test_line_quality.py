@@ -277,6 +277,30 @@ def test_a_pause_is_measured_between_the_10_ms_edges() -> None:
                                       (pytest.approx(1.23), pytest.approx(1.71))]
 
 
+def test_the_hangover_waits_for_the_edges_before_the_line_is_known() -> None:
+    # a call's first words come before the line's SNR is known: their pauses are still measured
+    # between 10 ms edges when it turns out clean (if noisy, the frames decide at the close)
+    v = StereoVad(8000)
+    hiss = np.random.default_rng(1).normal(0, 30, 8000 * 2).astype(np.int16)
+    v.feed(hiss, hiss)
+    ch = v.ch[AGENT]
+    assert ch.levels.snr_db is None  # nothing but hiss yet: no speech level
+    assert ch.smoother.min_gap is not None and ch.smoother.min_silence > ch.hangover_frames()
+
+
+def test_webrtcvad_confirms_only_what_silero_is_unsure_of(noisy_customer: Call) -> None:
+    c = noisy_customer
+    sure, always = StereoVad(c.rate), StereoVad(c.rate, VadSettings(webrtc_unless_sure=None))
+    found = {}
+    for name, v in (("sure", sure), ("always", always)):
+        segs = v.feed(c.agent, c.customer, last=True) + v.flush()
+        found[name] = analyze(segs)
+    assert 0 < sure.vad_calls < always.vad_calls  # webrtcvad is asked about fewer frames ...
+    # ... and can no longer turn down speech Silero is sure of: no party loses talk time by it
+    for p in ("agent_speech_s", "customer_speech_s"):
+        assert getattr(found["sure"], p) >= getattr(found["always"], p) - 0.1
+
+
 def test_a_weak_tail_is_cut_at_the_last_strong_frame() -> None:
     sm = _Smoother(0.03, 0.15, 0.3)
     flags = np.zeros(60, dtype=bool)
