@@ -28,8 +28,10 @@ Per 30 ms frame of each channel:
    by ``bleed_hold_db`` or for ``bleed_hold_s`` (hysteresis: a "t" release under the other party's
    bleed would otherwise split a phrase);
 4. *the detector* — Silero VAD (ONNX, run by onnxruntime) on 32 ms chunks of the channel finds speech
-   and webrtcvad confirms it (``detector="combined"``: the two fail on different frames); webrtcvad
-   alone or Silero alone are the other choices (``docs/vad-comparison.md`` has the measurements);
+   and webrtcvad confirms the frames Silero is unsure of (``detector="combined"``: the two fail on
+   different frames; below ``webrtc_unless_sure`` only, because on a noisy line webrtcvad turned down
+   clear speech); webrtcvad alone or Silero alone are the other choices (``docs/vad-comparison.md`` has
+   the measurements);
 5. *hangover and edges* — speech frames separated by less than ``min_silence_s`` (0.3 s, the pause a
    speaker's talk spurt bridges in the tests' and the benchmark's truth, ``tests/audio/truth.py``) form
    one segment; the hangover grows to ``noisy_min_silence_s`` as the effective SNR falls from 15 to
@@ -40,7 +42,9 @@ Per 30 ms frame of each channel:
    shorter than ``min_speech_s`` are dropped (clicks, breaths), and each is widened by ``pad_s``;
 6. *10 ms edges on clean lines* — on a channel at ``edge_min_snr_db`` effective SNR or more, a closed
    segment's start and end move (by at most ``edge_window_s``) from the detector's 30 ms frame to the
-   10 ms sub-frame where the channel's energy crosses ``edge_below_level_db`` under its speech level.
+   10 ms sub-frame where the channel's energy crosses ``edge_below_level_db`` under its speech level,
+   and the hangover is decided between those edges (``edge_gaps``): the smoother keeps the pauses near
+   ``min_silence_s`` on the segment, which splits at those whose 10 ms edges are that far apart.
 
 The VAD runs at 8 kHz (telephony) or 16 kHz; other rates are resampled with soxr.
 Defaults were calibrated on ``bench/talk_accuracy.py``'s dev split only (``--dev``, ``--tune``).
