@@ -450,6 +450,19 @@ class _Channel:
             sil += self.noisiness() * (s.noisy_min_silence_s - s.min_silence_s)
         return max(1, round(sil / self.smoother.frame_s))
 
+    def set_hangover(self) -> None:
+        """Set the smoother's hangover for the channel's current effective SNR. Where the 10 ms edges
+        apply (see ``edge_gaps``), a pause whose edges could be a hangover apart stays open until they are
+        placed: the smoother bridges the two edge windows more and keeps the pauses near the hangover on
+        the segment. Also from the start: the first seconds, before the line's SNR is known, are a call's
+        first words; if the line turns out noisy, the frames decide at the close, as before."""
+        hang = self.hangover_frames()
+        sm = self.smoother
+        sm.min_silence, sm.min_gap = hang, None
+        if self.settings.edge_gaps and (self.edges_apply() or self.levels.snr_db is None):
+            reach = -(-2 * self.edge_window // self.sub)
+            sm.min_silence, sm.min_gap = hang + reach, max(1, hang - reach)
+
     def _quiet_chunks(self, first: int, denoised: np.ndarray) -> np.ndarray:
         """Which of the Silero chunks ``denoised`` (rows, -1..1; the first is chunk ``first``) stay below
         the energy gate in every 8 ms quarter: Silero's answer for them could not make them speech."""
@@ -529,17 +542,15 @@ class _Channel:
 
     def edges_apply(self) -> bool:
         """Whether segment edges are placed to 10 ms on this channel now (clean enough, levels known)."""
-        s, lv = self.settings, self.levels
-        snr = lv.snr_db
-        return s.edge_below_level_db is not None and snr is not None and snr >= s.edge_min_snr_db \
-            and lv.floor is not None and lv.level is not None
+        s, snr = self.settings, self.levels.snr_db  # known once the floor and the level are
+        return s.edge_below_level_db is not None and snr is not None and snr >= s.edge_min_snr_db
 
-    def edges(self, piece: _Piece, min_silence: int) -> list[tuple[float, float]]:
+    def edges(self, piece: _Piece) -> list[tuple[float, float]]:
         """A closed piece's segments in seconds. On a clean line each edge moves to the 10 ms sub-frame
         where the channel's energy crosses the edge level (see ``edge_below_level_db``), within
-        ``edge_window_s``, and the piece splits at each of its ``gaps`` whose edges so placed are
-        ``min_silence`` frames apart or more; a split's edges stay where they are (the pieces touch)."""
-        fs, sub = self.smoother.frame_s, self.sub
+        ``edge_window_s``, and the piece splits at each of its ``gaps`` whose edges so placed are a
+        hangover apart or more; a split's edges stay where they are (the pieces touch)."""
+        fs, sub, min_silence = self.smoother.frame_s, self.sub, self.hangover_frames()
         w, b = self.edge_window, self.sub_base  # sub_e reaches back past start - w (forget_sub_energies)
         loud = None
         if self.edges_apply():
@@ -682,14 +693,7 @@ class StereoVad:
                     cand[i] = vad.is_speech(data[i * flen2:(i + 1) * flen2], rate)
                 self.vad_calls += int(ask.sum())
             closed: list[_Piece] = []
-            hang = ch.hangover_frames()
-            ch.smoother.min_silence, ch.smoother.min_gap = hang, None
-            if s.edge_gaps and (ch.edges_apply() or ch.levels.snr_db is None):
-                # a pause whose 10 ms edges could be a hangover apart stays open until they are placed
-                # (from the start: the first seconds, before the line's SNR is known, are a call's first
-                # words; if the line turns out noisy the frames decide at the close, as before)
-                reach = -(-2 * ch.edge_window // ch.sub)
-                ch.smoother.min_silence, ch.smoother.min_gap = hang + reach, max(1, hang - reach)
+            ch.set_hangover()
             strong = None
             snr = ch.levels.snr_db
             if s.tail_trim_db is not None and snr is not None and snr < s.tail_trim_below_db:
@@ -769,7 +773,7 @@ class StereoVad:
         pad = self.settings.pad_s
         lead = pad + self.settings.noisy_onset_pad_s * ch.noisiness()
         return [Segment(party, max(0.0, start - lead), max(0.0, end + pad, start - lead))
-                for start, end in ch.edges(piece, ch.hangover_frames())]
+                for start, end in ch.edges(piece)]
 
     def flush(self) -> list[Segment]:
         """Close the stream: the segments still open end where the audio ends."""

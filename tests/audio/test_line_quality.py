@@ -248,8 +248,8 @@ def test_a_pause_is_measured_between_the_10_ms_edges() -> None:
     assert hang == 10
 
     def pieces(speech: list[tuple[int, int]]) -> list[_Piece]:
-        sm = _Smoother(0.03, 0.15, 0.3)
-        sm.min_silence, sm.min_gap = hang + 4, hang - 4  # as StereoVad sets them on a clean line
+        sm = ch.smoother = _Smoother(0.03, 0.15, 0.3)
+        ch.set_hangover()  # as StereoVad sets it on a clean line: 14 frames, pauses of 6 kept
         flags = np.zeros(100, dtype=bool)
         for a, b in speech:
             flags[a:b] = True
@@ -268,16 +268,16 @@ def test_a_pause_is_measured_between_the_10_ms_edges() -> None:
     got = pieces([(10, 30), (38, 57)])
     assert got == [_Piece(10, 57, gaps=((30, 38),))]
     loud((30, 84), (118, 171))
-    assert _flat(ch.edges(got[0], hang)) == pytest.approx([0.30, 0.84, 1.18, 1.71])
+    assert _flat(ch.edges(got[0])) == pytest.approx([0.30, 0.84, 1.18, 1.71])
     # the detector misses a quiet word end: its frames leave 0.39 s (a pause), the energy 0.27 s
     got = pieces([(10, 28), (41, 57)])
     assert got == [_Piece(10, 57, gaps=((28, 41),))]
     loud((30, 90), (117, 171))
-    assert _flat(ch.edges(got[0], hang)) == pytest.approx([0.30, 1.71])
+    assert _flat(ch.edges(got[0])) == pytest.approx([0.30, 1.71])
     # off a clean line the frames decide: the same pause splits at the detector's edges
-    ch.levels.floor = 60.0
+    ch.levels.floor = 46.0  # 18 dB: under the edges' 20 dB, the hangover still 0.3 s
     assert not ch.edges_apply()
-    assert _flat(ch.edges(got[0], hang)) == pytest.approx([0.30, 0.84, 1.23, 1.71])
+    assert _flat(ch.edges(got[0])) == pytest.approx([0.30, 0.84, 1.23, 1.71])
 
 
 def test_the_hangover_waits_for_the_edges_before_the_line_is_known() -> None:
