@@ -21,8 +21,9 @@ Per 30 ms frame of each channel:
    per energy view of this channel, against the view of the source that the source's own gate trusts:
    the denoised one on a noisy line, whose raw energies over-state its speech by the hiss; a "leak"
    louder than ``MAX_LEAK_DB`` is the other direction seen backwards; a leak is trusted when it follows
-   its source, within ``LEAK_SPREAD`` in the raw energies and ``denoised_leak_spread`` in the denoised
-   ones, which the suppressor's gain makes looser); once a leak is found (its delay and level), a frame
+   its source, within ``leak_spread`` in the raw energies and ``denoised_leak_spread`` in the denoised
+   ones, which the suppressor's gain makes looser; a leak stands while its source says too little to
+   measure it again); once a leak is found (its delay and level), a frame
    that is no louder than the other channel's delayed level plus the leak plus ``bleed_margin_db`` in
    either view is bleed, not speech, and stays bleed until it clears that margin
    by ``bleed_hold_db`` or for ``bleed_hold_s`` (hysteresis: a "t" release under the other party's
@@ -31,7 +32,8 @@ Per 30 ms frame of each channel:
    and webrtcvad confirms the frames Silero is unsure of (``detector="combined"``: the two fail on
    different frames; below ``webrtc_unless_sure`` only, because on a noisy line webrtcvad turned down
    clear speech); webrtcvad alone or Silero alone are the other choices (``docs/vad-comparison.md`` has
-   the measurements);
+   the measurements); after ``silero_reset_s`` of line noise Silero's recurrent state is reset and warmed
+   up again on the last chunks (on a long stream it drifts and stops hearing short replies);
 5. *hangover and edges* — speech frames separated by less than ``min_silence_s`` (0.3 s, the pause a
    speaker's talk spurt bridges in the tests' and the benchmark's truth, ``tests/audio/truth.py``) form
    one segment; the hangover grows to ``noisy_min_silence_s`` as the effective SNR falls from 15 to
@@ -75,7 +77,6 @@ MAX_LAG_FRAMES = 10  # bleed delays searched: 0..300 ms
 ASSUMED_LEAK_DB = -15.0  # until a channel's leak is measured
 LEAK_EARLY_BLOCKS, LEAK_EVERY_BLOCKS = 8, 4  # leaks measured every block for 8 blocks, then every 4th
 MAX_LEAK_DB = -6.0  # louder "leaks" are the other direction seen backwards
-LEAK_SPREAD = 0.75  # a leak's level relative to its source varies less than this share of its own level
 
 
 @dataclass(frozen=True)
@@ -114,15 +115,20 @@ class VadSettings:
     bleed_hold_db: float = 3.0
     bleed_hold_s: float = 0.15
     # below ``tail_trim_below_db`` effective SNR Silero's probability lingers for up to ~0.4 s after
-    # speech: a segment there ends at its last speech frame ``tail_trim_db`` above the (denoised) floor
+    # speech: a segment there ends at its last speech frame ``tail_trim_db`` above the (denoised) floor.
+    # (5 dB while Silero's state drifted deaf on long streams; with the resets below it lingers on lines
+    # up to 10 dB too)
     tail_trim_db: float | None = 4.5
-    tail_trim_below_db: float = 5.0
+    tail_trim_below_db: float = 10.0
     # a leak is measured against the view of its source that the source's own gate trusts (the
     # denoised one on a noisy line): raw energies of a 0 dB line over-state its speech by ~3 dB
     cross_leak: bool = True
     # a leak buried in the hiss of a noisy line reaches the denoised view through the suppressor's
     # non-linear gain, so there it follows its source less tightly than in the raw energies
     denoised_leak_spread: float = 1.5
+    # ... and in the raw energies a leak from a noisy line follows its source (the denoised view of that
+    # line) less tightly too: a true -15 dB leak measured 0.8-1.2 in a call's first seconds
+    leak_spread: float = 1.3
     floor_window_s: float = 8.0
     noisy_snr_db: float = 5.0
     snr_offset_db: float = -6.0  # calibration of the effective SNR against the benchmark's true SNR
@@ -135,6 +141,12 @@ class VadSettings:
     # is sure of: on a noisy line webrtcvad, asked only about Silero's candidates, turned down whole
     # stretches of clear speech (1.5 s of a 3 dB customer's 7.7 s on one dev call). None: it confirms all
     webrtc_unless_sure: float | None = 0.9
+    # Silero's recurrent state drifts on a long stream: after some seconds of hearing only line noise it may no longer
+    # hears short replies (probability 0.05-0.3 where a fresh model gives 0.9-1.0; silero-vad issue #725).
+    # After ``silero_reset_s`` of heard chunks without speech its state is reset, and the last
+    # ``silero_warmup_s`` of the channel are heard again so the fresh state starts on the line's noise
+    silero_reset_s: float | None = 3.0
+    silero_warmup_s: float = 0.25
 
     def __post_init__(self) -> None:
         if self.frame_ms not in (10, 20, 30):
@@ -374,6 +386,13 @@ class _Channel:
         self.probs = np.zeros(0, dtype=np.float32)
         self.probs_base = 0  # chunk index of probs[0]
         self.chunks_done = 0
+        # Silero's state reset (see ``silero_reset_s``): chunks heard without speech, the last ones heard
+        self.reset_after = None if settings.silero_reset_s is None or self.silero is None \
+            else max(1, round(settings.silero_reset_s * self.rate / self.silero.chunk))
+        self.recent: deque[np.ndarray] = deque(maxlen=1 if self.silero is None else max(
+            1, round(settings.silero_warmup_s * self.rate / self.silero.chunk)))
+        self.quiet_run = 0
+        self.resets = 0
         self.sub = max(1, settings.frame_ms // 10)  # 10 ms sub-frames per frame, for the edges
         self.sub_e = np.zeros(0, np.float32)  # their energies, back to the open segment's start
         self.sub_base = 0  # the sub-frame index of sub_e[0]
@@ -414,7 +433,18 @@ class _Channel:
                 # stretch, or re-hearing the chunks before, loses onsets: 10% of a clean channel's speech)
                 self.skipped += 1
                 continue
-            new[i] = self.silero.prob(self.sbuf[i * c:(i + 1) * c])
+            chunk = self.sbuf[i * c:(i + 1) * c]
+            new[i] = p = self.silero.prob(chunk)
+            if self.reset_after is not None:
+                self.recent.append(chunk.copy())
+                self.quiet_run = self.quiet_run + 1 if p < self.settings.silero_threshold else 0
+                if self.quiet_run >= self.reset_after:
+                    # a long stretch of line noise: a fresh state, warmed up on the last chunks heard
+                    self.silero.reset()
+                    for r in self.recent:
+                        self.silero.prob(r)
+                    self.quiet_run = 0
+                    self.resets += 1
         self.probs = np.concatenate((self.probs, new))
         self.sbuf = self.sbuf[k * c:]
         self.chunks_done += k
@@ -727,7 +757,7 @@ class StereoVad:
                 return np.ones(m, bool)
             # nothing measured yet (the first seconds): assume the worst leak we handle, at any delay
             lags, gain = range(MAX_LAG_FRAMES + 1), ASSUMED_LEAK_DB
-        elif leak[2] < (LEAK_SPREAD if first else s.denoised_leak_spread) \
+        elif leak[2] < (s.leak_spread if first else s.denoised_leak_spread) \
                 and src.levels.level is not None and view.levels.floor is not None \
                 and src.levels.level + leak[1] > view.levels.floor + 3.0:
             k, gain = leak[0], leak[1]
@@ -765,8 +795,11 @@ class StereoVad:
                 j = src.gate()[0] if self.settings.cross_leak else i
                 view.leak_src = j
                 level = src.views[j].levels.level
-                view.leak = estimate_leak(hist[src.party][j], hist[dst.party][i], level)
-                view.measured = view.measured or source_heard(hist[src.party][j], level)
+                if source_heard(hist[src.party][j], level):
+                    view.leak = estimate_leak(hist[src.party][j], hist[dst.party][i], level)
+                    view.measured = True
+                # else the source said too little to measure the leak again (its level rose above the
+                # history's speech, or it fell silent for a minute): the last measurement stands
 
     def _segments(self, party: str, piece: _Piece) -> list[Segment]:
         ch = self.ch[party]
@@ -838,6 +871,11 @@ class SileroModel:
         self._ctx = np.zeros(self._ctx_len, np.float32)
         self._sr = np.array(rate, dtype=np.int64)
         self.calls = 0
+
+    def reset(self) -> None:
+        """Forget the stream heard so far (the recurrent state and the context)."""
+        self._state = np.zeros((2, 1, 128), np.float32)
+        self._ctx = np.zeros(self._ctx_len, np.float32)
 
     def prob(self, chunk: np.ndarray) -> float:
         x = np.concatenate((self._ctx, chunk.astype(np.float32, copy=False)))[None, :]

@@ -207,7 +207,7 @@ def ulaw_round_trip(x: np.ndarray) -> np.ndarray:
     return (np.sign(q) * np.expm1(np.abs(q) * np.log1p(mu)) / mu).astype(np.float32)
 
 
-def _noise(rng: np.random.Generator, n: int, rate: int) -> np.ndarray:
+def line_noise(rng: np.random.Generator, n: int, rate: int) -> np.ndarray:
     """Unit-power line noise: white plus brown (hum/rumble) plus pink (babble-like) components."""
     white = rng.normal(0, 1, n)
     spec = np.fft.rfft(rng.normal(0, 1, n))
@@ -252,7 +252,7 @@ def render(placed: list[tuple[str, float, np.ndarray]], duration_s: float, line:
             if g.party == p:
                 active[int(g.start * LINE_RATE):int(g.end * LINE_RATE)] = True
         speech_power = float(np.mean(own[active] ** 2)) if active.any() else 10 ** (LEVEL_DBOV / 10)
-        noise = _noise(rng, n, LINE_RATE)
+        noise = line_noise(rng, n, LINE_RATE)
         if line.band:
             noise = band_pass(noise, LINE_RATE)
             noise /= np.std(noise) + 1e-12
