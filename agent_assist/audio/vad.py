@@ -117,9 +117,9 @@ class VadSettings:
     # below ``tail_trim_below_db`` effective SNR Silero's probability lingers for up to ~0.4 s after
     # speech: a segment there ends at its last speech frame ``tail_trim_db`` above the (denoised) floor.
     # (5 dB while Silero's state drifted deaf on long streams; with the resets below it lingers on lines
-    # up to 10 dB too)
+    # up to 15 dB too)
     tail_trim_db: float | None = 4.5
-    tail_trim_below_db: float = 10.0
+    tail_trim_below_db: float = 15.0
     # a leak is measured against the view of its source that the source's own gate trusts (the
     # denoised one on a noisy line): raw energies of a 0 dB line over-state its speech by ~3 dB
     cross_leak: bool = True

@@ -88,7 +88,9 @@ def _speech_s(segs: list[Segment], party: str) -> float:
 
 
 def test_denoising_finds_the_speech_on_a_0db_line(speech_cache: Path) -> None:
-    """Customers on a line at 0 dB SNR: without the suppressor Silero misses much of their speech."""
+    """Customers on a line at 0 dB SNR: without the suppressor Silero misses much more of their speech
+    (on these three calls 3.4 s against 1.75 s; 15.7 s before Silero's state was reset after line noise,
+    which was mostly the drifting state, see docs/vad-comparison.md)."""
     off_by = {False: 0.0, True: 0.0}
     ratio_err = {False: 0.0, True: 0.0}
     for i, seed in ((5, 23), (8, 31), (12, 41)):
@@ -101,5 +103,5 @@ def test_denoising_finds_the_speech_on_a_0db_line(speech_cache: Path) -> None:
             ratio_err[on] += abs((analyze(segs).talk_ratio or 0.0) - true_ratio)
             if on:  # the agent's clean channel is not disturbed by it
                 assert _speech_s(segs, AGENT) == pytest.approx(_speech_s(c.truth, AGENT), rel=0.1)
-    assert off_by[True] < 0.5 * off_by[False]
+    assert off_by[True] < 0.6 * off_by[False]
     assert ratio_err[True] < ratio_err[False]
