@@ -141,8 +141,8 @@ class VadSettings:
     # is sure of: on a noisy line webrtcvad, asked only about Silero's candidates, turned down whole
     # stretches of clear speech (1.5 s of a 3 dB customer's 7.7 s on one dev call). None: it confirms all
     webrtc_unless_sure: float | None = 0.9
-    # Silero's recurrent state drifts on a long stream: after some seconds of hearing only line noise it may no longer
-    # hears short replies (probability 0.05-0.3 where a fresh model gives 0.9-1.0; silero-vad issue #725).
+    # Silero's recurrent state drifts on a long stream: after some seconds of hearing only line noise it
+    # may no longer hear short replies (probability 0.05-0.3 where a fresh model gives 0.9-1.0; silero-vad issue #725).
     # After ``silero_reset_s`` of heard chunks without speech its state is reset, and the last
     # ``silero_warmup_s`` of the channel are heard again so the fresh state starts on the line's noise
     silero_reset_s: float | None = 3.0
@@ -386,11 +386,14 @@ class _Channel:
         self.probs = np.zeros(0, dtype=np.float32)
         self.probs_base = 0  # chunk index of probs[0]
         self.chunks_done = 0
-        # Silero's state reset (see ``silero_reset_s``): chunks heard without speech, the last ones heard
-        self.reset_after = None if settings.silero_reset_s is None or self.silero is None \
-            else max(1, round(settings.silero_reset_s * self.rate / self.silero.chunk))
-        self.recent: deque[np.ndarray] = deque(maxlen=1 if self.silero is None else max(
-            1, round(settings.silero_warmup_s * self.rate / self.silero.chunk)))
+        # Silero's state reset (see ``silero_reset_s``): after ``reset_after`` chunks heard without speech,
+        # warmed up again on the ``recent`` ones
+        self.reset_after: int | None = None
+        self.recent: deque[np.ndarray] = deque(maxlen=1)
+        if self.silero is not None and settings.silero_reset_s is not None:
+            per_s = self.rate / self.silero.chunk
+            self.reset_after = max(1, round(settings.silero_reset_s * per_s))
+            self.recent = deque(maxlen=max(1, round(settings.silero_warmup_s * per_s)))
         self.quiet_run = 0
         self.resets = 0
         self.sub = max(1, settings.frame_ms // 10)  # 10 ms sub-frames per frame, for the edges
@@ -436,18 +439,23 @@ class _Channel:
             chunk = self.sbuf[i * c:(i + 1) * c]
             new[i] = p = self.silero.prob(chunk)
             if self.reset_after is not None:
-                self.recent.append(chunk.copy())
-                self.quiet_run = self.quiet_run + 1 if p < self.settings.silero_threshold else 0
-                if self.quiet_run >= self.reset_after:
-                    # a long stretch of line noise: a fresh state, warmed up on the last chunks heard
-                    self.silero.reset()
-                    for r in self.recent:
-                        self.silero.prob(r)
-                    self.quiet_run = 0
-                    self.resets += 1
+                self._after_heard(chunk, p)
         self.probs = np.concatenate((self.probs, new))
         self.sbuf = self.sbuf[k * c:]
         self.chunks_done += k
+
+    def _after_heard(self, chunk: np.ndarray, p: float) -> None:
+        """Count the chunks Silero heard without speech; after ``reset_after`` of them (a long stretch of
+        line noise) give it a fresh state, warmed up on the last chunks heard."""
+        assert self.silero is not None and self.reset_after is not None
+        self.recent.append(chunk.copy())
+        self.quiet_run = self.quiet_run + 1 if p < self.settings.silero_threshold else 0
+        if self.quiet_run >= self.reset_after:
+            self.silero.reset()
+            for r in self.recent:
+                self.silero.prob(r)
+            self.quiet_run = 0
+            self.resets += 1
 
     def gate(self) -> tuple[int, float | None]:
         """The energy gate: which view it reads (0 raw, 1 denoised) and its level, None before the
@@ -867,8 +875,7 @@ class SileroModel:
         self.rate = rate
         self.chunk = 512 if rate == 16000 else 256
         self._ctx_len = 64 if rate == 16000 else 32
-        self._state = np.zeros((2, 1, 128), np.float32)
-        self._ctx = np.zeros(self._ctx_len, np.float32)
+        self.reset()
         self._sr = np.array(rate, dtype=np.int64)
         self.calls = 0
 
