@@ -84,6 +84,19 @@ def _activate(qtbot: QtBot, w: CallerCardWidget) -> None:
     qtbot.waitUntil(lambda: QApplication.activeWindow() is w)
 
 
+def _wait_results(qtbot: QtBot, card: CallerCardWidget, min_rows: int = 0) -> None:
+    """Wait for the search's answer; a timeout says where the search stood (typed text, debounce timer,
+    jobs still out on the worker lanes), so a slow or lost answer can be told from a lost keystroke."""
+    def shown() -> None:
+        tasks = card._services.tasks
+        assert card.mode == "results" and card.results_model.rowCount() >= min_rows, (
+            f"mode {card.mode!r}, text {card.search.text()!r}, debounce timer active "
+            f"{card._search_timer.isActive()}, search #{card._search_seq}, jobs out {tasks.pending}, "
+            f"rows {card.results_model.rowCount()}")
+
+    qtbot.waitUntil(shown, timeout=10000)
+
+
 def _known_id(db_file: Path) -> int:
     db = connect(db_file)
     try:
@@ -148,7 +161,7 @@ def test_search_each_kind_then_enter_opens(qtbot: QtBot, card: CallerCardWidget,
                                            matched: str) -> None:
     card.search.setFocus()
     qtbot.keyClicks(card.search, text)
-    qtbot.waitUntil(lambda: card.mode == "results", timeout=10000)
+    _wait_results(qtbot, card)
     hits = card.results_model.hits()
     assert hits and hits[0].name == "Ada Quillfeather"
     assert hits[0].matched == matched
@@ -181,7 +194,7 @@ def test_keyboard_flow(qtbot: QtBot, card: CallerCardWidget, db_file: Path) -> N
 
     # a search with several hits: Down/Up move the selection, Enter opens the selected one
     qtbot.keyClicks(card.search, "555")
-    qtbot.waitUntil(lambda: card.mode == "results" and card.results_model.rowCount() > 2, timeout=10000)
+    _wait_results(qtbot, card, min_rows=3)
     assert card.results.currentIndex().row() == 0
     qtbot.keyClick(card.search, Qt.Key.Key_Down)
     qtbot.keyClick(card.search, Qt.Key.Key_Down)
@@ -194,7 +207,7 @@ def test_keyboard_flow(qtbot: QtBot, card: CallerCardWidget, db_file: Path) -> N
 
     # Esc clears a search and returns to the card that was showing
     qtbot.keyClicks(card.search, "Quill")
-    qtbot.waitUntil(lambda: card.mode == "results", timeout=10000)
+    _wait_results(qtbot, card)
     qtbot.keyClick(card.search, Qt.Key.Key_Escape)
     assert card.search.text() == ""
     assert card.mode == "card"
@@ -203,7 +216,7 @@ def test_keyboard_flow(qtbot: QtBot, card: CallerCardWidget, db_file: Path) -> N
 
 def test_no_match_says_so(qtbot: QtBot, card: CallerCardWidget) -> None:
     qtbot.keyClicks(card.search, "Xylophonequux")
-    qtbot.waitUntil(lambda: card.mode == "results", timeout=10000)
+    _wait_results(qtbot, card)
     assert card.results_model.rowCount() == 0
     assert "No customer matches" in card.results_status.text()
 
@@ -260,7 +273,7 @@ def test_unknown_number_gets_the_new_caller_form_which_creates_the_customer(
 
 def test_new_caller_from_a_number_search(qtbot: QtBot, card: CallerCardWidget) -> None:
     qtbot.keyClicks(card.search, "+1 555 010 7777")
-    qtbot.waitUntil(lambda: card.mode == "results", timeout=10000)
+    _wait_results(qtbot, card)
     assert "Press Enter to add them" in card.results_status.text()
     qtbot.keyClick(card.search, Qt.Key.Key_Return)
     assert card.mode == "new"
@@ -312,8 +325,7 @@ def test_models_pass_qtmodeltester(qtbot: QtBot, qtmodeltester, card: CallerCard
     with qtbot.waitSignal(card.card_shown, timeout=10000):
         services.call_requested.emit(KNOWN_PHONE)
     qtbot.keyClicks(card.search, "555")
-    qtbot.waitUntil(lambda: card.mode == "results" and card.results_model.rowCount() > 0,
-                    timeout=10000)
+    _wait_results(qtbot, card, min_rows=1)
     model = getattr(card, name)
     assert model.rowCount() > 0
     qtmodeltester.check(model, force_py=True)
