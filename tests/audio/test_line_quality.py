@@ -334,6 +334,33 @@ def test_a_weak_tail_is_cut_at_the_last_strong_frame() -> None:
     assert weak == untrimmed
 
 
+def test_a_pause_bridged_only_by_weak_frames_splits_the_segment() -> None:
+    # A 0-3 dB line: the detector lingers after a word and lets a few noise frames through in the
+    # pause, each one soon enough after the last to keep a 0.4 s hangover open; none is strong (loud
+    # over the denoised floor). A pause of weak frames a hangover and ``split_weak`` frames long splits.
+    def pieces(weak_run: int, split_weak: int | None, onset: int = 0) -> list[_Piece]:
+        flags = np.zeros(120, dtype=bool)
+        strong = np.zeros(120, dtype=bool)
+        flags[10:30] = strong[10:30] = True  # a phrase: frames 10..29
+        nxt = 30 + weak_run  # the next phrase's first strong frame
+        flags[31:nxt - 1:3] = True  # lingering and noise frames every 3rd frame: weak
+        flags[nxt - onset:nxt + 20] = True  # the next phrase (its quiet onset is weak)
+        strong[nxt:nxt + 20] = True
+        sm = _Smoother(0.03, 0.15, 0.3)
+        sm.min_silence, sm.split_weak = 13, split_weak
+        out: list[_Piece] = []
+        sm.push(0, flags, out, strong)
+        sm.flush(out)
+        return out
+
+    assert pieces(18, None) == [_Piece(10, 68)]  # one segment across the pause
+    assert pieces(18, 3) == [_Piece(10, 30), _Piece(48, 68)]  # the pause: 17 weak frames >= 13 + 3
+    # the next phrase keeps its quiet onset (weak frames right before its first strong one)
+    assert pieces(18, 3, onset=3) == [_Piece(10, 30), _Piece(45, 68)]
+    # a shorter pause of weak frames stays inside the segment: quiet speech looks the same
+    assert pieces(15, 3) == [_Piece(10, 65)]
+
+
 def test_a_leak_into_a_noisy_channel_is_seen_through_the_suppressor(
         turns: list[tuple[str, str]], speech_cache: Path) -> None:
     # the agent leaks at -16 dB into a 3.4 dB customer line with 4 dB of drift: in the raw energies the
