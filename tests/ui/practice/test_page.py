@@ -114,7 +114,9 @@ def test_whole_scenario_spoken_scored_and_saved(qtbot: QtBot, services: Services
     card = view.card
     assert card is not None
     # every customer line was synthesized by the real engine, so the customer's time is measured
-    assert len(spoken) == card.replies + 1
+    assert len(spoken) == card.replies + 1, (
+        f"{len(spoken)} of {card.replies + 1} lines spoken; speech error: {view._tts_error!r}; speak box "
+        f"{view.speak_box.isChecked()}, engine ready {view._tts_ready}")
     assert not card.customer_estimated and card.agent_estimated
     assert card.phrasing_available
     # the blaming question is flagged with a rewrite and made the customer curt
