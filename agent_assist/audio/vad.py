@@ -388,6 +388,8 @@ class _Channel:
         self.flen = self.rate * settings.frame_ms // 1000
         self.buf = np.zeros(0, dtype=np.int16)
         self.smoother = _Smoother(settings.frame_ms / 1000, settings.min_speech_s, settings.min_silence_s)
+        if settings.split_weak_gaps is not None:  # a setting: fixed for the stream (see ``push``)
+            self.smoother.split_weak = round(settings.split_weak_gaps / self.smoother.frame_s)
         self.levels = LevelTracker(round(settings.floor_window_s / (BLOCK_FRAMES * settings.frame_ms / 1000)),
                                    settings.snr_offset_db)
         self.views = [_EnergyView(self.levels)]  # raw energies; denoised ones added below
@@ -521,8 +523,6 @@ class _Channel:
         first words; if the line turns out noisy, the frames decide at the close, as before."""
         hang = self.hangover_frames()
         sm = self.smoother
-        sw = self.settings.split_weak_gaps
-        sm.split_weak = None if sw is None else round(sw / sm.frame_s)
         sm.min_silence, sm.min_gap = hang, None
         if self.settings.edge_gaps and (self.edges_apply() or self.levels.snr_db is None):
             reach = -(-2 * self.edge_window // self.sub)
