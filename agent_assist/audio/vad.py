@@ -23,7 +23,9 @@ Per 30 ms frame of each channel:
    louder than ``MAX_LEAK_DB`` is the other direction seen backwards; a leak is trusted when it follows
    its source, within ``leak_spread`` in the raw energies and ``denoised_leak_spread`` in the denoised
    ones, which the suppressor's gain makes looser; a leak stands while its source says too little to
-   measure it again); once a leak is found (its delay and level), a frame
+   measure it again; until it can be measured the worst leak handled, ``ASSUMED_LEAK_DB``, is assumed,
+   or less when the source's first words already rule it out, ``leak_bound``); once a leak is found
+   (its delay and level), a frame
    that is no louder than the other channel's delayed level plus the leak plus ``bleed_margin_db`` in
    either view is bleed, not speech, and stays bleed until it clears that margin
    by ``bleed_hold_db`` or for ``bleed_hold_s`` (hysteresis: a "t" release under the other party's
@@ -76,7 +78,9 @@ MIN_RATE = 8000
 DETECTORS = ("combined", "silero", "webrtc")
 BLOCK_FRAMES = 32  # level and bleed statistics are refreshed every 32 frames (0.96 s)
 MAX_LAG_FRAMES = 10  # bleed delays searched: 0..300 ms
-ASSUMED_LEAK_DB = -15.0  # until a channel's leak is measured
+ASSUMED_LEAK_DB = -15.0  # until a channel's leak is measured (or bounded lower, see ``leak_bound``)
+LEAK_BOUND_FRAMES = 8  # loud source frames needed to bound a leak
+LEAK_BOUND_MARGIN_DB = 4.0  # a true leak's 20th percentile fell up to 3.8 dB under it (dev, 15-30 dB)
 LEAK_EARLY_BLOCKS, LEAK_EVERY_BLOCKS = 8, 4  # leaks measured every block for 8 blocks, then every 4th
 MAX_LEAK_DB = -6.0  # louder "leaks" are the other direction seen backwards
 
@@ -351,6 +355,20 @@ def estimate_leak(src: np.ndarray, dst: np.ndarray, src_level: float | None, min
     return k, float(med[k]), float(spread[k])
 
 
+def leak_bound(src: np.ndarray, dst: np.ndarray, src_level: float | None,
+               min_frames: int = LEAK_BOUND_FRAMES) -> float | None:
+    """The loudest leak of ``src`` into ``dst`` (dB relative to the source) that the frames so far
+    allow, or None when the source said too little. At a leak's delay ``dst`` holds at least the leak
+    in every frame the source speaks in, so at every delay the 20th percentile of ``dst - src`` over
+    those frames, plus ``LEAK_BOUND_MARGIN_DB`` for a leak's frames falling between ours, is over it.
+    A few loud frames are enough for this, long before a leak can be measured (``estimate_leak``)."""
+    idx = _loud_frames(src, src_level, min_frames)
+    if idx is None:
+        return None
+    d = dst[idx[None, :] + np.arange(MAX_LAG_FRAMES + 1)[:, None]] - src[idx]
+    return float(np.percentile(d, 20, axis=1).max()) + LEAK_BOUND_MARGIN_DB
+
+
 class _EnergyView:
     """One channel's frame energies (raw or denoised) as bleed detection sees them: levels, the last
     frames, the last minute by block, and the leak measured from them."""
@@ -364,6 +382,8 @@ class _EnergyView:
         # whether a leak could be measured yet (enough source speech): afterwards no leak means none,
         # not "assume the worst" (a 0 dB line's raw energies only ever show the mirror of a leak)
         self.measured = False
+        # until then, the loudest leak the first frames allow (None: too few yet, ``ASSUMED_LEAK_DB``)
+        self.bound: float | None = None
         self.clear_at = -(1 << 30)  # the last frame that cleared the bleed margin
         self.leak_src = 0  # which of the other channel's views the leak was measured against
 
@@ -790,8 +810,10 @@ class StereoVad:
             if not first or view.measured:
                 view.clear_at = self.frames_done + m - 1
                 return np.ones(m, bool)
-            # nothing measured yet (the first seconds): assume the worst leak we handle, at any delay
-            lags, gain = range(MAX_LAG_FRAMES + 1), ASSUMED_LEAK_DB
+            # nothing measured yet (the first seconds): assume the worst leak we handle, at any delay,
+            # unless the first frames already rule it out (an overlap there would lose the quieter party)
+            lags = range(MAX_LAG_FRAMES + 1)
+            gain = ASSUMED_LEAK_DB if view.bound is None else min(ASSUMED_LEAK_DB, view.bound)
         elif leak[2] < (s.leak_spread if first else s.denoised_leak_spread) \
                 and src.levels.level is not None and view.levels.floor is not None \
                 and src.levels.level + leak[1] > view.levels.floor + 3.0:
@@ -833,6 +855,8 @@ class StereoVad:
                 if source_heard(hist[src.party][j], level):
                     view.leak = estimate_leak(hist[src.party][j], hist[dst.party][i], level)
                     view.measured = True
+                elif not view.measured:
+                    view.bound = leak_bound(hist[src.party][j], hist[dst.party][i], level)
                 # else the source said too little to measure the leak again (its level rose above the
                 # history's speech, or it fell silent for a minute): the last measurement stands
 

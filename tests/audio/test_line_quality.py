@@ -17,6 +17,7 @@ from agent_assist.audio.vad import (
     _Piece,
     _Smoother,
     estimate_leak,
+    leak_bound,
 )
 from agent_assist.coach.talk import AGENT, CUSTOMER, Segment, analyze
 from tests.audio.callgen import (
@@ -127,6 +128,48 @@ def test_no_leak_found_means_none_once_the_other_party_was_heard() -> None:
     quiet = src_e - 12.0  # ... and this channel 12 dB below: bleed only if a leak were assumed
     assert vad._not_bleed(raw, src, quiet, src_e, first=True).all()
     raw.measured = False  # the first seconds of a call: nothing measured yet, the worst leak assumed
+    assert not vad._not_bleed(raw, src, quiet, src_e, first=True).any()
+
+
+def test_a_few_frames_bound_the_leak() -> None:
+    """Eight loud frames of the other party are too few to measure a leak but enough to bound it: at
+    a leak's delay this channel holds the leak in every frame the other party speaks in."""
+    rng = np.random.default_rng(11)
+    n = 60
+    src = np.full(n, 30.0, np.float32)
+    src[5:20] = 62 + 8 * rng.random(15)  # 15 loud frames, then quiet
+    floor = 35 + rng.normal(0, 1, n)
+    quiet = floor.astype(np.float32)  # nothing leaks: the channel stays at its floor, ~30 dB under
+    b = leak_bound(src, quiet, 65.0)
+    assert b is not None and b < -20.0
+    leak = np.maximum(floor, np.roll(src, 3) - 18.0).astype(np.float32)  # -18 dB at 3 frames
+    b = leak_bound(src, leak, 65.0)
+    assert b is not None and -18.0 <= b <= -12.0
+    own = (floor + 25 + 10 * rng.random(n)).astype(np.float32)  # talking all the while: nothing ruled out
+    b = leak_bound(src, own, 65.0)
+    assert b is not None and b > -15.0
+    assert leak_bound(src[:12], quiet[:12], 65.0) is None  # too few frames
+
+
+def test_the_first_frames_rule_out_the_worst_leak() -> None:
+    """Before a leak can be measured the worst one is assumed, which loses the quieter party of an
+    overlap in a call's first seconds. When the other party's first words show this channel at its
+    floor meanwhile, that leak is ruled out and a frame 12 dB under the other party is speech."""
+    rate = 8000
+    rng = np.random.default_rng(12)
+    n = 2 * 32 * 240  # two blocks of 32 frames
+    agent = 30.0 * rng.normal(0, 1, n)
+    agent[3 * 240:20 * 240] = 3000.0 * rng.normal(0, 1, 17 * 240)  # 17 loud frames: too few to measure
+    customer = 30.0 * rng.normal(0, 1, n)  # the customer listens on a quiet line
+    vad = StereoVad(rate)
+    vad.feed(agent.astype(np.int16), customer.astype(np.int16))
+    raw = vad.ch[CUSTOMER].views[0]
+    assert not raw.measured and raw.bound is not None and raw.bound < -30.0
+    src = vad.ch[AGENT].views[0]
+    src_e = np.full(32, 80.0, np.float32)
+    quiet = src_e - 12.0
+    assert vad._not_bleed(raw, src, quiet, src_e, first=True).all()
+    raw.bound = None  # nothing heard yet: the worst leak assumed
     assert not vad._not_bleed(raw, src, quiet, src_e, first=True).any()
 
 
