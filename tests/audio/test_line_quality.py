@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ import soxr
 
 from agent_assist.audio.analysis import analyze_arrays, analyze_file_report, analyze_report
 from agent_assist.audio.vad import (
+    LeakCorrelator,
     StereoVad,
     VadSettings,
     _Channel,
@@ -413,10 +415,41 @@ def test_a_leak_into_a_noisy_channel_is_seen_through_the_suppressor(
     c = make_call(turns, 32, 8000, line, speech_cache)
     true = analyze(c.truth)
     found = analyze(analyze_arrays(c.agent, c.customer, c.rate))
-    strict = analyze(analyze_arrays(c.agent, c.customer, c.rate, VadSettings(denoised_leak_spread=0.75)))
-    assert strict.customer_speech_s - true.customer_speech_s > 0.8  # the agent's bleed counted as the customer
+    strict = VadSettings(denoised_leak_spread=0.75, leak_confirm_z=None)
+    loose = analyze(analyze_arrays(c.agent, c.customer, c.rate, strict))
+    assert loose.customer_speech_s - true.customer_speech_s > 0.8  # the agent's bleed counted as the customer
     assert found.customer_speech_s == pytest.approx(true.customer_speech_s, rel=0.03)
     assert found.talk_ratio == pytest.approx(true.talk_ratio, abs=0.01)
+    # judged by its energies alone that leak is too loose to trust at spread 0.75, but the waveforms'
+    # correlation peaks at its delay, and that is trusted
+    confirmed = analyze(analyze_arrays(c.agent, c.customer, c.rate, replace(strict, leak_confirm_z=10.0)))
+    assert confirmed.customer_speech_s == pytest.approx(true.customer_speech_s, rel=0.03)
+
+
+def test_the_waveforms_show_a_leak_buried_in_hiss() -> None:
+    """The agent leaks at -18 dB, 40 ms late, into a customer line whose hiss is 10 dB over the leak:
+    the cross-correlation peaks at 40 ms, agent into customer, far over its spread. The other way round,
+    and between independent channels, there is no peak."""
+    rate = 8000
+    rng = np.random.default_rng(21)
+    n = 10 * rate
+    agent = band_pass(rng.normal(0, 3000, n).astype(np.float32), rate)
+    d = int(0.04 * rate)
+    leak = np.zeros(n, np.float32)
+    leak[d:] = agent[:-d] * 10 ** (-18 / 20)
+    hiss = rng.normal(0, 1, n).astype(np.float32) * float(np.std(leak)) * 10 ** (10 / 20)
+    own = np.where((np.arange(n) // rate) % 2 == 1, rng.normal(0, 3000, n), 0).astype(np.float32)  # talks too
+    corr = LeakCorrelator(rate, 0.3)
+    corr.push(agent, leak + hiss + own)
+    into = corr.peak(into_customer=True)
+    assert into is not None and into[0] == pytest.approx(d, abs=2) and into[1] > 20
+    back = corr.peak(into_customer=False)
+    assert back is not None and back[1] < VadSettings().leak_confirm_z
+    alone = LeakCorrelator(rate, 0.3)
+    alone.push(agent, hiss + own)
+    none = alone.peak(into_customer=True)
+    assert none is not None and none[1] < VadSettings().leak_confirm_z
+    assert LeakCorrelator(rate, 0.3).peak(into_customer=True) is None  # nothing heard yet
 
 
 def _replies_after_silences(speech_cache: Path, snr_db: float, seed: int) -> tuple[np.ndarray, list[Segment]]:
