@@ -641,12 +641,6 @@ class _Channel:
             out.append(_db(self.dbuf[:m].reshape(n, self.flen)[:, ::2] * 32768.0))
         return out
 
-    @property
-    def leak(self) -> tuple[int, float, float] | None:
-        """The other party leaking into this channel: the clearest measurement of the views."""
-        found = [v.leak for v in self.views if v.leak is not None]
-        return min(found, key=lambda k: k[2]) if found else None
-
     def frame_probs(self, first: int, n: int) -> np.ndarray:
         """Silero's probability for frames first..first+n-1: the max over the chunks each overlaps."""
         assert self.silero is not None
@@ -735,10 +729,9 @@ class _Channel:
             self.dbuf = self.dbuf[n * self.flen:]
         return chunk.tobytes()
 
-    def quality(self, too_noisy_below: float) -> ChannelQuality:
+    def quality(self, too_noisy_below: float, leak: tuple[int, float, float] | None) -> ChannelQuality:
         lv = self.levels
         snr = lv.snr_db
-        leak = self.leak
         return ChannelQuality(
             party=self.party,
             snr_db=None if snr is None else round(snr, 1),
@@ -785,7 +778,23 @@ class StereoVad:
 
     def quality(self) -> dict[str, ChannelQuality]:
         """Each channel's effective SNR, levels and detected bleed, as measured so far."""
-        return {p: ch.quality(self.settings.noisy_snr_db) for p, ch in self.ch.items()}
+        return {p: ch.quality(self.settings.noisy_snr_db, self._leak(p)) for p, ch in self.ch.items()}
+
+    def _trusted(self, view: _EnergyView, src: _EnergyView, first: bool) -> bool:
+        """Whether ``view``'s measured leak is trusted: it follows its source tightly enough (or the
+        waveforms confirm it) and is loud enough to matter over the channel's floor."""
+        s, leak = self.settings, view.leak
+        return leak is not None \
+            and (leak[2] < (s.leak_spread if first else s.denoised_leak_spread) or view.confirmed) \
+            and src.levels.level is not None and view.levels.floor is not None \
+            and src.levels.level + leak[1] > view.levels.floor + 3.0
+
+    def _leak(self, party: str) -> tuple[int, float, float] | None:
+        """The other party leaking into ``party``'s channel: the clearest trusted measurement."""
+        ch, other = self.ch[party], self.ch[CUSTOMER if party == AGENT else AGENT]
+        found = [v.leak for i, v in enumerate(ch.views)
+                 if v.leak is not None and self._trusted(v, other.views[v.leak_src], i == 0)]
+        return min(found, key=lambda k: k[2]) if found else None
 
     def feed(self, agent: np.ndarray, customer: np.ndarray, last: bool = False) -> list[Segment]:
         """Add samples of both channels; returns the segments that closed, in order of start."""
@@ -875,9 +884,7 @@ class StereoVad:
             # unless the first frames already rule it out (an overlap there would lose the quieter party)
             lags = range(MAX_LAG_FRAMES + 1)
             gain = ASSUMED_LEAK_DB if view.bound is None else min(ASSUMED_LEAK_DB, view.bound)
-        elif (leak[2] < (s.leak_spread if first else s.denoised_leak_spread) or view.confirmed) \
-                and src.levels.level is not None and view.levels.floor is not None \
-                and src.levels.level + leak[1] > view.levels.floor + 3.0:
+        elif self._trusted(view, src, first):
             k, gain = leak[0], leak[1]
             lags = range(max(0, k - 1), k + 2)  # delays fall between frames
         else:

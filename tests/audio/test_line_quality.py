@@ -76,6 +76,7 @@ def test_bleed_is_found_and_not_counted(turns: list[tuple[str, str]], speech_cac
     q = {x.party: x for x in r.quality}
     assert q[CUSTOMER].bleed_db == pytest.approx(-15.0, abs=4.0)
     assert q[CUSTOMER].bleed_delay_ms == pytest.approx(120, abs=60)
+    assert q[AGENT].bleed_db is None and q[AGENT].bleed_delay_ms is None  # only a leak it trusts is reported
     found, true = analyze(r.segments), analyze(c.truth)
     assert found.customer_speech_s == pytest.approx(true.customer_speech_s, rel=0.12)
     assert found.talk_ratio == pytest.approx(true.talk_ratio, abs=0.03)
