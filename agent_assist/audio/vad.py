@@ -383,10 +383,13 @@ class LeakCorrelator:
     summed over half-second segments). A linear leak of one channel into the other (hybrid echo,
     acoustic crosstalk) is a sharp peak at its delay even 10 dB under the line's hiss, where the
     energies (``estimate_leak``) follow it too loosely to trust. Independent talkers and noise make no
-    peak: the height is given in robust standard deviations of the correlation over all delays."""
+    peak: the height is given in robust standard deviations of the correlation over all delays. The sum
+    forgets with a time constant of ``memory_s``, as the energies' history does (~60 s): a leak changes
+    when the customer moves from a handset to a speaker."""
 
-    def __init__(self, rate: int, max_lag_s: float) -> None:
+    def __init__(self, rate: int, max_lag_s: float, memory_s: float = 60.0) -> None:
         self.seg = rate // 2
+        self.decay = float(np.exp(-(self.seg / rate) / memory_s))
         self.n = 1 << (2 * self.seg - 1).bit_length()
         self.win = np.hanning(self.seg).astype(np.float32)
         f = np.fft.rfftfreq(self.n, 1.0 / rate)
@@ -401,6 +404,7 @@ class LeakCorrelator:
                                                                                  strict=True)]
         while len(self.bufs[0]) >= self.seg and len(self.bufs[1]) >= self.seg:
             a, c = (np.fft.rfft(b[: self.seg] * self.win, self.n) for b in self.bufs)
+            self.cross *= self.decay
             self.cross += c * np.conj(a)
             self.bufs = [b[self.seg:] for b in self.bufs]
             self._r = None

@@ -453,6 +453,23 @@ def test_the_waveforms_show_a_leak_buried_in_hiss() -> None:
     assert LeakCorrelator(rate, 0.3).peak(into_customer=True) is None  # nothing heard yet
 
 
+def test_the_waveforms_follow_a_leak_that_moves() -> None:
+    """Two minutes of a leak 40 ms late, then one minute of it 120 ms late (the customer took the call
+    off the speaker): the correlation forgets the old delay as the energies do, and peaks at the new one."""
+    rate = 8000
+    rng = np.random.default_rng(22)
+    corr = LeakCorrelator(rate, 0.3)
+    for minutes, late in ((2, 0.04), (1, 0.12)):
+        n = minutes * 60 * rate
+        agent = band_pass(rng.normal(0, 3000, n).astype(np.float32), rate)
+        d = int(late * rate)
+        customer = rng.normal(0, 300, n).astype(np.float32)
+        customer[d:] += agent[:-d] * 10 ** (-20 / 20)
+        corr.push(agent, customer)
+    pk = corr.peak(into_customer=True)
+    assert pk is not None and pk[0] == pytest.approx(int(0.12 * rate), abs=2)
+
+
 def _replies_after_silences(speech_cache: Path, snr_db: float, seed: int) -> tuple[np.ndarray, list[Segment]]:
     """A customer channel at ``snr_db``: an opening sentence, then six short replies ("mm-hmm", "okay" ...),
     each after 12 s of line noise (the customer listening to a long explanation), at 8 kHz; and its truth."""
