@@ -82,7 +82,7 @@ BLOCK_FRAMES = 32  # level and bleed statistics are refreshed every 32 frames (0
 MAX_LAG_FRAMES = 10  # bleed delays searched: 0..300 ms
 ASSUMED_LEAK_DB = -15.0  # until a channel's leak is measured (or bounded lower, see ``leak_bound``)
 LEAK_BOUND_FRAMES = 8  # loud source frames needed to bound a leak
-LEAK_BOUND_MARGIN_DB = 4.0  # a true leak's 20th percentile fell up to 3.8 dB under it (dev, 15-30 dB)
+LEAK_BOUND_MARGIN_DB = 4.0  # the 20th percentile fell at most 3.8 dB under a true leak (dev, 15-30 dB)
 LEAK_EARLY_BLOCKS, LEAK_EVERY_BLOCKS = 8, 4  # leaks measured every block for 8 blocks, then every 4th
 MAX_LEAK_DB = -6.0  # louder "leaks" are the other direction seen backwards
 
