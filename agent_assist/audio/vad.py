@@ -332,6 +332,12 @@ def _loud_frames(src: np.ndarray, src_level: float | None, min_frames: int) -> n
     return idx if len(idx) >= min_frames else None
 
 
+def _at_delays(dst: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """``dst`` at every delay 0..``MAX_LAG_FRAMES`` after the frames ``idx`` (delays x frames)."""
+    out: np.ndarray = dst[idx[None, :] + np.arange(MAX_LAG_FRAMES + 1)[:, None]]
+    return out
+
+
 def source_heard(src: np.ndarray, src_level: float | None, min_frames: int = 40) -> bool:
     """Whether ``src`` holds enough loud speech to measure its leak."""
     return _loud_frames(src, src_level, min_frames) is not None
@@ -349,7 +355,7 @@ def estimate_leak(src: np.ndarray, dst: np.ndarray, src_level: float | None, min
     if idx is None:
         return None
     # every delay at once
-    d = dst[idx[None, :] + np.arange(MAX_LAG_FRAMES + 1)[:, None]]  # delays x frames
+    d = _at_delays(dst, idx)
     diff = d - src[idx]
     med = np.median(diff, axis=1)
     mad = np.median(np.abs(diff - med[:, None]), axis=1)
@@ -374,7 +380,7 @@ def leak_bound(src: np.ndarray, dst: np.ndarray, src_level: float | None,
     idx = _loud_frames(src, src_level, min_frames)
     if idx is None:
         return None
-    d = dst[idx[None, :] + np.arange(MAX_LAG_FRAMES + 1)[:, None]] - src[idx]
+    d = _at_delays(dst, idx) - src[idx]
     return float(np.percentile(d, 20, axis=1).max()) + LEAK_BOUND_MARGIN_DB
 
 
