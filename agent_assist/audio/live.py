@@ -39,6 +39,11 @@ from agent_assist.audio.vad import StereoVad, VadSettings
 from agent_assist.coach.talk import AGENT, CUSTOMER, Segment
 
 RATE = 16000
+# What the sound server holds for us while the GUI thread is busy (the inputs are read there, every 50 ms).
+# Measured against a real PulseAudio: with 0.2 s, a 0.4 s stall of the GUI thread lost 0.25 s of audio and a
+# 1 s stall 0.82 s (spoken words cut out, speech time under-counted); with 2 s, a 1 s stall lost nothing.
+# Data still arrives in the server's small fragments (64 ms), so this adds no latency.
+INPUT_BUFFER_S = 2.0
 
 
 STALL_S = 5.0  # a party whose device delivers nothing for this long while the other's does is padded
@@ -128,7 +133,7 @@ class _Input:
                            soxr.ResampleStream(fmt.sampleRate(), RATE, 1, dtype="int16")
                            for _ in range(channels)]
         self.source = QAudioSource(device, fmt, parent)
-        self.source.setBufferSize(fmt.bytesForDuration(200_000))
+        self.source.setBufferSize(fmt.bytesForDuration(int(INPUT_BUFFER_S * 1_000_000)))
         self.io = self.source.start()
         if self.source.error() != QtAudio.Error.NoError or self.io is None:
             raise AudioError(f"could not open the audio input {self.name} ({self.source.error().name})")
