@@ -19,11 +19,13 @@ taps, on one thread model.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -38,12 +40,18 @@ from agent_assist.audio.sources import SourceResult
 from agent_assist.audio.vad import StereoVad, VadSettings
 from agent_assist.coach.talk import AGENT, CUSTOMER, Segment
 
+log = logging.getLogger(__name__)
+
 RATE = 16000
 # What the sound server holds for us while the GUI thread is busy (the inputs are read there, every 50 ms).
 # Measured against a real PulseAudio: with 0.2 s, a 0.4 s stall of the GUI thread lost 0.25 s of audio and a
 # 1 s stall 0.82 s (spoken words cut out, speech time under-counted); with 2 s, a 1 s stall lost nothing.
 # Data still arrives in the server's small fragments (64 ms), so this adds no latency.
 INPUT_BUFFER_S = 2.0
+# A poll that comes later than that (the GUI thread was busy even longer) finds the buffer's worth (the
+# oldest: measured) and what it could not hold is gone: that gap is filled with silence after it (so the call's
+# timeline stays the wall clock's) and counted per channel. Under ``LOST_MIN_S`` it is the fragments' jitter, not a loss.
+LOST_MIN_S = 0.1
 
 
 STALL_S = 5.0  # a party whose device delivers nothing for this long while the other's does is padded
@@ -258,6 +266,9 @@ class LiveCapture(QObject):
         self._pending: dict[str, list[np.ndarray]] = {AGENT: [], CUSTOMER: []}
         self._counts = {AGENT: 0, CUSTOMER: 0}
         self._last_data = {AGENT: 0.0, CUSTOMER: 0.0}
+        self._last_poll = 0.0
+        # seconds of each party's audio lost because nobody read it in time (see LOST_MIN_S)
+        self.lost_s = {AGENT: 0.0, CUSTOMER: 0.0}
         self._timer = QTimer(self)
         self._timer.setInterval(poll_ms)
         self._timer.timeout.connect(self._poll)
@@ -283,6 +294,7 @@ class LiveCapture(QObject):
             self._inputs = [_Input(a, 1, self), _Input(c, 1, self)]
         now = time.monotonic()
         self._last_data = {AGENT: now, CUSTOMER: now}
+        self._last_poll = now
         self.running = True
         self._timer.start()
         self._watch = _PulseWatch([device_id(i.device) for i in self._inputs], self._device_gone.emit)
@@ -340,10 +352,17 @@ class LiveCapture(QObject):
             got[AGENT] += self._inputs[0].read()
             got[CUSTOMER] += self._inputs[1].read()
         now = time.monotonic()
+        away, self._last_poll = now - self._last_poll, now
         peaks = []
         for p in (AGENT, CUSTOMER):
             arrs = [x for x in got[p] if len(x)]
             peaks.append(max((int(np.abs(x.astype(np.int32)).max()) for x in arrs), default=0) / 32768)
+            if away > INPUT_BUFFER_S and self._inputs:
+                lost = away - sum(len(x) for x in arrs) / RATE
+                if lost >= LOST_MIN_S:
+                    log.warning("%.2f s of the %s's audio lost: not read for %.2f s", lost, p, away)
+                    self.lost_s[p] += lost
+                    arrs.append(np.zeros(round(lost * RATE), np.int16))  # the server kept the oldest
             if arrs:
                 self._pending[p] += arrs
                 self._counts[p] += sum(len(x) for x in arrs)
@@ -417,6 +436,7 @@ class LiveSource(QObject):
         for tap in self.audio_taps:
             tap(a, c)
         vad = self._vad
+        lost = dict(getattr(self.capture, "lost_s", {}))
 
         def work() -> tuple[list[Segment], dict[str, Any]]:
             segs = vad.feed(a, c)
@@ -425,7 +445,8 @@ class LiveSource(QObject):
             marks: dict[str, Any] = {"position_s": vad.position_s, AGENT: vad.open_start(AGENT),
                                      CUSTOMER: vad.open_start(CUSTOMER),
                                      # each channel's effective SNR / too noisy / bleed, for the meter
-                                     "quality": tuple(vad.quality().values())}
+                                     "quality": tuple(replace(q, lost_s=round(lost.get(q.party, 0.0), 2))
+                                                      for q in vad.quality().values())}
             return segs, marks
 
         self.busy += 1

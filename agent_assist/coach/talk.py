@@ -71,7 +71,8 @@ class Segment:
 class ChannelQuality:
     """How trustworthy one party's channel is: its effective SNR (speech level over the tracked noise
     floor, dB), the levels behind it (dBFS), whether it is too noisy to trust, and the other party's
-    bleed detected in it (level relative to the source in dB, delay in ms). ``None`` = not known yet."""
+    bleed detected in it (level relative to the source in dB, delay in ms), and the seconds of its live audio
+    lost before they could be heard (the computer too busy to read the input). ``None`` = not known yet."""
 
     party: str
     snr_db: float | None
@@ -80,6 +81,7 @@ class ChannelQuality:
     too_noisy: bool = False
     bleed_db: float | None = None
     bleed_delay_ms: int | None = None
+    lost_s: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -149,19 +149,19 @@ wait(lambda: take() or select.select([sys.stdin], [], [], 0)[0], "the player", 3
 wait(lambda: take() or n[0] - n[1] > 8000, "the end", 10.0)
 cap.stop()
 np.save(sys.argv[1], np.concatenate(got))
-print("DONE", flush=True)
+print("DONE", cap.lost_s["agent"], cap.lost_s["customer"], flush=True)
 '''
 
 
-def test_a_busy_gui_thread_loses_no_audio(pulse: dict[str, str], tmp_path: Path) -> None:
-    """The inputs are read on the GUI thread: while it is busy for a second, the sound server holds the
-    audio (a 0.2 s buffer lost 0.82 s of a 1 s stall, cutting words out of what was said)."""
+def _stalled(pulse: dict[str, str], tmp_path: Path, stall_s: float) -> tuple[np.ndarray, np.ndarray, list[float]]:
+    """Noise played through the server while the capturing thread is busy for ``stall_s``: (played,
+    heard, the capture's lost seconds per party)."""
     rate = 16000
-    noise = np.random.default_rng(7).normal(0, 4000, rate * 4).clip(-32768, 32767).astype(np.int16)
+    noise = np.random.default_rng(7).normal(0, 4000, rate * 5).clip(-32768, 32767).astype(np.int16)
     wav = tmp_path / "noise.wav"
     sf.write(str(wav), noise, rate)
     got = tmp_path / "got.npy"
-    child = subprocess.Popen([sys.executable, "-c", STALL_CHILD, str(got), "1.0"], env=pulse, cwd=ROOT,
+    child = subprocess.Popen([sys.executable, "-c", STALL_CHILD, str(got), str(stall_s)], env=pulse, cwd=ROOT,
                              text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert child.stdout is not None and child.stdin is not None
     if child.stdout.readline().strip() != "READY":
@@ -169,14 +169,39 @@ def test_a_busy_gui_thread_loses_no_audio(pulse: dict[str, str], tmp_path: Path)
         pytest.fail(f"capture did not start: {out} {err[-2000:]}")
     subprocess.run(["paplay", "-d", "agent_sink", str(wav)], env=pulse, check=True, timeout=60)
     out, err = child.communicate("played\n", timeout=60)
-    assert "DONE" in out, err[-2000:]
-    heard = np.load(got).astype(np.float64)
+    done = [ln for ln in out.splitlines() if ln.startswith("DONE")]
+    assert done, err[-2000:]
+    return noise, np.load(got).astype(np.float64), [float(v) for v in done[0].split()[1:]]
 
-    def at(i: int) -> int:  # where 0.1 s of the played noise from sample i sits in what was heard
-        seg = noise[i:i + rate // 10].astype(np.float64)
-        return int(np.argmax(np.correlate(heard, seg, "valid")))
 
-    first, last = at(rate // 10), at(len(noise) - rate // 5)
+def _at(heard: np.ndarray, played: np.ndarray, i: int) -> int:
+    """Where 0.1 s of the played noise from sample ``i`` is in what was heard."""
+    seg = played[i:i + 1600].astype(np.float64)
+    return int(np.argmax(np.correlate(heard, seg, "valid")))
+
+
+def test_a_gui_thread_busy_too_long_loses_audio_said_and_kept_in_time(pulse: dict[str, str],
+                                                                      tmp_path: Path) -> None:
+    """Busy for 3 s, longer than the 2 s the server holds: the lost second is counted for both inputs and
+    filled with silence, so what follows it is still at its own time."""
+    rate = 16000
+    noise, heard, lost = _stalled(pulse, tmp_path, 3.0)
+    assert lost[0] == pytest.approx(1.0, abs=0.25) and lost[1] == pytest.approx(lost[0], abs=0.05), lost
+    first, last = _at(heard, noise, rate // 10), _at(heard, noise, len(noise) - rate // 5)
+    drift = (last - first) - (len(noise) - rate // 5 - rate // 10)
+    assert abs(drift) <= rate // 20, f"the timeline moved by {drift / rate:.3f} s"
+    # and the lost stretch is silence in what the VAD hears, not a copy of something else
+    silent = np.flatnonzero(np.abs(heard) < 1)
+    assert len(silent) >= 0.7 * lost[0] * rate
+
+
+def test_a_busy_gui_thread_loses_no_audio(pulse: dict[str, str], tmp_path: Path) -> None:
+    """The inputs are read on the GUI thread: while it is busy for a second, the sound server holds the
+    audio (a 0.2 s buffer lost 0.82 s of a 1 s stall, cutting words out of what was said)."""
+    rate = 16000
+    noise, heard, lost = _stalled(pulse, tmp_path, 1.0)
+    first, last = _at(heard, noise, rate // 10), _at(heard, noise, len(noise) - rate // 5)
     assert first > 0 and last > first
-    lost = (len(noise) - rate // 5 - rate // 10) - (last - first)
-    assert abs(lost) <= rate // 100, f"{lost / rate:.3f} s of the played audio was lost"
+    missing = (len(noise) - rate // 5 - rate // 10) - (last - first)
+    assert abs(missing) <= rate // 100, f"{missing / rate:.3f} s of the played audio was lost"
+    assert lost == [0.0, 0.0]

@@ -31,6 +31,7 @@ RED = QColor("#d64541")
 GREY = QColor("#9aa0a6")
 AMBER_BAND = 0.10  # points over the target that are still "amber"
 CUE_SHOW_MS = 20_000
+LOST_WARN_S = 0.5  # live audio lost (the GUI thread away longer than the input buffer) worth saying
 
 
 def share_colour(share: float | None, target: float) -> QColor:
@@ -299,12 +300,14 @@ class TalkMeter(QFrame):
         self._show_line_quality(whole)
 
     def _show_line_quality(self, whole: TalkMetrics) -> None:
-        noisy = [q for q in whole.quality if q.too_noisy]
-        self._line_warning.setVisible(bool(noisy))
-        if noisy:
-            self._line_warning.setText("⚠ " + "; ".join(
-                f"{q.party.capitalize()} line too noisy to trust (SNR {q.snr_db:.0f} dB)" for q in noisy)
-                + " — the ratio may be off")
+        warnings = [f"{q.party.capitalize()} line too noisy to trust (SNR {q.snr_db:.0f} dB)"
+                    for q in whole.quality if q.too_noisy]
+        lost = max((q.lost_s for q in whole.quality), default=0.0)
+        if lost >= LOST_WARN_S:
+            warnings.append(f"{lost:.1f} s of audio lost (the computer was too busy)")
+        self._line_warning.setVisible(bool(warnings))
+        if warnings:
+            self._line_warning.setText("⚠ " + "; ".join(warnings) + " — the ratio may be off")
         self._line_warning.setToolTip("Effective SNR per channel (speech level over the line's noise): "
                                       + ", ".join(f"{q.party} {q.snr_db:.0f} dB" for q in whole.quality
                                                   if q.snr_db is not None))
