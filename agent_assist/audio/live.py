@@ -46,7 +46,8 @@ RATE = 16000
 # What the sound server holds for us while the GUI thread is busy (the inputs are read there, every 50 ms).
 # Measured against a real PulseAudio: with 0.2 s, a 0.4 s stall of the GUI thread lost 0.25 s of audio and a
 # 1 s stall 0.82 s (spoken words cut out, speech time under-counted); with 2 s, a 1 s stall lost nothing.
-# Data still arrives in the server's small fragments (64 ms), so this adds no latency.
+# No latency is added: the server's sources stay configured at 64 ms with either buffer (pactl list sources),
+# and data still arrives in 64 ms fragments.
 INPUT_BUFFER_S = 2.0
 # A poll that comes later than that (the GUI thread was busy even longer) finds the buffer's worth (the
 # oldest: measured) and what it could not hold is gone: that gap is filled with silence after it (so the call's
