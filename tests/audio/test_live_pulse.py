@@ -117,15 +117,8 @@ import select, sys, time
 import numpy as np
 from PySide6.QtCore import QCoreApplication
 app = QCoreApplication(sys.argv)
-from tests.ui.child import pump
+from tests.ui.child import until as wait
 from agent_assist.audio.live import LiveCapture, input_devices
-
-def wait(cond, what, t=30.0):
-    end = time.monotonic() + t
-    while not cond():
-        pump(20)
-        if time.monotonic() > end:
-            sys.exit("timeout waiting for " + what)
 
 wait(lambda: {"agent_in", "customer_in"} <= {i for i, _d in input_devices()}, "the inputs")
 cap = LiveCapture("agent_in", "customer_in")

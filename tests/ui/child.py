@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+import time
+from collections.abc import Callable
+
 from PySide6.QtCore import QEventLoop, QTimer
 
 
@@ -12,3 +16,13 @@ def pump(ms: int) -> None:
     loop = QEventLoop()
     QTimer.singleShot(ms, loop.quit)
     loop.exec()
+
+
+def until(cond: Callable[[], object], what: str, timeout_s: float = 30.0, step_ms: int = 20) -> None:
+    """Run the event loop until ``cond()`` is true; after ``timeout_s`` exit the child with one line
+    saying what it was waiting for (the parent test shows it)."""
+    end = time.monotonic() + timeout_s
+    while not cond():
+        pump(step_ms)
+        if time.monotonic() > end:
+            sys.exit("timeout waiting for " + what)

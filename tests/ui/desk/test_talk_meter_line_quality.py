@@ -58,58 +58,56 @@ def test_warning_only_for_a_noisy_channel(qtbot: QtBot, services: tuple[Services
     assert not warning.isVisible()
 
 
-def test_noisy_customer_line_replayed_live(qtbot: QtBot, services: tuple[Services, int],
-                                           tmp_path: Path) -> None:
+def _replayed(qtbot: QtBot, services: tuple[Services, int], tmp_path: Path, line: Line,
+              capture: type[ReplayCapture] = ReplayCapture) -> tuple[TalkMeter, LiveListening]:
+    """A test call on ``line`` replayed through the live path (capture -> VAD on the audio lane ->
+    tracker -> meter) until the meter warns about the line."""
     svc, call_id = services
-    line = Line(snr_db={AGENT: 25.0, CUSTOMER: 1.0}, drift_db=1.0, bleed_db=None)
-    c = make_call(dialogues()[5], 21, 16000, line, tmp_path / "espeak")
-    wav = tmp_path / "noisy.wav"
-    sf.write(str(wav), np.stack([c.agent, c.customer], axis=1), c.rate, subtype="PCM_16")
-    caps: list[ReplayCapture] = []
-
-    def factory(ctl: LiveListening) -> LiveSource:
-        cap = ReplayCapture(wav, speed=8.0)
-        caps.append(cap)
-        return LiveSource(cap, runner=ctl.run_on_audio_lane)
-
-    listening = LiveListening(svc, source_factory=factory)
-    meter = TalkMeter(svc, listening)
-    qtbot.addWidget(meter)
-    meter.show()
-    svc.active_call_changed.emit(call_id)
-    qtbot.waitUntil(lambda: meter._line_warning.isVisible(), timeout=30000)
-    assert "Customer line too noisy" in meter._line_warning.text()
-    assert "Agent" not in meter._line_warning.text()
-    svc.active_call_changed.emit(0)
-    qtbot.waitUntil(lambda: not listening.listening, timeout=10000)
-    qtbot.waitUntil(lambda: svc.tasks.pending == 0, timeout=10000)
-
-
-def test_audio_the_capture_lost_reaches_the_meter(qtbot: QtBot, services: tuple[Services, int],
-                                                  tmp_path: Path) -> None:
-    """The capture's lost seconds (a GUI thread busy longer than the input buffer) travel with the live
-    source's progress to the tracker's figures and the meter's warning."""
-    svc, call_id = services
-    line = Line(snr_db={AGENT: 25.0, CUSTOMER: 25.0}, drift_db=0.0, bleed_db=None)
     c = make_call(dialogues()[5], 21, 16000, line, tmp_path / "espeak")
     wav = tmp_path / "call.wav"
     sf.write(str(wav), np.stack([c.agent, c.customer], axis=1), c.rate, subtype="PCM_16")
-
-    class Busy(ReplayCapture):
-        def __init__(self, path: Path, speed: float) -> None:
-            super().__init__(path, speed=speed)
-            self.lost_s = {AGENT: 1.3, CUSTOMER: 1.3}
-
-    listening = LiveListening(svc, source_factory=lambda ctl: LiveSource(Busy(wav, speed=8.0),
+    listening = LiveListening(svc, source_factory=lambda ctl: LiveSource(capture(wav, speed=8.0),
                                                                          runner=ctl.run_on_audio_lane))
     meter = TalkMeter(svc, listening)
     qtbot.addWidget(meter)
     meter.show()
     svc.active_call_changed.emit(call_id)
     qtbot.waitUntil(lambda: meter._line_warning.isVisible(), timeout=30000)
-    assert "1.3 s of audio lost" in meter._line_warning.text()
-    m = listening.current_metrics()
-    assert m is not None and [q.lost_s for q in m.quality] == [1.3, 1.3]
+    return meter, listening
+
+
+def _hang_up(qtbot: QtBot, services: tuple[Services, int], listening: LiveListening) -> None:
+    svc, _ = services
     svc.active_call_changed.emit(0)
     qtbot.waitUntil(lambda: not listening.listening, timeout=10000)
     qtbot.waitUntil(lambda: svc.tasks.pending == 0, timeout=10000)
+
+
+def test_noisy_customer_line_replayed_live(qtbot: QtBot, services: tuple[Services, int],
+                                           tmp_path: Path) -> None:
+    line = Line(snr_db={AGENT: 25.0, CUSTOMER: 1.0}, drift_db=1.0, bleed_db=None)
+    meter, listening = _replayed(qtbot, services, tmp_path, line)
+    assert "Customer line too noisy" in meter._line_warning.text()
+    assert "Agent" not in meter._line_warning.text()
+    _hang_up(qtbot, services, listening)
+
+
+class _Busy(ReplayCapture):
+    """A replay whose computer was too busy: 1.3 s of each input lost."""
+
+    def __init__(self, path: Path, speed: float) -> None:
+        super().__init__(path, speed=speed)
+        self.lost_s = {AGENT: 1.3, CUSTOMER: 1.3}
+
+
+def test_audio_the_capture_lost_reaches_the_meter(qtbot: QtBot, services: tuple[Services, int],
+                                                  tmp_path: Path) -> None:
+    """The capture's lost seconds (a GUI thread busy longer than the input buffer) travel with the live
+    source's progress to the tracker's figures and the meter's warning."""
+    line = Line(snr_db={AGENT: 25.0, CUSTOMER: 25.0}, drift_db=0.0, bleed_db=None)
+    meter, listening = _replayed(qtbot, services, tmp_path, line, _Busy)
+    assert "1.3 s of audio lost" in meter._line_warning.text()
+    assert "too noisy" not in meter._line_warning.text()
+    m = listening.current_metrics()
+    assert m is not None and [q.lost_s for q in m.quality] == [1.3, 1.3]
+    _hang_up(qtbot, services, listening)
