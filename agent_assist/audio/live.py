@@ -53,6 +53,7 @@ INPUT_BUFFER_S = 2.0
 # oldest: measured) and what it could not hold is gone: that gap is filled with silence after it (so the call's
 # timeline stays the wall clock's) and counted per channel. Under ``LOST_MIN_S`` it is the fragments' jitter, not a loss.
 LOST_MIN_S = 0.1
+LOST_WARN_S = 0.5  # lost audio the user is told about (the meter; practice's microphone)
 
 
 STALL_S = 5.0  # a party whose device delivers nothing for this long while the other's does is padded
@@ -146,9 +147,17 @@ class _Input:
         self.io = self.source.start()
         if self.source.error() != QtAudio.Error.NoError or self.io is None:
             raise AudioError(f"could not open the audio input {self.name} ({self.source.error().name})")
+        self.lost_s = 0.0  # audio lost because nobody read it in time (see LOST_MIN_S)
+        self._last_read: float | None = None  # from the first data on (a stream takes a moment to start)
 
     def read(self) -> list[np.ndarray]:
+        """The new samples of each wanted channel at RATE; a stretch lost since the last read (away longer
+        than the buffer holds) is counted in ``lost_s`` and filled with silence after what the server kept."""
         raw = bytes(self.io.readAll().data())
+        now = time.monotonic()
+        away = 0.0 if self._last_read is None else now - self._last_read
+        if raw or self._last_read is not None:
+            self._last_read = now
         x = _to_int16(raw, self.fmt)
         n = len(x) // self.channels
         x = x[: n * self.channels].reshape(n, self.channels)
@@ -157,6 +166,12 @@ class _Input:
             y = np.ascontiguousarray(x[:, ch])
             rs = self.resamplers[ch]
             out.append(y if rs is None else rs.resample_chunk(y))
+        lost = away - n / self.fmt.sampleRate() if away > INPUT_BUFFER_S else 0.0
+        if lost >= LOST_MIN_S:
+            log.warning("%.2f s of %s lost: not read for %.2f s", lost, self.name, away)
+            self.lost_s += lost
+            gap = np.zeros(round(lost * RATE), np.int16)  # the server kept the oldest (measured)
+            out = [np.concatenate((y, gap)) for y in out]
         return out
 
     def problem(self) -> str | None:
@@ -267,7 +282,6 @@ class LiveCapture(QObject):
         self._pending: dict[str, list[np.ndarray]] = {AGENT: [], CUSTOMER: []}
         self._counts = {AGENT: 0, CUSTOMER: 0}
         self._last_data = {AGENT: 0.0, CUSTOMER: 0.0}
-        self._last_poll = 0.0
         # seconds of each party's audio lost because nobody read it in time (see LOST_MIN_S)
         self.lost_s = {AGENT: 0.0, CUSTOMER: 0.0}
         self._timer = QTimer(self)
@@ -295,7 +309,6 @@ class LiveCapture(QObject):
             self._inputs = [_Input(a, 1, self), _Input(c, 1, self)]
         now = time.monotonic()
         self._last_data = {AGENT: now, CUSTOMER: now}
-        self._last_poll = now
         self.running = True
         self._timer.start()
         self._watch = _PulseWatch([device_id(i.device) for i in self._inputs], self._device_gone.emit)
@@ -353,17 +366,12 @@ class LiveCapture(QObject):
             got[AGENT] += self._inputs[0].read()
             got[CUSTOMER] += self._inputs[1].read()
         now = time.monotonic()
-        away, self._last_poll = now - self._last_poll, now
+        if self._inputs:
+            self.lost_s = {AGENT: self._inputs[0].lost_s, CUSTOMER: self._inputs[-1].lost_s}
         peaks = []
         for p in (AGENT, CUSTOMER):
             arrs = [x for x in got[p] if len(x)]
             peaks.append(max((int(np.abs(x.astype(np.int32)).max()) for x in arrs), default=0) / 32768)
-            if away > INPUT_BUFFER_S and self._inputs:
-                lost = away - sum(len(x) for x in arrs) / RATE
-                if lost >= LOST_MIN_S:
-                    log.warning("%.2f s of the %s's audio lost: not read for %.2f s", lost, p, away)
-                    self.lost_s[p] += lost
-                    arrs.append(np.zeros(round(lost * RATE), np.int16))  # the server kept the oldest
             if arrs:
                 self._pending[p] += arrs
                 self._counts[p] += sum(len(x) for x in arrs)

@@ -23,7 +23,7 @@ import soundfile as sf
 
 from agent_assist.audio.analysis import analyze_file
 from agent_assist.coach.talk import analyze
-from tests.audio.pulse_server import TWO_LINES, pulse_server
+from tests.audio.pulse_server import MIC_AND_SPEAKERS, TWO_LINES, pulse_server
 from tests.audio.speech import SCRIPT, build, write_stereo
 
 pytestmark = pytest.mark.slow
@@ -120,8 +120,13 @@ app = QCoreApplication(sys.argv)
 from tests.ui.child import until as wait
 from agent_assist.audio.live import LiveCapture, input_devices
 
-wait(lambda: {"agent_in", "customer_in"} <= {i for i, _d in input_devices()}, "the inputs")
-cap = LiveCapture("agent_in", "customer_in")
+if sys.argv[3] == "mic":  # Practice's microphone
+    from agent_assist.ui.practice.mic import MicCapture
+    wait(lambda: "mic_in" in {i for i, _d in input_devices()}, "the microphone")
+    cap = MicCapture("mic_in")
+else:  # a call's two lines
+    wait(lambda: {"agent_in", "customer_in"} <= {i for i, _d in input_devices()}, "the inputs")
+    cap = LiveCapture("agent_in", "customer_in")
 cap.start()
 got = []
 n = [0, -1]  # samples heard, index of the last loud one
@@ -146,21 +151,22 @@ print("DONE", cap.lost_s["agent"], cap.lost_s["customer"], flush=True)
 '''
 
 
-def _stalled(pulse: dict[str, str], tmp_path: Path, stall_s: float) -> tuple[np.ndarray, np.ndarray, list[float]]:
-    """Noise played through the server while the capturing thread is busy for ``stall_s``: (played,
-    heard, the capture's lost seconds per party)."""
+def _stalled(pulse: dict[str, str], tmp_path: Path, stall_s: float, sink: str = "agent_sink",
+             kind: str = "line") -> tuple[np.ndarray, np.ndarray, list[float]]:
+    """Noise played into ``sink`` while the capturing thread is busy for ``stall_s``: (played, heard, the
+    capture's lost seconds per party). ``kind``: a call's two lines, or Practice's microphone."""
     rate = 16000
     noise = np.random.default_rng(7).normal(0, 4000, rate * 5).clip(-32768, 32767).astype(np.int16)
     wav = tmp_path / "noise.wav"
     sf.write(str(wav), noise, rate)
     got = tmp_path / "got.npy"
-    child = subprocess.Popen([sys.executable, "-c", STALL_CHILD, str(got), str(stall_s)], env=pulse, cwd=ROOT,
+    child = subprocess.Popen([sys.executable, "-c", STALL_CHILD, str(got), str(stall_s), kind], env=pulse, cwd=ROOT,
                              text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert child.stdout is not None and child.stdin is not None
     if child.stdout.readline().strip() != "READY":
         out, err = child.communicate(timeout=30)
         pytest.fail(f"capture did not start: {out} {err[-2000:]}")
-    subprocess.run(["paplay", "-d", "agent_sink", str(wav)], env=pulse, check=True, timeout=60)
+    subprocess.run(["paplay", "-d", sink, str(wav)], env=pulse, check=True, timeout=60)
     out, err = child.communicate("played\n", timeout=60)
     done = [ln for ln in out.splitlines() if ln.startswith("DONE")]
     assert done, err[-2000:]
@@ -198,3 +204,12 @@ def test_a_busy_gui_thread_loses_no_audio(pulse: dict[str, str], tmp_path: Path)
     missing = (len(noise) - rate // 5 - rate // 10) - (last - first)
     assert abs(missing) <= rate // 100, f"{missing / rate:.3f} s of the played audio was lost"
     assert lost == [0.0, 0.0]
+
+
+def test_practice_microphone_counts_what_a_busy_gui_thread_lost(tmp_path: Path) -> None:
+    """The same accounting for Practice's microphone (it reads the same inputs its own way)."""
+    with pulse_server(tmp_path / "pa", MIC_AND_SPEAKERS) as env:
+        noise, heard, lost = _stalled(env, tmp_path, 3.0, sink="mic_sink", kind="mic")
+    assert lost[0] == pytest.approx(1.0, abs=0.25) and lost[1] == 0.0, lost
+    first, last = _at(heard, noise, 1600), _at(heard, noise, len(noise) - 3200)
+    assert abs((last - first) - (len(noise) - 4800)) <= 800, "the timeline moved"

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from agent_assist.audio.live import LOST_WARN_S
 from agent_assist.coach.talk import Cue, TalkMetrics, TalkSettings, definitions
 from agent_assist.ui.common.services import Services
 from agent_assist.ui.desk.live_listening import LiveListening, talk_settings
@@ -31,7 +32,6 @@ RED = QColor("#d64541")
 GREY = QColor("#9aa0a6")
 AMBER_BAND = 0.10  # points over the target that are still "amber"
 CUE_SHOW_MS = 20_000
-LOST_WARN_S = 0.5  # live audio lost (the GUI thread away longer than the input buffer) worth saying
 
 
 def share_colour(share: float | None, target: float) -> QColor:

@@ -11,6 +11,8 @@ from PySide6.QtCore import (
     Signal,
 )
 
+from agent_assist.coach.talk import AGENT, CUSTOMER
+
 # -- microphone ----------------------------------------------------------------------------------------
 
 class MicCapture(QObject):
@@ -25,6 +27,7 @@ class MicCapture(QObject):
         self._device = device
         self._input: Any = None
         self._pending: list[np.ndarray] = []
+        self._lost = 0.0
         self._timer = QTimer(self)
         self._timer.setInterval(poll_ms)
         self._timer.timeout.connect(self._poll)
@@ -48,6 +51,11 @@ class MicCapture(QObject):
             self.stop()
             self.failed.emit(problem)
 
+    @property
+    def lost_s(self) -> dict[str, float]:
+        """The trainee's audio lost because it was not read in time (``live._Input.read``)."""
+        return {AGENT: self._input.lost_s if self._input is not None else self._lost, CUSTOMER: 0.0}
+
     def take(self) -> tuple[np.ndarray, np.ndarray]:
         a = np.concatenate(self._pending) if self._pending else np.zeros(0, np.int16)
         self._pending = []
@@ -57,6 +65,7 @@ class MicCapture(QObject):
         self._timer.stop()
         if self._input is not None:
             self._poll_once_more()
+            self._lost = self._input.lost_s
             self._input.stop()
             self._input = None
 

@@ -58,6 +58,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from agent_assist.audio.live import LOST_WARN_S
 from agent_assist.coach.scenario import (
     CustomerTurn,
     FlagItem,
@@ -691,7 +692,11 @@ class PracticeView(QWidget):
                        if self._mic_words is not None else "Microphone on: speak, type the gist, then Send.")
         elif self._mic_source is not None:
             self._mic_source.stop()
+            lost = self._mic_source.capture.lost_s[AGENT]
             self._mic_source = None
+            if lost >= LOST_WARN_S:
+                self._note(f"{lost:.1f} s of the microphone's audio was lost (the computer was too busy): "
+                           "your speaking time leaves it out.")
 
     def _listen_for_words(self, src: Any) -> Any:
         """Recognise what the trainee says into the microphone (own worker); the words fill the reply box."""
