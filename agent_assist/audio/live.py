@@ -54,6 +54,9 @@ INPUT_BUFFER_S = 2.0
 # timeline stays the wall clock's) and counted per channel. Under ``LOST_MIN_S`` it is the fragments' jitter, not a loss.
 LOST_MIN_S = 0.1
 LOST_WARN_S = 0.5  # lost audio the user is told about (the meter; practice's microphone)
+# ... and at most this much silence is filled in (a machine suspended mid-call for an hour would otherwise
+# fill ~115 MB per channel); what is longer is still counted, and the timeline shifts by the rest
+LOST_FILL_MAX_S = 60.0
 
 
 STALL_S = 5.0  # a party whose device delivers nothing for this long while the other's does is padded
@@ -170,7 +173,7 @@ class _Input:
         if lost >= LOST_MIN_S:
             log.warning("%.2f s of %s lost: not read for %.2f s", lost, self.name, away)
             self.lost_s += lost
-            gap = np.zeros(round(lost * RATE), np.int16)  # the server kept the oldest (measured)
+            gap = np.zeros(round(min(lost, LOST_FILL_MAX_S) * RATE), np.int16)  # the server kept the oldest
             out = [np.concatenate((y, gap)) for y in out]
         return out
 

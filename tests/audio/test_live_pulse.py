@@ -118,7 +118,9 @@ import numpy as np
 from PySide6.QtCore import QCoreApplication
 app = QCoreApplication(sys.argv)
 from tests.ui.child import until as wait
+from agent_assist.audio import live
 from agent_assist.audio.live import LiveCapture, input_devices
+live.LOST_FILL_MAX_S = float(sys.argv[4])
 
 if sys.argv[3] == "mic":  # Practice's microphone
     from agent_assist.ui.practice.mic import MicCapture
@@ -152,7 +154,7 @@ print("DONE", cap.lost_s["agent"], cap.lost_s["customer"], flush=True)
 
 
 def _stalled(pulse: dict[str, str], tmp_path: Path, stall_s: float, sink: str = "agent_sink",
-             kind: str = "line") -> tuple[np.ndarray, np.ndarray, list[float]]:
+             kind: str = "line", fill_max_s: float = 60.0) -> tuple[np.ndarray, np.ndarray, list[float]]:
     """Noise played into ``sink`` while the capturing thread is busy for ``stall_s``: (played, heard, the
     capture's lost seconds per party). ``kind``: a call's two lines, or Practice's microphone."""
     rate = 16000
@@ -160,7 +162,8 @@ def _stalled(pulse: dict[str, str], tmp_path: Path, stall_s: float, sink: str = 
     wav = tmp_path / "noise.wav"
     sf.write(str(wav), noise, rate)
     got = tmp_path / "got.npy"
-    child = subprocess.Popen([sys.executable, "-c", STALL_CHILD, str(got), str(stall_s), kind], env=pulse, cwd=ROOT,
+    child = subprocess.Popen([sys.executable, "-c", STALL_CHILD, str(got), str(stall_s), kind,
+                              str(fill_max_s)], env=pulse, cwd=ROOT,
                              text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert child.stdout is not None and child.stdin is not None
     if child.stdout.readline().strip() != "READY":
@@ -192,6 +195,17 @@ def test_a_gui_thread_busy_too_long_loses_audio_said_and_kept_in_time(pulse: dic
     # and the lost stretch is silence in what the VAD hears, not a copy of something else
     silent = np.flatnonzero(np.abs(heard) < 1)
     assert len(silent) >= 0.7 * lost[0] * rate
+
+
+def test_a_long_loss_is_counted_whole_but_filled_only_so_far(pulse: dict[str, str], tmp_path: Path) -> None:
+    """A loss longer than the fill limit (a machine suspended mid-call) is counted whole; only the limit is
+    filled with silence (memory stays bounded), so the timeline moves by the rest."""
+    rate = 16000
+    noise, heard, lost = _stalled(pulse, tmp_path, 3.0, fill_max_s=0.4)
+    assert lost[0] == pytest.approx(1.0, abs=0.25), lost
+    first, last = _at(heard, noise, rate // 10), _at(heard, noise, len(noise) - rate // 5)
+    drift = (last - first) - (len(noise) - rate // 5 - rate // 10)
+    assert drift == pytest.approx(-(lost[0] - 0.4) * rate, abs=rate // 20), drift / rate
 
 
 def test_a_busy_gui_thread_loses_no_audio(pulse: dict[str, str], tmp_path: Path) -> None:
