@@ -14,7 +14,7 @@ Reported per band: the talk-ratio error in percentage points (mean and worst) fo
 analysis, for the peer tool call-ai-metrics (``call_ai_metrics.analyze`` on the same two arrays) and
 for a fixed −40 dBFS energy threshold. Last line: ``ratio <ours mean / call-ai-metrics mean>``.
 
-    .venv/bin/python bench/talk_accuracy.py [--calls 10] [--dev] [--tune]
+    .venv/bin/python bench/talk_accuracy.py [--calls 10] [--dev] [--tune] [--draw 0]
 """
 
 from __future__ import annotations
@@ -54,16 +54,20 @@ def split() -> tuple[list[list[tuple[str, str]]], list[list[tuple[str, str]]]]:
     return ds[:DEV_DIALOGUES], ds[DEV_DIALOGUES:]
 
 
-def calls(which: str, per_band: int) -> dict[str, list[Call]]:
-    """``per_band`` calls per band of the dev or held-out set (deterministic)."""
+def calls(which: str, per_band: int, draw: int = 0) -> dict[str, list[Call]]:
+    """``per_band`` calls per band of the dev or held-out set (deterministic).
+
+    ``draw`` > 0 is another draw of the same set: the same dialogues, other seeds (lines, noise,
+    turn-taking) and other pairings of dialogue and line."""
     dev, held = split()
     pool, base = (dev, 100_000) if which == "dev" else (held, 500_000)
+    base += 10_000 * draw
     out: dict[str, list[Call]] = {}
     for b, (name, band) in enumerate(BANDS.items()):
         out[name] = []
         for i in range(per_band):
             seed = base + 1000 * b + i
-            turns = pool[(b * per_band + i) % len(pool)]
+            turns = pool[(b * per_band + i + 37 * draw) % len(pool)]
             line = CLEAN if band is None else random_line(np.random.default_rng(seed), band)
             out[name].append(make_call(turns, seed, RATES[i % len(RATES)], line, CACHE))
     return out
@@ -155,16 +159,20 @@ def main() -> int:
     ap.add_argument("--calls", type=int, default=10, help="calls per SNR band")
     ap.add_argument("--dev", action="store_true", help="report the dev set instead of the held-out set")
     ap.add_argument("--tune", action="store_true", help="search segment-edge settings on the dev set first")
+    ap.add_argument("--draw", type=int, default=0,
+                    help="another draw of the set: other seeds and pairings, the same dialogues (0: the first)")
     args = ap.parse_args()
+    if args.draw < 0:
+        ap.error("--draw must be >= 0")
     began = time.perf_counter()
     settings = tune(calls("dev", args.calls)) if args.tune else None
     which = "dev" if args.dev else "held-out"
-    sets = calls(which, args.calls)
+    sets = calls(which, args.calls, args.draw)
     dets: dict[str, Detector] = {"ours": ours(settings), "call-ai-metrics": peer, "energy": energy}
     res = evaluate(sets, dets)
     have_peer = peer_ratio(sets["clean"][0]) is not None
     table(res, f"talk-ratio error, percentage points; {which} set, {args.calls} calls per band "
-               f"(8 and 16 kHz alternating); band = SNR of the noisier channel")
+               f"(8 and 16 kHz alternating), draw {args.draw}; band = SNR of the noisier channel")
     if not have_peer:
         print("call-ai-metrics is not installed: its column is empty (pip install call-ai-metrics)")
     ok = all(statistics.mean(r["ours"]) <= TARGET_MEAN and max(r["ours"]) <= TARGET_WORST for r in res.values())
