@@ -24,7 +24,10 @@ Per 30 ms frame of each channel:
    its source, within ``leak_spread`` in the raw energies and ``denoised_leak_spread`` in the denoised
    ones, which the suppressor's gain makes looser, or, on a channel whose gate reads the denoised view,
    when the two waveforms' cross-correlation peaks at the leak's delay (``LeakCorrelator``: a leak under
-   the hiss is still a delayed copy of its source); a leak stands while its source says too little to
+   the hiss is still a delayed copy of its source). A leak the correlation confirms is also *cancelled*
+   (``EchoCanceller``, before stage 0: its path is estimated by least squares at that delay and subtracted
+   once the estimate is significant), because under a 0-3 dB line's hiss the suppressor passes a leak by
+   the hiss's level and the energies under-rate it (see ``echo_cancel``); a leak stands while its source says too little to
    measure it again; until it can be measured the worst leak handled, ``ASSUMED_LEAK_DB``, is assumed,
    or less when the source's first words already rule it out, ``leak_bound``); once a leak is found
    (its delay and level), a frame
@@ -85,6 +88,7 @@ LEAK_BOUND_FRAMES = 8  # loud source frames needed to bound a leak
 LEAK_BOUND_MARGIN_DB = 4.0  # the 20th percentile fell at most 3.8 dB under a true leak (dev, 15-30 dB)
 LEAK_EARLY_BLOCKS, LEAK_EVERY_BLOCKS = 8, 4  # leaks measured every block for 8 blocks, then every 4th
 MAX_LEAK_DB = -6.0  # louder "leaks" are the other direction seen backwards
+ECHO_SOURCE_MARGIN_DB = 10.0  # a leak is cancelled only from a source this much cleaner (see ``_end_block``)
 
 
 @dataclass(frozen=True)
@@ -169,6 +173,12 @@ class VadSettings:
     # trusted there. None: off. (Dev, 80 calls at 0-8 dB measured 3, 6, 12, 24 and 48 s in: without a leak
     # no peak was over 9.1; leaks of -15 to -20 dB into 0-4 dB lines peaked at 11-23 12 s in)
     leak_confirm_z: float | None = 10.0
+    # ... and a leak so confirmed is cancelled from the channel it leaks into before anything else hears it
+    # (``EchoCanceller``: the leak path estimated by least squares at the correlation's delay, subtracted).
+    # Under a 0-3 dB line's hiss the suppressor passes a leak by the hiss's level, not the leak's, so the
+    # energies' leak level is no bound there: on one call a -17.5 dB leak measured -23.8 and 3.1 s of the
+    # agent counted as the customer when the hiss drifted down
+    echo_cancel: bool = True
 
     def __post_init__(self) -> None:
         if self.frame_ms not in (10, 20, 30):
@@ -432,6 +442,83 @@ class LeakCorrelator:
         return k, float(side[k]) / mad
 
 
+class EchoCanceller:
+    """Cancels a linear leak of one channel (``src``) into the other (``dst``) once its delay is known: the
+    leak path is a short filter (``taps_s``) starting just before that delay, estimated by least squares
+    over the call (the autocorrelation method, forgetting with ``memory_s``), and its output is subtracted
+    from ``dst``. The line's noise and the other party's own speech do not correlate with ``src``, so the
+    estimate converges under hiss 15 dB louder than the leak, where the energies cannot follow it."""
+
+    SIGNIFICANT = 10.0
+
+    def __init__(self, rate: int, max_lag_s: float, taps_s: float = 0.004, memory_s: float = 60.0,
+                 min_src_s: float = 2.0) -> None:
+        self.rate = rate
+        self.k = max(4, round(taps_s * rate))
+        self.pre = self.k // 4  # taps before the correlation's peak (a filtered path spreads both ways)
+        self.keep = int(max_lag_s * rate) + self.k
+        self.hist = np.zeros(self.keep, np.float64)  # the last ``keep`` samples of src
+        self.memory_s = memory_s
+        self.min_src = min_src_s * rate  # samples heard at the delay before the filter is used
+        self.delay: int | None = None
+        self.apply = False  # whether the filter, once estimated, is subtracted (it learns either way)
+        self._reset()
+        self.cancelled = 0.0  # seconds of dst the filter was subtracted from (for tests and the benchmark)
+
+    def _reset(self) -> None:
+        self.acf = np.zeros(self.k, np.float64)
+        self.xc = np.zeros(self.k, np.float64)
+        self.yy = 0.0  # dst's energy, summed as acf and xc are
+        self.heard = 0.0  # samples summed, forgetting as they do
+        self.w: np.ndarray | None = None
+
+    def set_delay(self, delay: int | None) -> None:
+        """The leak's delay in samples (None: no leak confirmed). A new delay starts the estimate afresh
+        (and ``apply`` is to be decided again)."""
+        if delay is None or self.delay is None or abs(delay - self.delay) > 1:
+            self._reset()
+            self.apply = False
+        self.delay = delay
+
+    def process(self, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+        """``dst`` (int16) with the leak of ``src`` (the same samples' time) subtracted, once estimated."""
+        n = len(dst)
+        x = np.concatenate((self.hist, src.astype(np.float64)))
+        out = dst
+        if self.delay is not None and n:
+            start = max(0, self.delay - self.pre)
+            base = len(self.hist)
+            # seg[t + j] is src at t - start - (k - 1 - j): tap k - 1 - j of output t
+            seg = x[base - start - self.k + 1: base - start + n]
+            y = dst.astype(np.float64)
+            if self.w is not None and self.apply:
+                est = np.correlate(seg, self.w[::-1], "valid")
+                out = np.clip(np.round(y - est), -32768, 32767).astype(np.int16)
+                self.cancelled += n / self.rate
+            decay = float(np.exp(-(n / self.rate) / self.memory_s))
+            xs = x[base - self.k + 1:]
+            self.xc = self.xc * decay + np.correlate(seg, y, "valid")[::-1]
+            self.acf = self.acf * decay + np.correlate(xs, xs[self.k - 1:], "valid")[::-1]
+            self.yy = self.yy * decay + float(y @ y)
+            self.heard = self.heard * decay + n
+            self.w = None
+            if self.heard >= self.min_src and self.acf[0] > 0:
+                idx = np.abs(np.subtract.outer(np.arange(self.k), np.arange(self.k)))
+                w = np.linalg.solve(self.acf[idx] + np.eye(self.k) * 1e-3 * self.acf[0], self.xc)
+                # used only when it explains ``SIGNIFICANT`` times the energy k taps fit to noise by chance:
+                # while src says little (its hiss only), the line's noise and dst's own words fit a filter
+                # louder than the leak, and subtracting that would add src's voice instead of removing it
+                # ... and only a path no louder than a leak can be (``MAX_LEAK_DB``, its white-noise gain):
+                # fitted while src spoke little, the taps swing wide where its speech had no energy, and
+                # such a filter turns src's hiss into a sound louder than the leak
+                explained = float(w @ self.xc)
+                noise = max(self.yy - explained, 0.0) / self.heard
+                if explained >= self.SIGNIFICANT * self.k * noise and float(w @ w) <= 10 ** (MAX_LEAK_DB / 10):
+                    self.w = w
+        self.hist = x[-self.keep:]
+        return out
+
+
 class _EnergyView:
     """One channel's frame energies (raw or denoised) as bleed detection sees them: levels, the last
     frames, the last minute by block, and the leak measured from them."""
@@ -511,13 +598,18 @@ class _Channel:
         self.sub_e = np.zeros(0, np.float32)  # their energies, back to the open segment's start
         self.sub_base = 0  # the sub-frame index of sub_e[0]
 
-    def take(self, samples: np.ndarray, last: bool = False) -> None:
+    def resample(self, samples: np.ndarray, last: bool = False) -> np.ndarray:
+        """``samples`` as int16 at the VAD's rate."""
         x = np.asarray(samples)
         if x.dtype != np.int16:
             x = np.clip(np.round(x * 32767.0), -32768, 32767).astype(np.int16) if x.dtype.kind == "f" \
                 else x.astype(np.int16)
         if self.resampler is not None:
             x = self.resampler.resample_chunk(x, last=last)
+        return x
+
+    def take(self, x: np.ndarray, last: bool = False) -> None:
+        """Add int16 samples at the VAD's rate (see ``resample``)."""
         self.buf = np.concatenate((self.buf, x)) if len(self.buf) else np.ascontiguousarray(x)
         if self.silero is not None:
             f = x.astype(np.float32) / 32768.0
@@ -766,8 +858,12 @@ class StereoVad:
         self.frames_done = 0
         self.vad_calls = 0  # webrtcvad calls made (for the benchmark's bookkeeping)
         a = self.ch[AGENT]
-        self.correlator = LeakCorrelator(a.rate, (MAX_LAG_FRAMES + 1) * a.flen / a.rate) \
+        max_lag_s = (MAX_LAG_FRAMES + 1) * a.flen / a.rate
+        self.correlator = LeakCorrelator(a.rate, max_lag_s) \
             if self.settings.leak_confirm_z is not None and len(a.views) > 1 else None
+        # the leak into each party's channel, cancelled once the correlation confirms it (``echo_cancel``)
+        self.cancellers = {p: EchoCanceller(a.rate, max_lag_s) for p in (AGENT, CUSTOMER)} \
+            if self.correlator is not None and self.settings.echo_cancel else {}
         self._ready = False
 
     @property
@@ -808,9 +904,28 @@ class StereoVad:
 
     def feed(self, agent: np.ndarray, customer: np.ndarray, last: bool = False) -> list[Segment]:
         """Add samples of both channels; returns the segments that closed, in order of start."""
+        step = round(4 * BLOCK_FRAMES * self.frame_s * self.input_rate)
+        if not self.cancellers or max(len(agent), len(customer)) <= step:
+            return self._feed(agent, customer, last)
+        # the echo cancellers learn the leak's delay at the end of each block: a long input goes through in
+        # steps of 4 blocks (3.8 s), so what follows is cancelled with what they taught, as live audio is
+        # (steps of 1 block cost 30% more time on a one-hour file: each step splits a block in two)
+        out: list[Segment] = []
+        n = max(len(agent), len(customer))
+        for i in range(0, n, step):
+            out += self._feed(agent[i:i + step], customer[i:i + step], last and i + step >= n)
+        out.sort(key=lambda g: g.start)
+        return out
+
+    def _feed(self, agent: np.ndarray, customer: np.ndarray, last: bool) -> list[Segment]:
         a, c = self.ch[AGENT], self.ch[CUSTOMER]
-        a.take(agent, last)
-        c.take(customer, last)
+        xa, xc = a.resample(agent, last), c.resample(customer, last)
+        if self.correlator is not None:  # the waveforms as they came (a cancelled leak stays confirmed)
+            self.correlator.push(xa, xc)
+        if self.cancellers and len(xa) == len(xc):
+            xa, xc = self.cancellers[AGENT].process(xc, xa), self.cancellers[CUSTOMER].process(xa, xc)
+        a.take(xa, last)
+        c.take(xc, last)
         n = min(a.frames_ready(self.frames_done), c.frames_ready(self.frames_done))
         out: list[Segment] = []
         while n > 0:
@@ -825,7 +940,6 @@ class StereoVad:
     def _piece(self, m: int, out: list[Segment]) -> None:
         s = self.settings
         views = {p: ch.view_energies(m) for p, ch in self.ch.items()}
-        samples: dict[str, bytes] = {}
         if not self._ready:
             for p, ch in self.ch.items():
                 for view, ve in zip(ch.views, views[p], strict=True):
@@ -848,7 +962,6 @@ class StereoVad:
                     sure = pr >= s.webrtc_unless_sure
             ch.keep_sub_energies(m)
             data = ch.consume(m)
-            samples[p] = data
             if s.detector != "silero" or ch.silero is None:
                 flen2, vad, rate = ch.flen * 2, ch.vad, ch.rate
                 ask = cand if sure is None else cand & ~sure
@@ -872,8 +985,6 @@ class StereoVad:
         for p, ch in self.ch.items():
             for view, ve in zip(ch.views, views[p], strict=True):
                 view.push(ve)
-        if self.correlator is not None:
-            self.correlator.push(np.frombuffer(samples[AGENT], np.int16), np.frombuffer(samples[CUSTOMER], np.int16))
         self.frames_done += m
         if self.frames_done % BLOCK_FRAMES == 0:
             self._end_block()
@@ -917,6 +1028,25 @@ class StereoVad:
         for ch in self.ch.values():
             for view in ch.views:
                 view.end_block()
+        z = self.settings.leak_confirm_z
+        if self.correlator is not None and z is not None:
+            for into, ec in self.cancellers.items():
+                pk = self.correlator.peak(into_customer=into == CUSTOMER)
+                # once cancelling, a peak half as high keeps it going (no flapping at the threshold)
+                ec.set_delay(pk[0] if pk is not None and pk[1] >= (z if ec.delay is None else z / 2) else None)
+                # subtracted only from a channel whose gate reads the denoised view (there the energies
+                # under-rate a leak) and only the leak of a clean source, ``ECHO_SOURCE_MARGIN_DB`` cleaner:
+                # the filter passes the source's own line noise too (into a channel it was not in), and that
+                # noise biases the estimate low (a 7.5 dB source's -19 dB leak was estimated at -26 dB, and
+                # what it left, with the energies' leak measured on the cancelled channel, was counted)
+                dst, src = self.ch[into], self.ch[AGENT if into == CUSTOMER else CUSTOMER]
+                snr, src_snr = dst.levels.snr_db, src.levels.snr_db
+                # Once on, it stays on while the delay stands: switched off again, the whole leak would come
+                # back to energies whose leak was measured on the cancelled channel (and a call's first
+                # long turn can make a clean channel look noisy for a while: on the cleaned channel that
+                # costs nothing)
+                ec.apply = ec.apply or (dst.gate()[0] > 0 and src.gate()[0] == 0 and snr is not None
+                                        and src_snr is not None and src_snr >= snr + ECHO_SOURCE_MARGIN_DB)
         blocks = self.frames_done // BLOCK_FRAMES
         if blocks > LEAK_EARLY_BLOCKS and blocks % LEAK_EVERY_BLOCKS \
                 and all(v.measured for ch in self.ch.values() for v in ch.views):
