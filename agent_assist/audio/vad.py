@@ -27,8 +27,8 @@ Per 30 ms frame of each channel:
    the hiss is still a delayed copy of its source). A leak the correlation confirms is also *cancelled*
    (``EchoCanceller``, before stage 0: its path is estimated by least squares at that delay and subtracted
    once the estimate is significant), because under a 0-3 dB line's hiss the suppressor passes a leak by
-   the hiss's level and the energies under-rate it (see ``echo_cancel``); a leak stands while its source says too little to
-   measure it again; until it can be measured the worst leak handled, ``ASSUMED_LEAK_DB``, is assumed,
+   the hiss's level and the energies under-rate it (see ``echo_cancel``); a leak stands while its source
+   says too little to measure it again; until it can be measured the worst leak handled, ``ASSUMED_LEAK_DB``, is assumed,
    or less when the source's first words already rule it out, ``leak_bound``); once a leak is found
    (its delay and level), a frame
    that is no louder than the other channel's delayed level plus the leak plus ``bleed_margin_db`` in
@@ -463,7 +463,10 @@ class EchoCanceller:
         self.delay: int | None = None
         self.apply = False  # whether the filter, once estimated, is subtracted (it learns either way)
         self._reset()
-        self.cancelled = 0.0  # seconds of dst the filter was subtracted from (for tests and the benchmark)
+        self.cancelled = 0.0  # seconds of dst the filter was subtracted from (for tests)
+        # the autocorrelation's Toeplitz layout and the ridge's shape, the same for every solve
+        self._toeplitz = np.abs(np.subtract.outer(np.arange(self.k), np.arange(self.k)))
+        self._eye = np.eye(self.k)
 
     def _reset(self) -> None:
         self.acf = np.zeros(self.k, np.float64)
@@ -503,8 +506,7 @@ class EchoCanceller:
             self.heard = self.heard * decay + n
             self.w = None
             if self.heard >= self.min_src and self.acf[0] > 0:
-                idx = np.abs(np.subtract.outer(np.arange(self.k), np.arange(self.k)))
-                w = np.linalg.solve(self.acf[idx] + np.eye(self.k) * 1e-3 * self.acf[0], self.xc)
+                w = np.linalg.solve(self.acf[self._toeplitz] + self._eye * (1e-3 * self.acf[0]), self.xc)
                 # used only when it explains ``SIGNIFICANT`` times the energy k taps fit to noise by chance:
                 # while src says little (its hiss only), the line's noise and dst's own words fit a filter
                 # louder than the leak, and subtracting that would add src's voice instead of removing it

@@ -428,19 +428,31 @@ def test_a_leak_into_a_noisy_channel_is_seen_through_the_suppressor(
     assert confirmed.customer_speech_s == pytest.approx(true.customer_speech_s, rel=0.03)
 
 
+def _leak_under_hiss(rate: int, seconds: int, seed: int, low_pass: bool = False
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The agent's signal (band-passed noise), its leak at -18 dB 40 ms late (gently low-passed, as an echo
+    path is, with ``low_pass``), hiss 10 dB over the leak, and the customer's own speech every other
+    second: each float32, ``seconds`` long."""
+    rng = np.random.default_rng(seed)
+    n = seconds * rate
+    agent = band_pass(rng.normal(0, 3000, n).astype(np.float32), rate)
+    d = int(0.04 * rate)
+    leak = np.zeros(n, np.float32)
+    leak[d:] = agent[:-d] * 10 ** (-18 / 20)
+    if low_pass:
+        leak = np.convolve(leak, np.array([0.25, 0.5, 0.25], np.float32), mode="same")
+    hiss = rng.normal(0, 1, n).astype(np.float32) * float(np.std(leak)) * 10 ** (10 / 20)
+    own = np.where((np.arange(n) // rate) % 2 == 1, rng.normal(0, 3000, n), 0).astype(np.float32)  # talks too
+    return agent, leak, hiss, own
+
+
 def test_the_waveforms_show_a_leak_buried_in_hiss() -> None:
     """The agent leaks at -18 dB, 40 ms late, into a customer line whose hiss is 10 dB over the leak:
     the cross-correlation peaks at 40 ms, agent into customer, far over its spread. The other way round,
     and between independent channels, there is no peak."""
     rate = 8000
-    rng = np.random.default_rng(21)
-    n = 10 * rate
-    agent = band_pass(rng.normal(0, 3000, n).astype(np.float32), rate)
+    agent, leak, hiss, own = _leak_under_hiss(rate, 10, seed=21)
     d = int(0.04 * rate)
-    leak = np.zeros(n, np.float32)
-    leak[d:] = agent[:-d] * 10 ** (-18 / 20)
-    hiss = rng.normal(0, 1, n).astype(np.float32) * float(np.std(leak)) * 10 ** (10 / 20)
-    own = np.where((np.arange(n) // rate) % 2 == 1, rng.normal(0, 3000, n), 0).astype(np.float32)  # talks too
     corr = LeakCorrelator(rate, 0.3)
     corr.push(agent, leak + hiss + own)
     into = corr.peak(into_customer=True)
@@ -479,15 +491,9 @@ def test_a_leak_under_the_hiss_is_cancelled() -> None:
     hiss and the customer's own speech pass untouched. Without a delay, or until it is told to apply what it
     learnt, it changes nothing."""
     rate = 8000
-    rng = np.random.default_rng(23)
     n = 30 * rate
-    agent = band_pass(rng.normal(0, 3000, n).astype(np.float32), rate)
+    agent, leak, hiss, own = _leak_under_hiss(rate, 30, seed=23, low_pass=True)
     d = int(0.04 * rate)
-    leak = np.zeros(n, np.float32)
-    leak[d:] = agent[:-d] * 10 ** (-18 / 20)
-    leak = np.convolve(leak, np.array([0.25, 0.5, 0.25], np.float32), mode="same")
-    hiss = rng.normal(0, 1, n).astype(np.float32) * float(np.std(leak)) * 10 ** (10 / 20)
-    own = np.where((np.arange(n) // rate) % 2 == 1, rng.normal(0, 3000, n), 0).astype(np.float32)
     rest = hiss + own
     customer = np.round(leak + rest).astype(np.int16)
     src = np.round(agent).astype(np.int16)
